@@ -1,0 +1,40 @@
+"""speechtext: prepare and evaluate data for telephone voice assistants and spoken-language
+understanding.
+
+The stages are importable from here; each module loads only when first used, so importing
+speechtext stays fast.
+
+>>> import speechtext
+>>> y8k = speechtext.to_telephone(y, sr=16000)  # doctest: +SKIP
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it.
+_EXPORTS = {
+    "to_telephone": "telephone",
+    "telephone_file": "telephone",
+    "TelephoneChannel": "telephone",
+    "SpeechTextError": "errors",
+    "ParameterError": "errors",
+    "AudioError": "errors",
+    "FormatError": "errors",
+    "NotFittedError": "errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'speechtext' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

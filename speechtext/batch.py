@@ -1,0 +1,132 @@
+"""Run one stage over many files: skip finished outputs, keep going past failures, report.
+
+Shared by every file-level command (``speechtext telephone``, ``pitch`` ...). A failure is named on
+stderr as it happens, recorded in ``failures.jsonl`` and never stops the rest of the batch.
+"""
+
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import SpeechTextError
+from .io.manifest import write_jsonl
+
+__all__ = ["BatchReport", "run_batch"]
+
+
+@dataclass
+class BatchReport:
+    done: list = field(default_factory=list)  # (source, info) per converted file
+    skipped: list = field(default_factory=list)  # sources whose outputs were already there
+    failed: list = field(default_factory=list)  # (source, message)
+    seconds: float = 0.0
+
+    @property
+    def exit_status(self):
+        return 1 if self.failed else 0
+
+    def summary(self, *, unit="files"):
+        parts = [f"{len(self.done)} done"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (outputs exist; --overwrite redoes them)")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        text = f"{len(self.done) + len(self.skipped) + len(self.failed)} {unit}: " + ", ".join(
+            parts
+        )
+        text += f" in {self.seconds:.1f} s"
+        audio = sum(info.get("duration", 0.0) for _, info in self.done)
+        if audio and self.seconds > 0:
+            text += f" ({audio:.1f} s of audio, {audio / self.seconds:.0f}x real time)"
+        return text
+
+
+def _call(work, job):
+    """Run ``work(job)`` in a worker; turn warnings and errors into messages for the parent."""
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            info = work(job) or {}
+            error = None
+        except SpeechTextError as exc:
+            info, error = {}, str(exc)
+        except Exception as exc:  # a bug, not a user mistake: name it and move on
+            info, error = {}, f"{job.source}: unexpected {type(exc).__name__}: {exc}"
+    info = dict(info, seconds=time.perf_counter() - start)
+    messages = [str(w.message) for w in caught]
+    return job, info, error, messages
+
+
+def _say(message, bar):
+    text = f"speechtext: {message}"
+    if bar is not None:
+        bar.write(text, file=sys.stderr)
+    else:
+        print(text, file=sys.stderr)
+
+
+def run_batch(jobs, work, *, outdir, workers=1, overwrite=False, problems=(), desc="files"):
+    """Run ``work(job)`` for every job; write ``outdir/failures.jsonl``; return a BatchReport.
+
+    Parameters
+    ----------
+    jobs : list of speechtext.io.folders.Job
+    work : callable
+        Module-level function (picklable for worker processes) that writes ``job.outputs`` and
+        returns a dict of facts about the file (``duration`` in seconds is summed in the summary).
+        It raises :class:`SpeechTextError` for bad input.
+    workers : int
+        Processes to use; 1 runs in this process.
+    overwrite : bool
+        Redo jobs whose outputs all exist already (otherwise they are skipped, so a rerun resumes).
+    problems : list of (path, message)
+        Inputs that failed before the batch started (missing paths, output clashes).
+    """
+    from tqdm import tqdm
+
+    report = BatchReport()
+    start = time.perf_counter()
+    for path, message in problems:
+        report.failed.append((str(path), f"{path}: {message}"))
+    todo = []
+    for job in jobs:
+        if not overwrite and job.done:
+            report.skipped.append(str(job.source))
+        else:
+            todo.append(job)
+
+    bar = tqdm(total=len(todo), desc=desc, unit="file", disable=None, file=sys.stderr, leave=False)
+    for _, message in report.failed:
+        _say(message, bar)
+
+    def collect(job, info, error, messages):
+        for message in messages:
+            _say(f"warning: {message}", bar)
+        if error is None:
+            report.done.append((str(job.source), info))
+        else:
+            report.failed.append((str(job.source), error))
+            _say(error, bar)
+        bar.update(1)
+
+    try:
+        if workers <= 1 or len(todo) <= 1:
+            for job in todo:
+                collect(*_call(work, job))
+        else:
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+                futures = [pool.submit(_call, work, job) for job in todo]
+                for future in as_completed(futures):
+                    collect(*future.result())
+    finally:
+        bar.close()
+        report.seconds = time.perf_counter() - start
+        write_jsonl(
+            Path(outdir) / "failures.jsonl",
+            ({"source": source, "error": message} for source, message in report.failed),
+        )
+    return report

@@ -1,0 +1,56 @@
+"""Arguments and reporting shared by the file-level subcommands."""
+
+import os
+import sys
+
+__all__ = ["add_batch_arguments", "default_workers", "finish_batch", "positive_int"]
+
+
+def positive_int(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def add_batch_arguments(parser, *, what="audio files or folders (searched recursively)"):
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help=what)
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTDIR",
+        help="output folder; outputs mirror the inputs' relative paths",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=default_workers(),
+        help="worker processes",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="redo files whose outputs exist (otherwise they are skipped, so a rerun resumes)",
+    )
+
+
+def finish_batch(report, outdir):
+    """Print the batch summary on stderr and return the exit status."""
+    print(f"speechtext: {report.summary()}", file=sys.stderr)
+    if report.failed:
+        print(f"speechtext: failures are listed in {outdir}/failures.jsonl", file=sys.stderr)
+    return report.exit_status
+
+
+def default_workers():
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -1,0 +1,216 @@
+"""Audio files: read (whole or in blocks), describe and write, through soundfile (libsndfile).
+
+Any format libsndfile reads is accepted (WAV, FLAC, OGG/Vorbis, Opus, MP3, AIFF ...), with integer
+(8/16/24/32-bit) or float samples. Samples come back as float32 in [-1, 1). **Multichannel audio is
+downmixed to mono by averaging the channels.** Writes are atomic (temp file + rename) and count the
+samples that had to be clipped to full scale.
+"""
+
+import math
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError
+from .atomic import atomic_path
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "AudioInfo",
+    "AudioWriter",
+    "as_float_mono",
+    "audio_info",
+    "iter_blocks",
+    "read_audio",
+    "write_audio",
+]
+
+# Extensions picked up when a folder is given; any file given by name is tried whatever its name.
+AUDIO_EXTENSIONS = frozenset(
+    [".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64", ".sph", ".nist"]
+)
+
+# Output subtypes by codec name (None = linear PCM16).
+SUBTYPES = {None: "PCM_16", "ulaw": "ULAW", "alaw": "ALAW"}
+
+_TRUNCATED = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file holds: sample rate, frames per channel, channel count, format and subtype."""
+
+    path: Path
+    sr: int
+    frames: int
+    channels: int
+    format: str
+    subtype: str
+
+    @property
+    def duration(self):
+        return self.frames / self.sr if self.sr else 0.0
+
+
+def _soundfile():
+    import soundfile
+
+    return soundfile
+
+
+def audio_info(path):
+    """Describe an audio file without reading its samples.
+
+    Raises
+    ------
+    AudioError
+        The path is missing, is not audio libsndfile can read, or holds no samples.
+    """
+    sf = _soundfile()
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder, not an audio file")
+    try:
+        info = sf.info(str(path))
+    except sf.SoundFileError as exc:
+        reason = str(exc).split(": ", 1)[-1].rstrip(".")
+        raise AudioError(
+            f"{path}: not a readable audio file ({reason}); "
+            "convert it to WAV, FLAC or OGG or remove it from the input"
+        ) from None
+    if info.frames == 0 or info.samplerate <= 0:
+        raise AudioError(f"{path}: holds no audio samples; nothing to convert")
+    truncated = _TRUNCATED.search(info.extra_info or "")
+    if truncated:
+        announced, present = (int(g) for g in truncated.groups())
+        warnings.warn(
+            f"{path}: truncated file: the header announces {announced} bytes of audio but only "
+            f"{present} are there; using the {info.frames} frames that are present",
+            stacklevel=2,
+        )
+    return AudioInfo(path, info.samplerate, info.frames, info.channels, info.format, info.subtype)
+
+
+def as_float_mono(y):
+    """Return ``y`` as a 1-D float array in [-1, 1): channels averaged, integers scaled.
+
+    Float input keeps its dtype (float32 or float64); integer input becomes float32. A 2-D array is
+    read as ``[frames, channels]`` (soundfile's layout).
+    """
+    y = np.asarray(y)
+    if y.ndim == 2:
+        y = y.mean(axis=1, dtype=np.float64 if y.dtype == np.float64 else np.float32)
+    elif y.ndim != 1:
+        raise AudioError(f"audio must be 1-D or [frames, channels], got shape {y.shape}")
+    if np.issubdtype(y.dtype, np.integer):
+        info = np.iinfo(y.dtype)
+        if info.min == 0:  # unsigned 8-bit PCM is centred on 128
+            return ((y.astype(np.float32) - (info.max + 1) / 2) / ((info.max + 1) / 2)).astype(
+                np.float32
+            )
+        return y.astype(np.float32) / np.float32(-info.min)
+    if y.dtype not in (np.float32, np.float64):
+        y = y.astype(np.float32)
+    return y
+
+
+def _check_finite(block, path, offset, sr):
+    if not np.isfinite(block).all():
+        first = offset + int(np.flatnonzero(~np.isfinite(block))[0])
+        raise AudioError(
+            f"{path}: holds NaN or infinite samples (first at {first / sr:.3f} s); "
+            "repair or re-export the file"
+        )
+
+
+def read_audio(path):
+    """Read a whole file as mono float32.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,)], float32
+    sr : int
+
+    Raises
+    ------
+    AudioError
+        Unreadable, empty, or holding NaN/inf samples.
+    """
+    info = audio_info(path)
+    y, sr = _soundfile().read(str(info.path), dtype="float32", always_2d=True)
+    y = as_float_mono(y)
+    _check_finite(y, info.path, 0, sr)
+    return y, sr
+
+
+def iter_blocks(path, *, seconds=10.0, info=None):
+    """Yield a file's samples as consecutive mono float32 blocks of about ``seconds`` each.
+
+    Memory stays bounded by one block, whatever the file's length.
+    """
+    info = info or audio_info(path)
+    blocksize = max(1, int(math.ceil(seconds * info.sr)))
+    offset = 0
+    for block in _soundfile().blocks(
+        str(info.path), blocksize=blocksize, dtype="float32", always_2d=True
+    ):
+        block = as_float_mono(block)
+        _check_finite(block, info.path, offset, info.sr)
+        offset += len(block)
+        yield block
+
+
+class AudioWriter:
+    """Write audio in blocks to ``path`` atomically; count the samples clipped to full scale.
+
+    Use as a context manager; the file appears under its name only when the block exits cleanly.
+    ``codec`` is None (PCM16 WAV), ``"ulaw"`` or ``"alaw"`` (G.711 WAV, encoded by libsndfile).
+    """
+
+    def __init__(self, path, sr, *, codec=None):
+        self.path = Path(path)
+        self.sr = int(sr)
+        self.subtype = SUBTYPES[codec]
+        self.clipped = 0
+        self.frames = 0
+        self.peak = 0.0
+
+    def __enter__(self):
+        sf = _soundfile()
+        self._atomic = atomic_path(self.path)
+        tmp = self._atomic.__enter__()
+        try:
+            self._file = sf.SoundFile(
+                str(tmp), "w", samplerate=self.sr, channels=1, format="WAV", subtype=self.subtype
+            )
+        except BaseException as exc:
+            self._atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise AudioError(f"{self.path}: cannot write ({exc})") from None
+        return self
+
+    def write(self, block):
+        block = np.asarray(block)
+        if block.size:
+            peak = float(np.max(np.abs(block)))
+            self.peak = max(self.peak, peak)
+            if peak > 1.0:
+                self.clipped += int(np.count_nonzero(np.abs(block) > 1.0))
+                block = np.clip(block, -1.0, 1.0)
+        self._file.write(block)
+        self.frames += len(block)
+
+    def __exit__(self, exc_type, exc, tb):
+        self._file.close()
+        return self._atomic.__exit__(exc_type, exc, tb)
+
+
+def write_audio(path, y, sr, *, codec=None):
+    """Write mono audio atomically as WAV (PCM16, or G.711 with ``codec``); return clipped count."""
+    with AudioWriter(path, sr, codec=codec) as writer:
+        writer.write(y)
+    return writer.clipped

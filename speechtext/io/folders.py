@@ -1,0 +1,90 @@
+"""Inputs given as files and folders, and the output paths that mirror them."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Job", "collect_jobs"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input file and the output files it makes (the first one is the main output)."""
+
+    source: Path
+    outputs: tuple
+
+    @property
+    def done(self):
+        return all(p.exists() for p in self.outputs)
+
+
+def _walk(folder, extensions, skip):
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue  # hidden files and our own .part temp files
+        if skip is not None and (path == skip or skip in path.parents):
+            continue  # never read back our own outputs when OUTDIR lies inside an input folder
+        if path.is_file() and path.suffix.lower() in extensions:
+            yield path, rel
+
+
+def collect_jobs(inputs, outdir, *, extensions, output_suffixes):
+    """Map input files and folders to jobs whose outputs mirror the inputs' relative paths.
+
+    A file given by name maps to ``outdir/<name>``; a folder is searched recursively for files
+    with one of ``extensions`` and each maps to ``outdir/<path relative to the folder>``. The
+    suffix of every output is replaced by each of ``output_suffixes`` in turn (``[".wav"]``,
+    ``[".f0.csv", ".summary.json"]`` ...).
+
+    Returns
+    -------
+    jobs : list of Job
+    problems : list of (path, message)
+        Missing inputs, empty folders, outputs that would overwrite an input, and outputs two
+        inputs would share; those inputs are left out of ``jobs``.
+    """
+    outdir = Path(outdir).absolute()
+    found, problems = [], []
+    for given in inputs:
+        path = Path(given)
+        if not path.exists():
+            problems.append((path, "no such file or folder; check the path"))
+        elif path.is_dir():
+            items = list(_walk(path, extensions, outdir))
+            if not items:
+                problems.append(
+                    (
+                        path,
+                        f"no audio or text files ({', '.join(sorted(extensions))}) in this folder",
+                    )
+                )
+            found.extend(items)
+        else:
+            found.append((path, Path(path.name)))
+
+    inputs_abs = {p.absolute() for p, _ in found}
+    owners = {}
+    jobs = []
+    for source, rel in found:
+        stem = rel.with_suffix("")
+        outputs = tuple(outdir / f"{stem}{suffix}" for suffix in output_suffixes)
+        clash = next((o for o in outputs if o in inputs_abs), None)
+        if clash is not None:
+            problems.append(
+                (source, f"its output {clash} would overwrite an input; choose another -o")
+            )
+            continue
+        other = next((owners[o] for o in outputs if o in owners), None)
+        if other is not None:
+            problems.append(
+                (
+                    source,
+                    f"its output {outputs[0]} would also be written from {other}; "
+                    "rename one of them or convert them in separate runs",
+                )
+            )
+            continue
+        owners.update(dict.fromkeys(outputs, source))
+        jobs.append(Job(source, outputs))
+    return jobs, problems
