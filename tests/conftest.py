@@ -1,0 +1,45 @@
+"""Shared fixtures: the read-only data in ../shared, found relative to the project root."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SHARED_DATA = SHARED / "data"
+NLTK_DATA = SHARED / "nltk_data"
+
+if NLTK_DATA.is_dir():
+    os.environ.setdefault("NLTK_DATA", str(NLTK_DATA))
+
+
+def _shared(sub):
+    path = SHARED_DATA / sub
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared test data is not beside this checkout")
+    return path
+
+
+@pytest.fixture(scope="session")
+def snips_dir():
+    """../shared/data/snips (train/valid/test with seq.in, seq.out, label)."""
+    return _shared("snips")
+
+
+@pytest.fixture(scope="session")
+def ptdb_dir():
+    """../shared/data/ptdb_tug (2 utterances with reference F0)."""
+    return _shared("ptdb_tug")
+
+
+@pytest.fixture(scope="session")
+def speech_dir():
+    """../shared/data/speech (3 LibriSpeech excerpts with transcripts)."""
+    return _shared("speech")
+
+
+@pytest.fixture(scope="session")
+def samples_dir():
+    """The project's own sample data."""
+    return ROOT / "data" / "samples"
