@@ -20,7 +20,7 @@ class AudioError(SpeechTextError):
 
 
 class FormatError(SpeechTextError, ValueError):
-    """A text file (CoNLL, JSONL, TOML, lexicon ...) is malformed; the message names file and line."""
+    """A text file (CoNLL, JSONL, TOML, lexicon ...) is malformed; the message names file, line."""
 
 
 class NotFittedError(SpeechTextError, ValueError, AttributeError):

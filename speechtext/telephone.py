@@ -8,7 +8,8 @@ Presets (levels relative to a 1020 Hz tone, as measured by ``bench/telephone.py`
 ``"g712"`` (default)
     A real PCM telephone channel after ITU-T G.712: flat (within 0.2 dB) from 300 to 3400 Hz, a
     gentle 5th-order roll-off below (about -5 dB at 200 Hz and -33 dB at 100 Hz, as the ITU-T STL
-    reference filter), hum at 50/60 Hz down by more than 50 dB, -15 dB at 3800 Hz, -55 dB at 3900 Hz.
+    reference filter), hum at 50/60 Hz down by more than 50 dB, -15 dB at 3800 Hz and -55 dB at
+    3900 Hz.
 ``"narrow"``
     The harsh channel people build with a Butterworth band-pass or ``sox sinc 300-3400``: -3 dB
     at 300 and at 3400 Hz, flat from 400 to 3000 Hz, about -28 dB at 200 Hz and -32 dB at 3800 Hz.

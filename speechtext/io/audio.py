@@ -30,7 +30,25 @@ __all__ = [
 
 # Extensions picked up when a folder is given; any file given by name is tried whatever its name.
 AUDIO_EXTENSIONS = frozenset(
-    [".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64", ".sph", ".nist"]
+    {
+        ".wav",
+        ".wave",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".mp3",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".au",
+        ".snd",
+        ".caf",
+        ".w64",
+        ".rf64",
+        ".sph",
+        ".nist",
+    }  # fmt: skip
 )
 
 # Output subtypes by codec name (None = linear PCM16).
