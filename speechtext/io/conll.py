@@ -1,0 +1,520 @@
+"""Tagged text on disk: CoNLL columns, ATIS/SNIPS ``seq.in``/``seq.out`` folders, conlleval files.
+
+Formats read by :func:`read_sentences` (detected from the path and the content):
+
+``CoNLL``
+    ``token<TAB>tag[<TAB>score]`` (or ``token`` alone, unlabeled), one token a line, a blank line
+    between sentences; ``-DOCSTART-`` lines are document separators and skipped. Trailing white
+    space and Windows line ends are tolerated. Every line of a file has the same number of columns.
+``seq.in`` + ``seq.out`` folder
+    The ATIS/SNIPS layout: line *n* of ``seq.in`` holds the tokens of utterance *n* and line *n* of
+    ``seq.out`` its tags, both split on any white space.
+``seq.in`` or plain text
+    One utterance a line, tokens split on white space; no tags.
+``seq.out``
+    One tag sequence a line; the tokens are unknown (``Sentence.tokens`` is None). A file named
+    ``seq.out`` (or ``*.seq.out``), or a text file whose every word looks like an IOB tag.
+
+Line numbers are 1-based and count every physical line, so an error names the line an editor shows.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import FormatError, ParameterError
+from .atomic import atomic_path
+
+__all__ = [
+    "FORMATS",
+    "SCHEMES",
+    "Sentence",
+    "check_tags",
+    "read_conlleval",
+    "read_sentences",
+    "split_tag",
+    "write_conll",
+    "write_seq",
+]
+
+FORMATS = ("auto", "conll", "seq", "seq.in", "seq.out", "text")
+SCHEMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
+
+# A word that can only be an IOB-style tag; used to tell a seq.out file from plain text.
+_TAG_WORD = re.compile(r"O|[BIESLU]-\S+")
+_SNIFF_BYTES = 8192
+
+
+@dataclass
+class Sentence:
+    """One utterance: its tokens, and where known its tags and per-token confidences.
+
+    Attributes
+    ----------
+    tokens : list of str, or None
+        None only for a bare ``seq.out`` file, whose tokens are unknown.
+    tags : list of str, or None
+        None for unlabeled input (plain text, ``seq.in``, a one-column CoNLL file).
+    scores : list of float, or None
+        Per-token confidences from a CoNLL third column, else None.
+    line : int
+        1-based line of the sentence's first token in ``source``.
+    source : str or None
+        The file the sentence was read from.
+    one_token_per_line : bool
+        True for CoNLL (token ``k`` is on line ``line + k``), False for one utterance a line.
+
+    Examples
+    --------
+    >>> s = Sentence(["play", "jazz"], ["O", "B-genre"], None, line=1)
+    >>> s.where(1)
+    'line 2'
+    """
+
+    tokens: list | None
+    tags: list | None = None
+    scores: list | None = None
+    line: int = 1
+    source: str | None = None
+    one_token_per_line: bool = True
+
+    def __len__(self):
+        return len(self.tokens if self.tokens is not None else self.tags or ())
+
+    def token_line(self, k):
+        """The 1-based line of token ``k``."""
+        return self.line + k if self.one_token_per_line else self.line
+
+    def where(self, k=0):
+        """``"FILE:LINE"`` (or ``"line N"`` without a source) of token ``k``, for messages."""
+        line = self.token_line(k)
+        return f"{self.source}:{line}" if self.source else f"line {line}"
+
+
+# --------------------------------------------------------------------------------------- reading
+
+
+def _read_lines(path):
+    """The file's lines without line ends; FormatError for a binary, undecodable or empty file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path}: is a folder, expected a file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
+    if b"\0" in data[:_SNIFF_BYTES]:
+        raise FormatError(f"{path}: binary file (NUL bytes); expected UTF-8 text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FormatError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "convert the file to UTF-8"
+        ) from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not any(line.strip() for line in lines):
+        raise FormatError(f"{path}: empty file; expected at least one sentence")
+    return lines
+
+
+def _read_conll(path):
+    lines = _read_lines(path)
+    source = str(path)
+    sentences = []
+    ncols = None
+    first_line = None
+    tokens, tags, scores = [], [], []
+    start = 0
+
+    def flush():
+        if tokens:
+            sentences.append(
+                Sentence(
+                    tokens.copy(),
+                    tags.copy() if ncols >= 2 else None,
+                    scores.copy() if ncols == 3 else None,
+                    line=start,
+                    source=source,
+                )
+            )
+            tokens.clear()
+            tags.clear()
+            scores.clear()
+
+    for number, raw in enumerate(lines, 1):
+        line = raw.rstrip()
+        if not line:
+            flush()
+            continue
+        cols = line.split("\t")
+        if cols[0] == "-DOCSTART-":
+            flush()
+            continue
+        if ncols is None:
+            ncols, first_line = len(cols), number
+            if ncols > 3:
+                raise FormatError(
+                    f"{path}:{number}: {ncols} tab-separated columns; a CoNLL file here has "
+                    "token<TAB>tag[<TAB>score] (for conlleval's format use --conlleval)"
+                )
+        elif len(cols) != ncols:
+            raise FormatError(
+                f"{path}:{number}: {len(cols)} tab-separated columns, but line {first_line} "
+                f"has {ncols}; every line needs token<TAB>tag[<TAB>score] alike"
+            )
+        token = cols[0].strip()
+        if not token or any(not c.strip() for c in cols[1:]) or any(ch.isspace() for ch in token):
+            raise FormatError(
+                f"{path}:{number}: malformed line {raw!r}; expected token<TAB>tag[<TAB>score] "
+                "with no empty column and no white space inside a token"
+            )
+        if not tokens:
+            start = number
+        tokens.append(token)
+        if ncols >= 2:
+            tags.append(cols[1].strip())
+        if ncols == 3:
+            try:
+                score = float(cols[2])
+            except ValueError:
+                score = math.nan
+            if not math.isfinite(score):
+                raise FormatError(f"{path}:{number}: score {cols[2]!r} is not a finite number")
+            scores.append(score)
+    flush()
+    return sentences
+
+
+def _read_words(path, *, kind):
+    """One utterance a line, split on white space; ``kind`` is "tokens" or "tags"."""
+    lines = _read_lines(path)
+    out = []
+    for number, raw in enumerate(lines, 1):
+        words = raw.split()
+        if not words:
+            continue
+        if kind == "tokens":
+            out.append(Sentence(words, None, None, number, str(path), one_token_per_line=False))
+        else:
+            out.append(Sentence(None, words, None, number, str(path), one_token_per_line=False))
+    return out
+
+
+def _read_seq_pair(folder):
+    seq_in, seq_out = Path(folder) / "seq.in", Path(folder) / "seq.out"
+    lines_in, lines_out = _read_lines(seq_in), _read_lines(seq_out)
+    if len(lines_in) != len(lines_out):
+        shorter = min(len(lines_in), len(lines_out))
+        raise FormatError(
+            f"{folder}: seq.in has {len(lines_in)} lines but seq.out has {len(lines_out)}; "
+            f"they part after line {shorter}"
+        )
+    out = []
+    for number, (raw_in, raw_out) in enumerate(zip(lines_in, lines_out, strict=True), 1):
+        tokens, tags = raw_in.split(), raw_out.split()
+        if len(tokens) != len(tags):
+            raise FormatError(
+                f"{seq_in}:{number}: {len(tokens)} tokens but {seq_out}:{number} has "
+                f"{len(tags)} tags; each seq.out line needs one tag per seq.in token"
+            )
+        if tokens:
+            out.append(Sentence(tokens, tags, None, number, str(seq_in), one_token_per_line=False))
+    return out
+
+
+def _looks_like_tags(lines):
+    words = [w for line in lines[:200] for w in line.split()]
+    return bool(words) and all(_TAG_WORD.fullmatch(w) for w in words)
+
+
+def _detect(path):
+    path = Path(path)
+    if path.is_dir():
+        has_in, has_out = (path / "seq.in").is_file(), (path / "seq.out").is_file()
+        if has_in and has_out:
+            return "seq"
+        if has_in:
+            return "seq.in"
+        if has_out:
+            return "seq.out"
+        raise FormatError(
+            f"{path}: folder without seq.in or seq.out; give a CoNLL file or a folder in the "
+            "ATIS/SNIPS layout"
+        )
+    if path.name == "seq.in":
+        return "seq.in"
+    if path.name == "seq.out" or path.name.endswith(".seq.out"):
+        return "seq.out"
+    lines = _read_lines(path)
+    first = next(line for line in lines if line.strip())
+    if "\t" in first.strip():
+        return "conll"
+    return "seq.out" if _looks_like_tags(lines) else "text"
+
+
+def read_sentences(path, *, format="auto"):
+    """Read tagged or untagged sentences from a CoNLL file, a seq.in/seq.out folder or plain text.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file or an ATIS/SNIPS folder (see the module docstring for the formats).
+    format : {"auto", "conll", "seq", "seq.in", "seq.out", "text"}
+        ``"auto"`` detects it: a folder by the files it holds; ``seq.in``/``seq.out`` by name;
+        a file whose first non-blank line has a TAB is CoNLL; a file whose every word is an IOB
+        tag is a bare ``seq.out``; anything else is plain text.
+
+    Returns
+    -------
+    list of Sentence
+
+    Raises
+    ------
+    FormatError
+        Naming the file and line: a missing, empty, binary or non-UTF-8 file, a malformed CoNLL
+        line, a token/tag count mismatch between ``seq.in`` and ``seq.out``.
+
+    Examples
+    --------
+    >>> sents = read_sentences("snips/test")  # doctest: +SKIP
+    >>> sents[0].tokens[:2], sents[0].tags[:2]  # doctest: +SKIP
+    (['add', 'sabrina'], ['O', 'B-artist'])
+    """
+    if format not in FORMATS:
+        raise ParameterError(f"format={format!r}; choose one of {', '.join(FORMATS)}")
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(f"{path}: no such file or folder")
+    if format == "auto":
+        format = _detect(path)
+    if format == "seq":
+        return _read_seq_pair(path)
+    if format in ("seq.in", "seq.out"):
+        file = path / format if path.is_dir() else path
+        return _read_words(file, kind="tokens" if format == "seq.in" else "tags")
+    if format == "text":
+        return _read_words(path, kind="tokens")
+    return _read_conll(path)
+
+
+def read_conlleval(path):
+    """Read conlleval's input: white-space separated columns, the last two gold and predicted.
+
+    The first column is the token; blank lines and ``-DOCSTART-`` lines separate sentences.
+
+    Returns
+    -------
+    gold, pred : list of Sentence
+        The same tokens, with gold and with predicted tags.
+
+    Raises
+    ------
+    FormatError
+        A line with fewer than three columns or a different number of columns than the first.
+
+    Examples
+    --------
+    >>> gold, pred = read_conlleval("output.txt")  # doctest: +SKIP
+    """
+    lines = _read_lines(path)
+    source = str(path)
+    gold, pred = [], []
+    ncols = first_line = None
+    tokens, g, p = [], [], []
+    start = 0
+
+    def flush():
+        if tokens:
+            gold.append(Sentence(tokens.copy(), g.copy(), None, start, source))
+            pred.append(Sentence(tokens.copy(), p.copy(), None, start, source))
+            tokens.clear()
+            g.clear()
+            p.clear()
+
+    for number, raw in enumerate(lines, 1):
+        cols = raw.split()
+        if not cols or cols[0] == "-DOCSTART-":
+            flush()
+            continue
+        if ncols is None:
+            ncols, first_line = len(cols), number
+        if len(cols) < 3:
+            raise FormatError(
+                f"{path}:{number}: {len(cols)} columns; conlleval's format needs the token, "
+                "then any features, then the gold and the predicted tag"
+            )
+        if len(cols) != ncols:
+            raise FormatError(
+                f"{path}:{number}: {len(cols)} columns, but line {first_line} has {ncols}"
+            )
+        if not tokens:
+            start = number
+        tokens.append(cols[0])
+        g.append(cols[-2])
+        p.append(cols[-1])
+    flush()
+    return gold, pred
+
+
+# --------------------------------------------------------------------------------------- writing
+
+
+def _check_writable(sentences, *, need_tags):
+    for i, s in enumerate(sentences):
+        if s.tokens is None:
+            raise ParameterError(f"sentence {i} has no tokens (read from a bare seq.out?)")
+        for k, token in enumerate(s.tokens):
+            if not token or any(ch.isspace() for ch in token):
+                raise FormatError(
+                    f"sentence {i} ({s.where(k)}), token {k}: {token!r} is empty or holds white "
+                    "space, which would break the columns; replace it (e.g. with '_')"
+                )
+        if s.tags is not None and len(s.tags) != len(s.tokens):
+            raise ParameterError(
+                f"sentence {i} ({s.where()}): {len(s.tokens)} tokens but {len(s.tags)} tags"
+            )
+        if s.scores is not None and len(s.scores) != len(s.tokens):
+            raise ParameterError(
+                f"sentence {i} ({s.where()}): {len(s.tokens)} tokens but {len(s.scores)} scores"
+            )
+        if need_tags and s.tags is None:
+            raise ParameterError(f"sentence {i} ({s.where()}) has no tags")
+
+
+def write_conll(path, sentences, *, scores=True):
+    """Write sentences as CoNLL, ``token<TAB>tag[<TAB>score]``, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+    sentences : iterable of Sentence
+        Untagged sentences are written one token a line; tagged ones with their tags.
+    scores : bool
+        Write the third column where a sentence has scores.
+
+    Raises
+    ------
+    FormatError
+        A token that is empty or holds white space (it would break the columns).
+
+    Examples
+    --------
+    >>> write_conll("pred.conll", [Sentence(["hi"], ["O"], [0.98])])  # doctest: +SKIP
+    """
+    sentences = list(sentences)
+    _check_writable(sentences, need_tags=False)
+    parts = []
+    for s in sentences:
+        for k, token in enumerate(s.tokens):
+            row = token
+            if s.tags is not None:
+                row += "\t" + s.tags[k]
+                if scores and s.scores is not None:
+                    row += "\t" + repr(float(s.scores[k]))
+            parts.append(row + "\n")
+        parts.append("\n")
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text("".join(parts), encoding="utf-8")
+
+
+def write_seq(folder, sentences):
+    """Write tagged sentences as an ATIS/SNIPS folder: ``seq.in`` and ``seq.out``, atomically.
+
+    Examples
+    --------
+    >>> write_seq("out/test", sentences)  # doctest: +SKIP
+    """
+    sentences = list(sentences)
+    _check_writable(sentences, need_tags=True)
+    folder = Path(folder)
+    with atomic_path(folder / "seq.in") as tmp_in, atomic_path(folder / "seq.out") as tmp_out:
+        Path(tmp_in).write_text("".join(" ".join(s.tokens) + "\n" for s in sentences), "utf-8")
+        Path(tmp_out).write_text("".join(" ".join(s.tags) + "\n" for s in sentences), "utf-8")
+
+
+# ----------------------------------------------------------------------------------------- tags
+
+
+def _allowed_prefixes(scheme):
+    if scheme not in SCHEMES:
+        raise ParameterError(f"scheme={scheme!r}; choose one of {', '.join(SCHEMES)}")
+    import seqeval.scheme
+
+    # seqeval's declarative scheme tables say which prefixes each scheme allows.
+    allowed = getattr(seqeval.scheme, scheme).allowed_prefix
+    return frozenset(p.name for p in seqeval.scheme.Prefix if p.name != "ANY" and p in allowed)
+
+
+def split_tag(tag, *, scheme="IOB2", where=None):
+    """Split ``"B-city"`` into ``("B", "city")``; ``"O"`` gives ``("O", None)``.
+
+    Parameters
+    ----------
+    tag : str
+    scheme : {"IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU"}
+        Decides which prefixes are allowed (seqeval's tables).
+    where : str, optional
+        ``"FILE:LINE"`` to name in the error.
+
+    Raises
+    ------
+    FormatError
+        A tag that is neither ``O`` nor ``PREFIX-TYPE`` with a prefix the scheme allows
+        (seqeval itself raises a bare KeyError on ``X-PER``).
+
+    Examples
+    --------
+    >>> split_tag("B-city")
+    ('B', 'city')
+    >>> split_tag("O")
+    ('O', None)
+    """
+    return _split(tag, _allowed_prefixes(scheme), scheme, where)
+
+
+def _split(tag, allowed, scheme, where):
+    if tag == "O" and "O" in allowed:
+        return "O", None
+    prefix, dash, type_ = tag.partition("-")
+    if dash and type_ and prefix in allowed:
+        return prefix, type_
+    place = f"{where}: " if where else ""
+    raise FormatError(
+        f"{place}invalid tag {tag!r} for the {scheme} scheme; expected O or one of "
+        f"{', '.join(sorted(p + '-TYPE' for p in allowed if p != 'O'))}"
+    )
+
+
+def check_tags(sentences, *, scheme="IOB2"):
+    """Check every tag of ``sentences`` against ``scheme``; FormatError naming the first bad one.
+
+    Each distinct tag is checked once, so this costs little on large corpora.
+
+    Returns
+    -------
+    dict
+        Each distinct tag mapped to its ``(prefix, type)``.
+
+    Examples
+    --------
+    >>> check_tags([Sentence(["x"], ["X-PER"], line=3, source="gold.conll")])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    speechtext.errors.FormatError: gold.conll:3: invalid tag 'X-PER' for the IOB2 scheme; ...
+    """
+    allowed = _allowed_prefixes(scheme)
+    parts = {}
+    for s in sentences:
+        if s.tags is None:
+            continue
+        for k, tag in enumerate(s.tags):
+            if tag not in parts:
+                parts[tag] = _split(tag, allowed, scheme, s.where(k))
+    return parts

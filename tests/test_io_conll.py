@@ -1,0 +1,162 @@
+"""speechtext.io.conll: CoNLL, seq.in/seq.out and conlleval files, tag schemes."""
+
+import pytest
+
+from speechtext.errors import FormatError, ParameterError
+from speechtext.io import (
+    Sentence,
+    check_tags,
+    read_conlleval,
+    read_sentences,
+    split_tag,
+    write_conll,
+    write_seq,
+)
+
+
+def test_snips_folder_reads_tokens_and_tags(snips_dir):
+    sents = read_sentences(snips_dir / "test")
+    assert len(sents) == 700
+    first = sents[0]
+    assert first.tokens[:3] == ["add", "sabrina", "salerno"]
+    assert first.tags[:3] == ["O", "B-artist", "I-artist"]
+    assert first.line == 1 and first.scores is None
+    assert all(len(s.tokens) == len(s.tags) for s in sents)
+    # seq.out lines end with a trailing space: no empty tag may come of it
+    assert all(t for s in sents for t in s.tags)
+
+
+def test_snips_seq_out_alone_and_seq_in_alone(snips_dir):
+    tags_only = read_sentences(snips_dir / "test" / "seq.out")
+    assert tags_only[0].tokens is None and tags_only[0].tags[1] == "B-artist"
+    unlabeled = read_sentences(snips_dir / "test" / "seq.in")
+    assert unlabeled[0].tags is None and unlabeled[0].tokens[0] == "add"
+    paired = read_sentences(snips_dir / "test")
+    assert [s.tags for s in tags_only] == [s.tags for s in paired]
+
+
+def test_conll_roundtrip_with_scores(tmp_path):
+    sents = [
+        Sentence(["play", "miles", "davis"], ["O", "B-artist", "I-artist"], [0.9, 0.5, 0.25]),
+        Sentence(["hi"], ["O"], [1.0]),
+    ]
+    path = tmp_path / "out" / "pred.conll"
+    write_conll(path, sents)
+    back = read_sentences(path)
+    assert [(s.tokens, s.tags, s.scores) for s in back] == [
+        (s.tokens, s.tags, s.scores) for s in sents
+    ]
+    assert [s.line for s in back] == [1, 5]
+    assert back[0].token_line(2) == 3 and back[0].where(2) == f"{path}:3"
+
+
+def test_conll_tolerates_windows_line_ends_trailing_space_and_docstart(tmp_path):
+    path = tmp_path / "gold.txt"
+    path.write_bytes(b"-DOCSTART-\tO\r\n\r\nplay\tO  \r\njazz\tB-genre\r\n\r\n\r\nnow\tO\r\n")
+    sents = read_sentences(path)
+    assert [s.tokens for s in sents] == [["play", "jazz"], ["now"]]
+    assert [s.tags for s in sents] == [["O", "B-genre"], ["O"]]
+    assert [s.line for s in sents] == [3, 7]
+
+
+def test_seq_folder_roundtrip(tmp_path):
+    sents = [Sentence(["a", "b"], ["O", "B-x"]), Sentence(["c"], ["I-y"])]
+    write_seq(tmp_path / "f", sents)
+    back = read_sentences(tmp_path / "f")
+    assert [(s.tokens, s.tags) for s in back] == [(s.tokens, s.tags) for s in sents]
+
+
+def test_plain_text_and_unnamed_tag_file_are_detected(tmp_path):
+    text = tmp_path / "utts.txt"
+    text.write_text("play some jazz\n\nwake me up\n")
+    sents = read_sentences(text)
+    assert [s.tokens for s in sents] == [["play", "some", "jazz"], ["wake", "me", "up"]]
+    assert sents[1].line == 3 and sents[0].tags is None
+    tags = tmp_path / "pred.txt"
+    tags.write_text("O B-genre \nO O B-x I-x \n")
+    assert read_sentences(tags)[1].tags == ["O", "O", "B-x", "I-x"]
+    assert read_sentences(tags, format="text")[1].tokens[2] == "B-x"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty file"),
+        (b"\n  \n", "empty file"),
+        (b"\x89PNG\r\n\x1a\n\0\0\0", "binary"),
+        (b"a\tO\n\xff\xfe\tO\n", ":2: not UTF-8"),
+        (b"a\tO\nb\tO\t0.5\n", ":2: 3 tab-separated columns, but line 1 has 2"),
+        (b"a\tO\n\tO\n", ":2: malformed line"),
+        (b"a\tO\nb\t\n", ":2: 1 tab-separated columns"),
+        (b"new york\tB-city\n", ":1: malformed line"),
+        (b"a\tO\t0.5\nb\tO\thigh\n", ":2: score 'high'"),
+        (b"a\tO\t0.5\t1\tx\n", ":1: 5 tab-separated columns"),
+    ],
+)
+def test_conll_errors_name_file_and_line(tmp_path, content, message):
+    path = tmp_path / "bad.conll"
+    path.write_bytes(content)
+    with pytest.raises(FormatError, match="bad.conll") as info:
+        read_sentences(path, format="conll")
+    assert message in str(info.value)
+
+
+def test_seq_pair_count_mismatch_names_line(tmp_path):
+    (tmp_path / "seq.in").write_text("a b\nc d e\n")
+    (tmp_path / "seq.out").write_text("O O \nO O \n")
+    with pytest.raises(FormatError, match=r"seq.in:2: 3 tokens but .*seq.out:2 has 2 tags"):
+        read_sentences(tmp_path)
+    (tmp_path / "seq.out").write_text("O O \n")
+    with pytest.raises(FormatError, match="seq.in has 2 lines but seq.out has 1"):
+        read_sentences(tmp_path)
+
+
+def test_missing_paths_and_bad_folders(tmp_path):
+    with pytest.raises(FormatError, match="no such file"):
+        read_sentences(tmp_path / "nope.conll")
+    with pytest.raises(FormatError, match="without seq.in or seq.out"):
+        read_sentences(tmp_path)
+    with pytest.raises(ParameterError, match="format="):
+        read_sentences(tmp_path, format="xml")
+
+
+def test_write_conll_rejects_token_with_white_space(tmp_path):
+    with pytest.raises(FormatError, match="'new york'.*white space"):
+        write_conll(tmp_path / "x.conll", [Sentence(["new york"], ["B-city"])])
+    assert not (tmp_path / "x.conll").exists()
+
+
+def test_read_conlleval(tmp_path):
+    path = tmp_path / "out.txt"
+    path.write_text(
+        "-DOCSTART- -X- O O\n\nJohn NNP B-PER B-PER\nlives VBZ O O\n\nRome NNP B-LOC I-LOC\n"
+    )
+    gold, pred = read_conlleval(path)
+    assert [s.tokens for s in gold] == [["John", "lives"], ["Rome"]]
+    assert [s.tags for s in gold] == [["B-PER", "O"], ["B-LOC"]]
+    assert [s.tags for s in pred] == [["B-PER", "O"], ["I-LOC"]]
+    assert gold[1].line == 6
+    path.write_text("John B-PER B-PER\nlives O\n")
+    with pytest.raises(FormatError, match="out.txt:2: 2 columns"):
+        read_conlleval(path)
+
+
+def test_split_tag_and_check_tags():
+    assert split_tag("B-city") == ("B", "city")
+    assert split_tag("I-a-b") == ("I", "a-b")
+    assert split_tag("O") == ("O", None)
+    assert split_tag("S-x", scheme="IOBES") == ("S", "x")
+    with pytest.raises(FormatError, match="'S-x' for the IOB2 scheme"):
+        split_tag("S-x")
+    for bad in ["X-PER", "B-", "B", "b-PER", ""]:
+        with pytest.raises(FormatError, match="invalid tag"):
+            split_tag(bad)
+    with pytest.raises(ParameterError, match="scheme="):
+        split_tag("O", scheme="IOB9")
+    sents = [
+        Sentence(["a", "b"], ["O", "B-x"], line=1, source="g.conll"),
+        Sentence(["c", "d"], ["I-x", "X-PER"], line=4, source="g.conll"),
+    ]
+    with pytest.raises(FormatError, match=r"^g.conll:5: invalid tag 'X-PER'"):
+        check_tags(sents)
+    assert check_tags(sents[:1]) == {"O": ("O", None), "B-x": ("B", "x")}
