@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SpeechTextError
+from .io.folders import ensure_output_dir
 from .io.manifest import write_jsonl
 
 __all__ = ["BatchReport", "run_batch"]
@@ -88,6 +89,7 @@ def run_batch(jobs, work, *, outdir, workers=1, overwrite=False, problems=(), de
     """
     from tqdm import tqdm
 
+    ensure_output_dir(outdir)
     report = BatchReport()
     start = time.perf_counter()
     for path, message in problems:

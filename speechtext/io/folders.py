@@ -1,9 +1,12 @@
 """Inputs given as files and folders, and the output paths that mirror them."""
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Job", "collect_jobs"]
+from ..errors import SpeechTextError
+
+__all__ = ["Job", "collect_jobs", "ensure_output_dir"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ def _walk(folder, extensions, skip):
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
             continue  # hidden files and our own .part temp files
-        if skip is not None and (path == skip or skip in path.parents):
+        if skip != folder and (path == skip or skip in path.parents):
             continue  # never read back our own outputs when OUTDIR lies inside an input folder
         if path.is_file() and path.suffix.lower() in extensions:
             yield path, rel
@@ -51,7 +54,7 @@ def collect_jobs(inputs, outdir, *, extensions, output_suffixes):
         if not path.exists():
             problems.append((path, "no such file or folder; check the path"))
         elif path.is_dir():
-            items = list(_walk(path, extensions, outdir))
+            items = [(path / rel, rel) for _, rel in _walk(path.absolute(), extensions, outdir)]
             if not items:
                 problems.append(
                     (
@@ -88,3 +91,17 @@ def collect_jobs(inputs, outdir, *, extensions, output_suffixes):
         owners.update(dict.fromkeys(outputs, source))
         jobs.append(Job(source, outputs))
     return jobs, problems
+
+
+def ensure_output_dir(path):
+    """Create the output folder if needed and check that files can be written in it."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".speechtext-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise SpeechTextError(
+            f"{path}: cannot write output here ({exc.strerror}); choose another -o folder"
+        ) from None
