@@ -1,17 +1,46 @@
-"""Beam search and Viterbi decoding, shared by the slot tagger and G2P.
+"""Beam search, Viterbi and the forward algorithm, shared by the slot tagger and G2P.
 
-Two searches live here:
+Two kinds of search live here:
 
 ``beam_search_steps``
     Generic autoregressive beam search: a ``step`` function gives the log-probabilities of the
     next label for a batch of hypotheses (a G2P decoder, a language model ...).
+``viterbi``, ``beam_search`` (and their ``*_batch`` forms), ``forward_backward``
+    Searches over a linear-chain lattice, as a CRF or any per-token scorer defines it: a
+    ``[T, L]`` matrix of per-token label scores (emissions), ``[L, L]`` transition scores
+    (``transitions[i, j]`` scores label ``j`` right after label ``i``), and ``[L]`` start and end
+    scores. A sequence ``y`` scores ``start[y0] + sum_t emissions[t, y_t] +
+    sum_t transitions[y_{t-1}, y_t] + end[y_last]``.
+
+Constraints (``allowed``, e.g. from :func:`iob_constraints`) remove transitions, first labels
+and last labels from the lattice; every search and the partition function respect them, so
+returned log-probabilities are normalised over the *allowed* sequences only (the model's
+distribution conditioned on well-formed output): the N-best probabilities of one sentence sum to
+at most 1, and to exactly 1 when the beam holds every allowed sequence.
+
+The partition function is the forward algorithm in log space. Each step's log-sum-exp over the
+previous label is computed with the usual max shift, the shifted exponentials being summed by a
+matrix product (``exp(alpha - max) @ exp(transitions - colmax)``), which makes it a BLAS call
+rather than an ``[L, L]`` exponential per token.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["beam_search_steps"]
+__all__ = [
+    "Allowed",
+    "beam_search",
+    "beam_search_batch",
+    "beam_search_steps",
+    "forward_backward",
+    "iob_constraints",
+    "sequence_score",
+    "viterbi",
+    "viterbi_batch",
+]
 
 
 def _check_beam(beam, nbest):
@@ -136,3 +165,516 @@ def beam_search_steps(step, state, *, start, end, beam, nbest, max_len):
         finished.append((float(scores[h]), len(finished), history[h].tolist()))
     finished.sort(key=lambda f: (-f[0], f[1]))
     return [(labels, logprob) for logprob, _, labels in finished[:nbest]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear-chain lattices
+# ---------------------------------------------------------------------------------------------
+
+# Sentences decoded together in one array; bounds the [N, L, L] temporaries of Viterbi.
+_CHUNK = 128
+
+
+class Allowed(NamedTuple):
+    """Which label transitions, first labels and last labels a lattice search may use.
+
+    Attributes
+    ----------
+    transitions : np.ndarray [shape=(L, L), dtype=bool]
+        ``transitions[i, j]``: label ``j`` may follow label ``i``.
+    start : np.ndarray [shape=(L,), dtype=bool]
+        Labels a sequence may begin with.
+    end : np.ndarray [shape=(L,), dtype=bool]
+        Labels a sequence may end with.
+    """
+
+    transitions: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+
+def iob_constraints(labels):
+    """IOB2 constraints from label names: ``I-x`` only right after ``B-x`` or ``I-x``.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Label names, each ``O``, ``B-<type>`` or ``I-<type>``, in the order of the score columns.
+
+    Returns
+    -------
+    Allowed
+        Transitions, first and last labels allowed under IOB2 (a sequence cannot begin with
+        ``I-x``; any label may end one).
+
+    Raises
+    ------
+    ParameterError
+        If a label has another prefix (the message names it).
+
+    Examples
+    --------
+    >>> allowed = iob_constraints(["O", "B-city", "I-city"])
+    >>> allowed.transitions.astype(int)
+    array([[1, 1, 0],
+           [1, 1, 1],
+           [1, 1, 1]])
+    >>> allowed.start.astype(int)
+    array([1, 1, 0])
+    """
+    labels = list(labels)
+    n = len(labels)
+    kinds, types = [], []
+    for index, label in enumerate(labels):
+        if label == "O":
+            kinds.append("O")
+            types.append(None)
+        elif isinstance(label, str) and label[:2] in ("B-", "I-") and len(label) > 2:
+            kinds.append(label[0])
+            types.append(label[2:])
+        else:
+            raise ParameterError(
+                f"label {index} ({label!r}) is not IOB2: labels must be 'O', 'B-<type>' or "
+                "'I-<type>'"
+            )
+    kinds = np.array(kinds)
+    types = np.array(types, dtype=object)
+    inside = kinds == "I"
+    transitions = np.ones((n, n), dtype=bool)
+    # I-x may follow only a label of the same type that is not O.
+    same_type = types[:, None] == types[None, :]
+    transitions[:, inside] = (same_type & (kinds != "O")[:, None])[:, inside]
+    return Allowed(transitions, ~inside, np.ones(n, dtype=bool))
+
+
+def _as_lattice(emissions, transitions, allowed, start, end, *, batch):
+    """Validate the inputs; return float64 emissions and masked transitions/start/end scores."""
+    if batch:
+        ems = [np.asarray(e, dtype=np.float64) for e in emissions]
+        shapes = {e.shape[1] if e.ndim == 2 else None for e in ems}
+        if any(e.ndim != 2 for e in ems):
+            bad = next(i for i, e in enumerate(ems) if e.ndim != 2)
+            raise ParameterError(
+                f"emissions[{bad}] has shape {ems[bad].shape}; expected [T, L] (tokens, labels)"
+            )
+        if len(shapes) > 1:
+            raise ParameterError(
+                f"emissions have different label counts {sorted(shapes)}; all must share L"
+            )
+        n_labels = shapes.pop() if shapes else 0
+    else:
+        ems = np.asarray(emissions, dtype=np.float64)
+        if ems.ndim != 2:
+            raise ParameterError(
+                f"emissions has shape {ems.shape}; expected [T, L] (tokens, labels)"
+            )
+        n_labels = ems.shape[1]
+
+    def vector(value, name, shape):
+        if value is None:
+            return np.zeros(shape)
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != shape:
+            raise ParameterError(
+                f"{name} has shape {value.shape}; expected {shape} for {n_labels} labels"
+            )
+        return value.copy()
+
+    trans = vector(transitions, "transitions", (n_labels, n_labels))
+    start = vector(start, "start", (n_labels,))
+    end = vector(end, "end", (n_labels,))
+    if allowed is not None:
+        if isinstance(allowed, Allowed):
+            mask_t, mask_s, mask_e = allowed
+        else:
+            mask_t, mask_s, mask_e = allowed, None, None
+        mask_t = np.asarray(mask_t, dtype=bool)
+        if mask_t.shape != (n_labels, n_labels):
+            raise ParameterError(
+                f"allowed transitions have shape {mask_t.shape}; expected "
+                f"({n_labels}, {n_labels}): build them from the same label list"
+            )
+        trans[~mask_t] = -np.inf
+        if mask_s is not None:
+            start[~np.asarray(mask_s, dtype=bool)] = -np.inf
+        if mask_e is not None:
+            end[~np.asarray(mask_e, dtype=bool)] = -np.inf
+    return ems, trans, start, end
+
+
+def _groups(lengths):
+    """Indices of sentences grouped by length, in chunks of at most _CHUNK."""
+    order = np.argsort(lengths, kind="stable")
+    sorted_len = np.asarray(lengths)[order]
+    bounds = np.flatnonzero(np.diff(sorted_len)) + 1
+    for group in np.split(order, bounds):
+        for i in range(0, len(group), _CHUNK):
+            yield group[i : i + _CHUNK]
+
+
+def _log_matmul(log_a, exp_b, shift_b):
+    """``logsumexp(log_a[:, :, None] + B[None], axis=1)`` given ``exp(B - shift_b)``.
+
+    ``log_a`` is ``[N, L]``; ``exp_b`` is ``exp(B - shift_b[None, :])`` with ``shift_b`` the
+    column maxima of ``B``.
+    """
+    m = log_a.max(axis=1, keepdims=True)
+    m[~np.isfinite(m)] = 0.0
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(log_a - m) @ exp_b) + m + shift_b
+
+
+def _exp_shifted(trans):
+    """Column-shifted exponentials of transitions for :func:`_log_matmul`."""
+    shift = trans.max(axis=0)
+    shift[~np.isfinite(shift)] = 0.0
+    return np.exp(trans - shift), shift
+
+
+def _forward(em, trans, start, end):
+    """Log forward variables ``[N, T, L]`` and log partition ``[N]`` of ``em`` ``[N, T, L]``."""
+    n, t_len, _ = em.shape
+    exp_t, shift = _exp_shifted(trans)
+    alpha = np.empty_like(em)
+    alpha[:, 0] = start + em[:, 0]
+    for t in range(1, t_len):
+        alpha[:, t] = _log_matmul(alpha[:, t - 1], exp_t, shift) + em[:, t]
+    last = alpha[:, -1] + end
+    m = last.max(axis=1)
+    m[~np.isfinite(m)] = 0.0
+    with np.errstate(divide="ignore"):
+        log_z = np.log(np.exp(last - m[:, None]).sum(axis=1)) + m
+    return alpha, log_z
+
+
+def _backward(em, trans, end):
+    """Log backward variables ``[N, T, L]``: the scores of every suffix after each label."""
+    n, t_len, _ = em.shape
+    exp_t, shift = _exp_shifted(trans.T)
+    beta = np.empty_like(em)
+    beta[:, -1] = end
+    for t in range(t_len - 2, -1, -1):
+        beta[:, t] = _log_matmul(em[:, t + 1] + beta[:, t + 1], exp_t, shift)
+    return beta
+
+
+def _log_partition(em, trans, start, end):
+    """Log partition ``[N]`` alone, without keeping every forward variable."""
+    exp_t, shift = _exp_shifted(trans)
+    alpha = start + em[:, 0]
+    for t in range(1, em.shape[1]):
+        alpha = _log_matmul(alpha, exp_t, shift) + em[:, t]
+    last = alpha + end
+    m = last.max(axis=1)
+    m[~np.isfinite(m)] = 0.0
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(last - m[:, None]).sum(axis=1)) + m
+
+
+def _viterbi_group(em, trans, start, end):
+    n, t_len, n_labels = em.shape
+    back = np.empty((t_len, n, n_labels), dtype=np.intp)
+    delta = start + em[:, 0]
+    for t in range(1, t_len):
+        cand = delta[:, :, None] + trans
+        back[t] = cand.argmax(axis=1)
+        delta = np.take_along_axis(cand, back[t][:, None, :], axis=1)[:, 0] + em[:, t]
+    final = delta + end
+    last = final.argmax(axis=1)
+    scores = final[np.arange(n), last]
+    paths = np.empty((n, t_len), dtype=np.intp)
+    paths[:, -1] = last
+    for t in range(t_len - 1, 0, -1):
+        last = back[t][np.arange(n), last]
+        paths[:, t - 1] = last
+    return paths, scores
+
+
+def _top(flat, k):
+    """Column indices of the ``k`` largest entries of each row of ``flat``, best first."""
+    if k < flat.shape[1]:
+        idx = np.argpartition(-flat, k - 1, axis=1)[:, :k]
+    else:
+        idx = np.broadcast_to(np.arange(flat.shape[1]), flat.shape)
+    order = np.argsort(-np.take_along_axis(flat, idx, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(idx, order, axis=1)
+
+
+def _beam_group(em, trans, start, end, beam, nbest):
+    n, t_len, n_labels = em.shape
+    rows = np.arange(n)[:, None]
+    first = start + em[:, 0]
+    labels = _top(first, beam)  # [N, K]
+    scores = first[rows, labels]
+    history = [(None, labels)]
+    for t in range(1, t_len):
+        k = labels.shape[1]
+        cand = scores[:, :, None] + trans[labels] + em[:, t, None, :]  # [N, K, L]
+        flat = cand.reshape(n, k * n_labels)
+        idx = _top(flat, beam)
+        scores = flat[rows, idx]
+        back, labels = np.divmod(idx, n_labels)
+        history.append((back, labels))
+    final = scores + end[labels]
+    order = _top(final, nbest)
+    final = final[rows, order]
+    paths = np.empty((n, order.shape[1], t_len), dtype=np.intp)
+    pos = order
+    for t in range(t_len - 1, -1, -1):
+        back, labs = history[t]
+        paths[:, :, t] = labs[rows, pos]
+        if back is not None:
+            pos = back[rows, pos]
+    return paths, final
+
+
+def viterbi_batch(
+    emissions, transitions=None, *, allowed=None, start=None, end=None, normalize=True
+):
+    """The best label sequence of each of several lattices; see :func:`viterbi`.
+
+    Parameters
+    ----------
+    emissions : sequence of np.ndarray [shape=(T_i, L)]
+        One score matrix per sentence; lengths may differ, ``L`` may not.
+    transitions, allowed, start, end, normalize
+        As in :func:`viterbi`, shared by every sentence.
+
+    Returns
+    -------
+    list of (list of int, float)
+        ``(labels, logprob)`` per sentence, in input order.
+
+    Examples
+    --------
+    >>> em = [np.log([[0.9, 0.1], [0.2, 0.8]]), np.log([[0.3, 0.7]])]
+    >>> [labels for labels, _ in viterbi_batch(em)]
+    [[0, 1], [1]]
+    """
+    ems, trans, start_s, end_s = _as_lattice(
+        emissions, transitions, allowed, start, end, batch=True
+    )
+    lengths = [len(e) for e in ems]
+    out = [None] * len(ems)
+    for group in _groups(lengths):
+        if lengths[group[0]] == 0:
+            for i in group:
+                out[i] = ([], 0.0)
+            continue
+        em = np.stack([ems[i] for i in group])
+        paths, scores = _viterbi_group(em, trans, start_s, end_s)
+        if normalize:
+            scores = scores - _log_partition(em, trans, start_s, end_s)
+        for row, i in enumerate(group):
+            out[i] = (paths[row].tolist(), float(scores[row]))
+    return out
+
+
+def viterbi(emissions, transitions=None, *, allowed=None, start=None, end=None, normalize=True):
+    """The best label sequence of a lattice (exact, by dynamic programming).
+
+    Parameters
+    ----------
+    emissions : np.ndarray [shape=(T, L)]
+        Per-token label scores (log-potentials, e.g. a CRF's state scores or log-softmax outputs).
+    transitions : np.ndarray [shape=(L, L)] or None
+        ``transitions[i, j]`` scores label ``j`` right after label ``i``; None for zeros.
+    allowed : Allowed, np.ndarray [shape=(L, L), dtype=bool], or None
+        Constraints, e.g. ``iob_constraints(labels)``; a bare matrix constrains transitions only.
+    start, end : np.ndarray [shape=(L,)] or None
+        Scores of the first and of the last label; None for zeros.
+    normalize : bool
+        Return the log-probability (score minus the log partition function over the allowed
+        sequences) rather than the raw score.
+
+    Returns
+    -------
+    labels : list of int
+        The best sequence (empty for ``T = 0``).
+    logprob : float
+        Its log-probability (or raw score); ``-inf`` if no sequence is allowed.
+
+    Raises
+    ------
+    ParameterError
+        If the shapes do not agree.
+
+    Examples
+    --------
+    >>> em = np.log([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7]])
+    >>> labels, logprob = viterbi(em, allowed=iob_constraints(["O", "B-city", "I-city"]))
+    >>> labels
+    [1, 2]
+    """
+    ems, *_ = _as_lattice(emissions, transitions, allowed, start, end, batch=False)
+    return viterbi_batch(
+        [ems], transitions, allowed=allowed, start=start, end=end, normalize=normalize
+    )[0]
+
+
+def beam_search_batch(
+    emissions, transitions=None, *, beam, nbest, allowed=None, start=None, end=None, normalize=True
+):
+    """N best label sequences of each of several lattices; see :func:`beam_search`.
+
+    Sentences of equal length are searched together, so this is much faster than calling
+    :func:`beam_search` in a loop.
+
+    Returns
+    -------
+    list of list of (list of int, float)
+        Per sentence, ``(labels, logprob)`` pairs best first.
+
+    Examples
+    --------
+    >>> em = [np.log([[0.9, 0.1], [0.2, 0.8]]), np.log([[0.3, 0.7]])]
+    >>> [[labels for labels, _ in nb] for nb in beam_search_batch(em, beam=4, nbest=2)]
+    [[[0, 1], [0, 0]], [[1], [0]]]
+    """
+    _check_beam(beam, nbest)
+    ems, trans, start_s, end_s = _as_lattice(
+        emissions, transitions, allowed, start, end, batch=True
+    )
+    lengths = [len(e) for e in ems]
+    out = [None] * len(ems)
+    for group in _groups(lengths):
+        if lengths[group[0]] == 0:
+            for i in group:
+                out[i] = [([], 0.0)]
+            continue
+        em = np.stack([ems[i] for i in group])
+        paths, scores = _beam_group(em, trans, start_s, end_s, beam, nbest)
+        if normalize:
+            scores = scores - _log_partition(em, trans, start_s, end_s)[:, None]
+        for row, i in enumerate(group):
+            keep = np.isfinite(scores[row])
+            out[i] = [
+                (p.tolist(), float(s))
+                for p, s in zip(paths[row][keep], scores[row][keep], strict=True)
+            ]
+    return out
+
+
+def beam_search(
+    emissions, transitions=None, *, beam, nbest, allowed=None, start=None, end=None, normalize=True
+):
+    """N best label sequences of a lattice by beam search.
+
+    Left to right, every kept hypothesis is extended by every label and the ``beam`` best
+    extensions are kept; at the end the ``nbest`` best complete sequences are returned. With a
+    beam as wide as the number of allowed sequences the result is the exact N-best; the best
+    sequence never scores above :func:`viterbi`'s.
+
+    Parameters
+    ----------
+    emissions : np.ndarray [shape=(T, L)]
+        Per-token label scores.
+    transitions : np.ndarray [shape=(L, L)] or None
+        ``transitions[i, j]`` scores label ``j`` right after label ``i``; None for zeros.
+    beam : int
+        Hypotheses kept at each token.
+    nbest : int
+        Sequences returned, at most ``beam``.
+    allowed : Allowed, np.ndarray [shape=(L, L), dtype=bool], or None
+        Constraints, e.g. ``iob_constraints(labels)``; no returned sequence breaks them.
+    start, end : np.ndarray [shape=(L,)] or None
+        Scores of the first and of the last label; None for zeros.
+    normalize : bool
+        Return log-probabilities (normalised by the partition function over the allowed
+        sequences) rather than raw scores.
+
+    Returns
+    -------
+    list of (list of int, float)
+        ``(labels, logprob)`` pairs, best first; fewer than ``nbest`` if fewer sequences are
+        allowed.
+
+    Raises
+    ------
+    ParameterError
+        If ``beam`` or ``nbest`` is not a positive whole number, ``nbest > beam``, or the shapes
+        do not agree.
+
+    Examples
+    --------
+    >>> em = np.log([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7]])
+    >>> for labels, logprob in beam_search(em, beam=8, nbest=2,
+    ...                                    allowed=iob_constraints(["O", "B-city", "I-city"])):
+    ...     print(labels, round(float(np.exp(logprob)), 3))
+    [1, 2] 0.437
+    [0, 1] 0.25
+    """
+    ems, *_ = _as_lattice(emissions, transitions, allowed, start, end, batch=False)
+    return beam_search_batch(
+        [ems],
+        transitions,
+        beam=beam,
+        nbest=nbest,
+        allowed=allowed,
+        start=start,
+        end=end,
+        normalize=normalize,
+    )[0]
+
+
+def forward_backward(emissions, transitions=None, *, allowed=None, start=None, end=None):
+    """Log forward and backward variables and the log partition function of a lattice.
+
+    Parameters
+    ----------
+    emissions, transitions, allowed, start, end
+        As in :func:`viterbi`.
+
+    Returns
+    -------
+    log_alpha : np.ndarray [shape=(T, L)]
+        ``log_alpha[t, j]``: log of the summed scores of every allowed prefix ending with label
+        ``j`` at token ``t`` (its emission included).
+    log_beta : np.ndarray [shape=(T, L)]
+        ``log_beta[t, j]``: log of the summed scores of every allowed suffix after label ``j`` at
+        token ``t`` (the end score included).
+    log_z : float
+        Log partition function over the allowed sequences.
+
+    Notes
+    -----
+    The marginal of label ``j`` at token ``t`` is ``exp(log_alpha[t, j] + log_beta[t, j] -
+    log_z)``.
+
+    Examples
+    --------
+    >>> em = np.log([[0.6, 0.4], [0.5, 0.5]])
+    >>> a, b, z = forward_backward(em)
+    >>> np.exp(a + b - z).round(2)
+    array([[0.6, 0.4],
+           [0.5, 0.5]])
+    """
+    em, trans, start_s, end_s = _as_lattice(
+        emissions, transitions, allowed, start, end, batch=False
+    )
+    if len(em) == 0:
+        return em.copy(), em.copy(), 0.0
+    alpha, log_z = _forward(em[None], trans, start_s, end_s)
+    beta = _backward(em[None], trans, end_s)
+    return alpha[0], beta[0], float(log_z[0])
+
+
+def sequence_score(labels, emissions, transitions=None, *, allowed=None, start=None, end=None):
+    """The raw score of one label sequence (``-inf`` if it breaks the constraints).
+
+    Examples
+    --------
+    >>> sequence_score([0, 1], np.log([[0.6, 0.4], [0.5, 0.5]])).round(3)
+    np.float64(-1.204)
+    """
+    em, trans, start_s, end_s = _as_lattice(
+        emissions, transitions, allowed, start, end, batch=False
+    )
+    labels = np.asarray(labels, dtype=np.intp)
+    if len(labels) != len(em):
+        raise ParameterError(f"{len(labels)} labels for {len(em)} tokens")
+    if len(labels) == 0:
+        return np.float64(0.0)
+    score = start_s[labels[0]] + em[np.arange(len(em)), labels].sum()
+    score += trans[labels[:-1], labels[1:]].sum() + end_s[labels[-1]]
+    return np.float64(score)

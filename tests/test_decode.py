@@ -4,8 +4,20 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
-from speechtext.decode import beam_search_steps
+from speechtext.decode import (
+    beam_search,
+    beam_search_batch,
+    beam_search_steps,
+    forward_backward,
+    iob_constraints,
+    sequence_score,
+    viterbi,
+    viterbi_batch,
+)
 from speechtext.errors import ParameterError
 
 
@@ -91,3 +103,126 @@ def test_steps_bad_parameters():
         beam_search_steps(step, None, start=0, end=0, beam=2, nbest=4, max_len=3)
     with pytest.raises(ParameterError, match="max_len"):
         beam_search_steps(step, None, start=0, end=0, beam=2, nbest=1, max_len=0)
+
+
+# --- lattices ------------------------------------------------------------------------------
+
+LABELS = ["O", "B-a", "I-a", "B-b", "I-b"]
+
+
+def _lattice_brute_force(em, trans, start, end, allowed):
+    t_len, n = em.shape
+    out = []
+    for seq in itertools.product(range(n), repeat=t_len):
+        score = sequence_score(seq, em, trans, allowed=allowed, start=start, end=end)
+        if np.isfinite(score):
+            out.append((list(seq), float(score)))
+    scores = np.array([s for _, s in out])
+    log_z = np.logaddexp.reduce(scores)
+    out.sort(key=lambda x: -x[1])
+    return [(seq, s - log_z) for seq, s in out]
+
+
+def _breaks_iob(seq):
+    prev = "O"
+    for lab in (LABELS[i] for i in seq):
+        if lab.startswith("I-") and prev[2:] != lab[2:]:
+            return True
+        prev = lab
+    return False
+
+
+lattices = st.integers(1, 4).flatmap(
+    lambda t: st.tuples(
+        arrays(np.float64, (t, len(LABELS)), elements=st.floats(-5, 5)),
+        arrays(np.float64, (len(LABELS), len(LABELS)), elements=st.floats(-5, 5)),
+        arrays(np.float64, (len(LABELS),), elements=st.floats(-2, 2)),
+        arrays(np.float64, (len(LABELS),), elements=st.floats(-2, 2)),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lattices, st.booleans())
+def test_wide_beam_equals_brute_force(lattice, constrained):
+    em, trans, start, end = lattice
+    allowed = iob_constraints(LABELS) if constrained else None
+    exact = _lattice_brute_force(em, trans, start, end, allowed)
+    wide = len(LABELS) ** len(em)
+    found = beam_search(em, trans, beam=wide, nbest=5, allowed=allowed, start=start, end=end)
+    assert len(found) == min(5, len(exact))
+    np.testing.assert_allclose([s for _, s in found], [s for _, s in exact[:5]], atol=1e-9)
+    for seq, logprob in found:
+        np.testing.assert_allclose(
+            sequence_score(seq, em, trans, allowed=allowed, start=start, end=end)
+            - _lattice_brute_force_log_z(exact, em, trans, start, end, allowed),
+            logprob,
+            atol=1e-9,
+        )
+    # The probabilities of every allowed sequence sum to one.
+    np.testing.assert_allclose(np.exp(np.logaddexp.reduce([s for _, s in exact])), 1.0)
+
+
+def _lattice_brute_force_log_z(exact, em, trans, start, end, allowed):
+    seq, logprob = exact[0]
+    return sequence_score(seq, em, trans, allowed=allowed, start=start, end=end) - logprob
+
+
+@settings(max_examples=60, deadline=None)
+@given(lattices, st.integers(1, 6), st.booleans())
+def test_beam_never_beats_viterbi_and_keeps_constraints(lattice, beam, constrained):
+    em, trans, start, end = lattice
+    allowed = iob_constraints(LABELS) if constrained else None
+    best, best_logprob = viterbi(em, trans, allowed=allowed, start=start, end=end)
+    found = beam_search(em, trans, beam=beam, nbest=1, allowed=allowed, start=start, end=end)
+    assert found[0][1] <= best_logprob + 1e-9
+    exact = _lattice_brute_force(em, trans, start, end, allowed)
+    np.testing.assert_allclose(best_logprob, exact[0][1], atol=1e-9)
+    if constrained:
+        assert not _breaks_iob(best)
+        assert not any(_breaks_iob(seq) for seq, _ in found)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lattices)
+def test_marginals_match_brute_force(lattice):
+    em, trans, start, end = lattice
+    allowed = iob_constraints(LABELS)
+    alpha, beta, log_z = forward_backward(em, trans, allowed=allowed, start=start, end=end)
+    exact = _lattice_brute_force(em, trans, start, end, allowed)
+    expected = np.zeros(em.shape)
+    for seq, logprob in exact:
+        expected[np.arange(len(seq)), seq] += np.exp(logprob)
+    np.testing.assert_allclose(np.exp(alpha + beta - log_z), expected, atol=1e-9)
+
+
+def test_batch_equals_single_and_keeps_order():
+    rng = np.random.default_rng(3)
+    ems = [rng.normal(size=(t, 5)) for t in (3, 1, 4, 3, 0, 2)]
+    trans = rng.normal(size=(5, 5))
+    allowed = iob_constraints(LABELS)
+    batch = beam_search_batch(ems, trans, beam=6, nbest=3, allowed=allowed)
+    vit = viterbi_batch(ems, trans, allowed=allowed)
+    for em, nb, vb in zip(ems, batch, vit, strict=True):
+        assert nb == beam_search(em, trans, beam=6, nbest=3, allowed=allowed)
+        assert vb == viterbi(em, trans, allowed=allowed)
+    assert vit[4] == ([], 0.0)
+
+
+def test_iob_constraints_table():
+    allowed = iob_constraints(["O", "B-a", "I-a", "B-b", "I-b"])
+    # I-a only after B-a or I-a; I-b only after B-b or I-b; never first.
+    assert allowed.transitions[:, 2].tolist() == [False, True, True, False, False]
+    assert allowed.transitions[:, 4].tolist() == [False, False, False, True, True]
+    assert allowed.start.tolist() == [True, True, False, True, False]
+    with pytest.raises(ParameterError, match=r"\('E-a'\) is not IOB2"):
+        iob_constraints(["O", "E-a"])
+
+
+def test_lattice_bad_shapes():
+    with pytest.raises(ParameterError, match="expected \\[T, L\\]"):
+        viterbi(np.zeros(3))
+    with pytest.raises(ParameterError, match="transitions has shape"):
+        viterbi(np.zeros((2, 3)), np.zeros((2, 2)))
+    with pytest.raises(ParameterError, match="allowed transitions"):
+        beam_search(np.zeros((2, 3)), beam=2, nbest=1, allowed=iob_constraints(["O", "B-a"]))
