@@ -210,3 +210,26 @@ def test_clipping_on_write_is_counted_and_reported(tmp_path):
         info = telephone_file(tmp_path / "square.wav", tmp_path / "out.wav")
     assert info["clipped"] > 0 and info["peak"] > 1.0
     assert np.abs(sf.read(tmp_path / "out.wav")[0]).max() <= 1.0
+
+
+def test_fir_design_equals_scipy_firwin2():
+    from scipy.signal import firwin2
+
+    from speechtext.telephone import NUMTAPS, _firwin2, _target_gain
+
+    freqs = np.linspace(0, 4000, 4097)
+    for preset, band in [("g712", None), ("narrow", None), ("g712", (250.0, 3000.0))]:
+        gains = _target_gain(freqs, preset, band)
+        gains[0] = 0.0
+        ours = _firwin2(NUMTAPS, freqs, gains, fs=8000, beta=6.0)
+        theirs = firwin2(NUMTAPS, freqs, gains, fs=8000, window=("kaiser", 6.0))
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)
+
+
+def test_fft_filtering_equals_direct_convolution():
+    from speechtext.telephone import channel_filter
+
+    y = np.random.default_rng(3).standard_normal(5000)
+    taps = channel_filter("narrow")
+    direct = np.convolve(y, taps)[512 : 512 + len(y)]
+    np.testing.assert_allclose(to_telephone(y, sr=8000, preset="narrow"), direct, atol=1e-9)

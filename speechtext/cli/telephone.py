@@ -45,7 +45,7 @@ def run(args):
     from ..batch import run_batch
     from ..io.audio import AUDIO_EXTENSIONS
     from ..io.folders import collect_jobs
-    from ..telephone import _check_params
+    from ..telephone import channel_filter
     from .common import finish_batch
 
     if args.band and args.preset:
@@ -54,7 +54,8 @@ def run(args):
         args._parser.error("--decoded needs --codec ulaw or --codec alaw")
     band = tuple(args.band) if args.band else None
     preset = args.preset or "g712"
-    _check_params(8000, preset, band, args.codec)  # fail once, before any file, on a bad band
+    # fail once on a bad band, before any file; designed here, worker processes inherit it
+    channel_filter(preset, band)
 
     jobs, problems = collect_jobs(
         args.inputs, args.output, extensions=AUDIO_EXTENSIONS, output_suffixes=[".wav"]

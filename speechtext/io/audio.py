@@ -121,7 +121,9 @@ def as_float_mono(y):
     read as ``[frames, channels]`` (soundfile's layout).
     """
     y = np.asarray(y)
-    if y.ndim == 2:
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    elif y.ndim == 2:
         y = y.mean(axis=1, dtype=np.float64 if y.dtype == np.float64 else np.float32)
     elif y.ndim != 1:
         raise AudioError(f"audio must be 1-D or [frames, channels], got shape {y.shape}")
@@ -137,11 +139,13 @@ def as_float_mono(y):
     return y
 
 
-def _check_finite(block, path, offset, sr):
+def _check_finite(block, info, offset):
+    if info.subtype not in ("FLOAT", "DOUBLE"):
+        return  # integer PCM, G.711 and compressed formats cannot hold NaN or inf
     if not np.isfinite(block).all():
         first = offset + int(np.flatnonzero(~np.isfinite(block))[0])
         raise AudioError(
-            f"{path}: holds NaN or infinite samples (first at {first / sr:.3f} s); "
+            f"{info.path}: holds NaN or infinite samples (first at {first / info.sr:.3f} s); "
             "repair or re-export the file"
         )
 
@@ -162,7 +166,7 @@ def read_audio(path):
     info = audio_info(path)
     y, sr = _soundfile().read(str(info.path), dtype="float32", always_2d=True)
     y = as_float_mono(y)
-    _check_finite(y, info.path, 0, sr)
+    _check_finite(y, info, 0)
     return y, sr
 
 
@@ -178,7 +182,7 @@ def iter_blocks(path, *, seconds=10.0, info=None):
         str(info.path), blocksize=blocksize, dtype="float32", always_2d=True
     ):
         block = as_float_mono(block)
-        _check_finite(block, info.path, offset, info.sr)
+        _check_finite(block, info, offset)
         offset += len(block)
         yield block
 
