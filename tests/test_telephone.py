@@ -65,7 +65,7 @@ def test_no_aliasing_from_4600_hz_to_nyquist(sr):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    n=st.integers(min_value=6, max_value=30000),
+    n=st.integers(min_value=13, max_value=30000),
     sr=st.sampled_from([8000, 11025, 16000, 22050, 44100, 48000, 96000]),
 )
 def test_duration_is_kept(n, sr):

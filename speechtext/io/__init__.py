@@ -1,45 +1,45 @@
-"""All disk access of speechtext: audio, text formats, manifests, atomic writes, folders."""
+"""All disk access of speechtext: audio, text formats, manifests, atomic writes, folders.
 
-from .atomic import atomic_path, write_text
-from .audio import (
-    AUDIO_EXTENSIONS,
-    AudioInfo,
-    AudioWriter,
-    as_float_mono,
-    audio_info,
-    iter_blocks,
-    read_audio,
-    write_audio,
-)
-from .conll import (
-    Sentence,
-    check_tags,
-    read_conlleval,
-    read_sentences,
-    split_tag,
-    write_conll,
-    write_seq,
-)
-from .manifest import read_jsonl, write_jsonl
+Names load from their module on first use, so importing ``speechtext.io.conll`` (or anything
+here) does not pull in numpy and soundfile.
+"""
 
-__all__ = [
-    "AUDIO_EXTENSIONS",
-    "AudioInfo",
-    "AudioWriter",
-    "Sentence",
-    "as_float_mono",
-    "atomic_path",
-    "audio_info",
-    "check_tags",
-    "iter_blocks",
-    "read_audio",
-    "read_conlleval",
-    "read_jsonl",
-    "read_sentences",
-    "split_tag",
-    "write_audio",
-    "write_conll",
-    "write_jsonl",
-    "write_seq",
-    "write_text",
-]
+import importlib
+
+# Public name -> submodule that defines it.
+_EXPORTS = {
+    "atomic_path": "atomic",
+    "write_text": "atomic",
+    "AUDIO_EXTENSIONS": "audio",
+    "AudioInfo": "audio",
+    "AudioWriter": "audio",
+    "as_float_mono": "audio",
+    "audio_info": "audio",
+    "iter_blocks": "audio",
+    "read_audio": "audio",
+    "write_audio": "audio",
+    "Sentence": "conll",
+    "check_tags": "conll",
+    "read_conlleval": "conll",
+    "read_sentences": "conll",
+    "split_tag": "conll",
+    "write_conll": "conll",
+    "write_seq": "conll",
+    "read_jsonl": "manifest",
+    "write_jsonl": "manifest",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'speechtext.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__
