@@ -122,8 +122,12 @@ def run_batch(jobs, work, *, outdir, workers=1, overwrite=False, problems=(), de
         else:
             with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
                 futures = [pool.submit(_call, work, job) for job in todo]
-                for future in as_completed(futures):
-                    collect(*future.result())
+                try:
+                    for future in as_completed(futures):
+                        collect(*future.result())
+                except BaseException:  # Ctrl-C: start nothing new; temp files clean themselves
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
     finally:
         bar.close()
         report.seconds = time.perf_counter() - start

@@ -209,3 +209,28 @@ def test_an_hour_at_48khz_converts_in_bounded_memory(tmp_path):
     assert peak_mb < 300, f"peak memory {peak_mb:.0f} MB"
     assert sf.info(tmp_path / "out" / "hour.wav").frames == 3600 * 8000
     os.unlink(path)
+
+
+def test_ctrl_c_leaves_only_complete_outputs_and_a_rerun_finishes(tmp_path):
+    import signal
+    import time
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(40):
+        sf.write(src / f"u{i:02d}.wav", noise(4, 48000, seed=i), 48000)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*SPEECHTEXT, "telephone", str(src), "-o", str(out), "--workers", "2"],
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole process group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 130), err  # 0 if it had already finished
+    for path in out.glob("*.wav"):
+        assert sf.info(path).frames == 32000  # every output there is complete
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+    assert main(["telephone", str(src), "-o", str(out)]) == 0
+    assert len(list(out.glob("*.wav"))) == 40
