@@ -14,6 +14,10 @@ __all__ = ["main"]
 # Subcommand name -> module under speechtext.cli, in the order ``--help`` lists them.
 COMMANDS = {
     "telephone": "telephone",
+    "tag": "tag",
+    "decode": "decode",
+    "g2p": "g2p",
+    "evaluate": "evaluate",
 }
 
 

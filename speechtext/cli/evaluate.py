@@ -1,0 +1,114 @@
+"""speechtext evaluate: gold against predicted IOB tags; seqeval's scores, AP and calibration."""
+
+import sys
+
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
+
+HELP = "score predicted slot tags against gold: precision/recall/F1, AP, calibration"
+DESCRIPTION = (
+    "Score predicted IOB tags against gold. GOLD and PRED are CoNLL files "
+    "(token<TAB>tag[<TAB>score]), seq.out files or seq.in/seq.out folders; with --conlleval one "
+    "FILE in conlleval's format (last two columns gold and predicted). Precision, recall and F1 "
+    "are seqeval's (--mode default reads chunks as conlleval.pl does, --mode strict as seqeval's "
+    "strict mode); with confidences in PRED (a third CoNLL column) also entity-level average "
+    "precision (non-interpolated, as scikit-learn's average_precision_score) and the expected "
+    "calibration error. Notes (no entities, differing tokens ...) go to stderr."
+)
+
+
+# The library's choices, repeated so that `speechtext --help` need not import numpy; a test keeps
+# them equal to speechtext.evaluate's.
+MODES = ("default", "strict")
+FORMATS = ("text", "json", "csv", "markdown")
+ENTITY_SCORES = ("min", "mean", "first", "product")
+
+
+def add_arguments(parser):
+    from ..io.conll import SCHEMES
+
+    parser.add_argument("gold", metavar="GOLD", help="gold tags (or, with --conlleval, the FILE)")
+    parser.add_argument("pred", metavar="PRED", nargs="?", help="predicted tags")
+    parser.add_argument(
+        "--conlleval",
+        action="store_true",
+        help="read one FILE in conlleval's format: token ... gold predicted, white-space separated",
+    )
+    parser.add_argument("--mode", choices=MODES, default="default", help="chunking rules")
+    parser.add_argument("--scheme", choices=SCHEMES, default="IOB2", help="tagging scheme")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="report format")
+    parser.add_argument(
+        "--types",
+        metavar="T1,T2",
+        help="report only these entity types (comma-separated)",
+    )
+    parser.add_argument(
+        "--entity-score",
+        choices=ENTITY_SCORES,
+        default="min",
+        help="an entity's confidence from its tokens' confidences",
+    )
+    parser.add_argument(
+        "--ignore-tokens",
+        action="store_true",
+        help="where GOLD and PRED tokens differ, warn and compare the tags anyway",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="write PR curves and a reliability diagram as PNG files into DIR (needs matplotlib)",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
+    )
+    parser.add_argument("--digits", type=int, default=4, help="decimals in text and markdown")
+
+
+def run(args):
+    from ..evaluate import evaluate, plot_report
+    from ..io.atomic import write_text
+    from ..io.conll import read_conlleval, read_sentences
+
+    if args.conlleval:
+        if args.pred is not None:
+            args._parser.error("--conlleval reads gold and predictions from one FILE; drop PRED")
+        gold, pred = read_conlleval(args.gold)
+    else:
+        if args.pred is None:
+            args._parser.error("give GOLD and PRED (or one FILE with --conlleval)")
+        gold = read_sentences(args.gold)
+        pred = read_sentences(args.pred)
+    types = None
+    if args.types:
+        types = [t.strip() for t in args.types.split(",") if t.strip()]
+        if not types:
+            args._parser.error("--types needs at least one type name")
+    if not 0 <= args.digits <= 15:
+        args._parser.error("--digits must be between 0 and 15")
+
+    report = evaluate(
+        gold,
+        pred,
+        mode=args.mode,
+        scheme=args.scheme,
+        types=types,
+        entity_score=args.entity_score,
+        ignore_tokens=args.ignore_tokens,
+    )
+    for note in report.notes:
+        print(f"speechtext: note: {note}", file=sys.stderr)
+    text = report.render(args.format, digits=args.digits)
+    if args.output:
+        write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    if args.plot:
+        written = plot_report(report, args.plot)
+        if written:
+            print(f"speechtext: wrote {', '.join(map(str, written))}", file=sys.stderr)
+        else:
+            print(
+                "speechtext: note: nothing plotted: PR curves and the reliability diagram need "
+                "confidences in PRED (a third CoNLL column) and gold entities",
+                file=sys.stderr,
+            )
+    return 0

@@ -1,0 +1,198 @@
+"""speechtext tag: train a slot tagger, tag utterances, pick utterances to label next."""
+
+import sys
+
+HELP = "IOB2 slot tagging: train a CRF, predict tags with confidences and N-best, active learning"
+DESCRIPTION = (
+    "Slot tagging with a CRF. DATA is a CoNLL file (token<TAB>tag, a blank line between "
+    "sentences), a folder holding seq.in and seq.out (the ATIS/SNIPS layout), or, for unlabeled "
+    "input, seq.in or plain text with one utterance a line; the format is detected."
+)
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser):
+    from .common import positive_int
+
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    fmt = parser.formatter_class
+
+    train = sub.add_parser(
+        "train",
+        help="train a tagger on IOB2-tagged data",
+        description="Train a CRF slot tagger. An I- tag that does not continue an entity is "
+        "read as conlleval reads it (the start of a new entity) and repaired, with a warning.",
+        formatter_class=fmt,
+    )
+    train.add_argument("data", metavar="DATA", help="tagged training data")
+    train.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file")
+    train.add_argument(
+        "--dev",
+        metavar="DATA",
+        help="tagged held-out data: calibrates the confidences and reports F1",
+    )
+    train.add_argument("--c1", type=float, default=0.05, help="L1 regularisation")
+    train.add_argument("--c2", type=float, default=0.01, help="L2 regularisation")
+    train.add_argument("--iterations", type=positive_int, default=100, help="L-BFGS iterations")
+    train.set_defaults(_action=_train, _subparser=train)
+
+    predict = sub.add_parser(
+        "predict",
+        help="tag utterances; CoNLL out with a confidence per token",
+        description="Tag DATA and write OUT as CoNLL token<TAB>tag<TAB>score: the score is the "
+        "posterior probability of the entity the token belongs to (same span and type), or for "
+        "an O token its marginal probability of O. With --nbest K, OUT.nbest.jsonl also gets "
+        'one line per sentence: {"id", "tokens", "nbest": [{"tags", "logprob"}, ...]} '
+        "(id: the sentence's 0-based position in DATA).",
+        formatter_class=fmt,
+    )
+    predict.add_argument("model", metavar="MODEL", help="model file from `speechtext tag train`")
+    predict.add_argument("data", metavar="DATA", help="utterances to tag (tags, if any, ignored)")
+    predict.add_argument("-o", "--output", required=True, metavar="OUT", help="CoNLL output")
+    predict.add_argument(
+        "--nbest", type=positive_int, metavar="K", help="also write the K best sequences"
+    )
+    predict.add_argument("--beam", type=positive_int, default=8, metavar="B", help="beam width")
+    predict.set_defaults(_action=_predict, _subparser=predict)
+
+    select = sub.add_parser(
+        "select",
+        help="list the utterances the model is least sure of (active learning)",
+        description="Print the N utterances of UNLABELED the model is least sure of, most "
+        "uncertain first, as uncertainty<TAB>FILE:LINE<TAB>utterance. least-confidence: 1 - "
+        "P(best sequence); margin: 1 - (P(best) - P(second best)); entropy: the sum of the "
+        "tokens' tag-marginal entropies.",
+        formatter_class=fmt,
+    )
+    select.add_argument("model", metavar="MODEL", help="model file from `speechtext tag train`")
+    select.add_argument("data", metavar="UNLABELED", help="utterances to choose from")
+    select.add_argument("-n", type=positive_int, required=True, metavar="N", help="how many")
+    select.add_argument(
+        "--by",
+        choices=["least-confidence", "margin", "entropy"],
+        default="least-confidence",
+        help="uncertainty measure",
+    )
+    select.add_argument(
+        "-o", "--output", metavar="OUT", help="also write the chosen utterances, one a line"
+    )
+    select.set_defaults(_action=_select, _subparser=select)
+
+
+def _read(path, *, need_tags):
+    from ..errors import FormatError
+    from ..io.conll import read_sentences
+
+    sentences = read_sentences(path)
+    if any(s.tokens is None for s in sentences):
+        raise FormatError(f"{path}: holds tags only (a bare seq.out); give the tokens too")
+    if need_tags and any(s.tags is None for s in sentences):
+        raise FormatError(
+            f"{path}: has no tags; training needs a CoNLL file with token<TAB>tag lines or a "
+            "folder with seq.in and seq.out"
+        )
+    return sentences
+
+
+def _tagged(path):
+    """Tokens and IOB2 tags of a labelled file; stray I- tags repaired with a warning."""
+    from ..io.conll import check_tags
+    from ..tagging import repair_iob2
+
+    sentences = _read(path, need_tags=True)
+    check_tags(sentences, scheme="IOB2")
+    tags, repaired = [], []
+    for s in sentences:
+        fixed, changed = repair_iob2(s.tags)
+        if changed:
+            repaired.append(s.where(changed[0]))
+        tags.append(fixed)
+    if repaired:
+        print(
+            f"speechtext: warning: {repaired[0]}: an I- tag that does not continue an entity; "
+            f"read as conlleval does, as the start of a new entity (B-) "
+            f"({len(repaired)} sentences like this in {path})",
+            file=sys.stderr,
+        )
+    return [s.tokens for s in sentences], tags
+
+
+def _train(args):
+    import time
+
+    from ..tagging import SlotTagger
+
+    tokens, tags = _tagged(args.data)
+    dev = _tagged(args.dev) if args.dev else None
+    tagger = SlotTagger(c1=args.c1, c2=args.c2, iterations=args.iterations)
+    start = time.perf_counter()
+    tagger.fit(tokens, tags, dev=dev)
+    seconds = time.perf_counter() - start
+    tagger.save(args.output)
+    types = sorted({label[2:] for label in tagger.labels_ if label != "O"})
+    message = (
+        f"speechtext: trained on {len(tokens)} sentences, {len(types)} slot types, in "
+        f"{seconds:.1f} s; model written to {args.output}"
+    )
+    if dev is not None:
+        message += f"; dev F1 {100 * tagger.dev_f1_:.2f}"
+    print(message, file=sys.stderr)
+    return 0
+
+
+def _predict(args):
+    from ..io.conll import Sentence, write_conll
+    from ..io.manifest import write_jsonl
+    from ..tagging import SlotTagger
+
+    if args.nbest and args.nbest > args.beam:
+        args._subparser.error(f"--nbest {args.nbest} cannot exceed --beam {args.beam}")
+    tagger = SlotTagger.load(args.model)
+    sentences = _read(args.data, need_tags=False)
+    tokens = [s.tokens for s in sentences]
+    tags, scores = tagger.token_scores(tokens)
+    write_conll(
+        args.output,
+        [
+            Sentence(t, g, c, line=s.line)
+            for t, g, c, s in zip(tokens, tags, scores, sentences, strict=True)
+        ],
+    )
+    if args.nbest:
+        nbest = tagger.predict_nbest(tokens, args.nbest, beam=args.beam)
+        write_jsonl(
+            f"{args.output}.nbest.jsonl",
+            (
+                {
+                    "id": i,
+                    "tokens": t,
+                    "nbest": [{"tags": g, "logprob": round(lp, 6)} for g, lp in nb],
+                }
+                for i, (t, nb) in enumerate(zip(tokens, nbest, strict=True))
+            ),
+        )
+    print(f"speechtext: tagged {len(tokens)} sentences into {args.output}", file=sys.stderr)
+    return 0
+
+
+def _select(args):
+    from ..io.atomic import write_text
+    from ..tagging import SlotTagger
+
+    tagger = SlotTagger.load(args.model)
+    sentences = _read(args.data, need_tags=False)
+    tokens = [s.tokens for s in sentences]
+    import numpy as np
+
+    scores = tagger.uncertainty(tokens, by=args.by)
+    chosen = np.argsort(-scores, kind="stable")[: args.n]  # as SlotTagger.select, scored once
+    for i in chosen:
+        print(f"{scores[i]:.6f}\t{sentences[i].where()}\t{' '.join(tokens[i])}")
+    if args.output:
+        write_text(args.output, "".join(" ".join(tokens[i]) + "\n" for i in chosen))
+    return 0
+
+
+def run(args):
+    return args._action(args)
