@@ -20,7 +20,6 @@ _EXPORTS = {
     "SlotTagger": "tagging",
     "beam_search": "decode",
     "viterbi": "decode",
-    "G2P": "g2p",
     "evaluate": "evaluate",
     "Report": "evaluate",
     "SpeechTextError": "errors",

@@ -16,7 +16,6 @@ COMMANDS = {
     "telephone": "telephone",
     "tag": "tag",
     "decode": "decode",
-    "g2p": "g2p",
     "evaluate": "evaluate",
 }
 
