@@ -20,6 +20,7 @@ _EXPORTS = {
     "SlotTagger": "tagging",
     "beam_search": "decode",
     "viterbi": "decode",
+    "G2P": "g2p",
     "evaluate": "evaluate",
     "Report": "evaluate",
     "SpeechTextError": "errors",

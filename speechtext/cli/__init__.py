@@ -16,6 +16,7 @@ COMMANDS = {
     "telephone": "telephone",
     "tag": "tag",
     "decode": "decode",
+    "g2p": "g2p",
     "evaluate": "evaluate",
 }
 

@@ -1,0 +1,253 @@
+"""speechtext g2p: English text or words to ARPAbet or IPA."""
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+HELP = "English text or words to ARPAbet or IPA (CMUdict, g2p-en's model, N-best)"
+DESCRIPTION = (
+    "Pronounce English text: from TEXT arguments, from -i FILE (or - for stdin), or from stdin. "
+    "One output line per input line: the words' phones, ARPAbet words separated by ' | ' "
+    "(IPA words by spaces). With --words each line is one word and each output line is "
+    "word<TAB>phones, or with --nbest K, K lines word<TAB>rank<TAB>logprob<TAB>phones. --json "
+    "prints one JSON object per line. With -o OUTDIR the inputs (files or folders of .txt files) "
+    "each get an output file that mirrors their relative path; existing outputs are skipped "
+    "unless --overwrite, failures are listed in OUTDIR/failures.jsonl and the exit status is 1."
+)
+TEXT_EXTENSIONS = {".txt"}
+_CHUNK_LINES = 2000  # lines pronounced together (the model decodes their unknown words at once)
+
+
+def add_arguments(parser):
+    from .common import default_workers, positive_int
+
+    parser.add_argument("text", nargs="*", metavar="TEXT", help="text to pronounce (one line)")
+    parser.add_argument(
+        "-i",
+        "--input",
+        action="append",
+        metavar="PATH",
+        help="text file, folder of .txt files (with -o), or - for stdin; repeatable",
+    )
+    parser.add_argument(
+        "--words", action="store_true", help="each input line is one word (a lexicon)"
+    )
+    parser.add_argument(
+        "--nbest", type=positive_int, default=1, help="pronunciations per word, best first"
+    )
+    parser.add_argument(
+        "--beam",
+        type=positive_int,
+        default=None,
+        help="beam width of the model's search (default: --nbest; 1 is g2p-en's greedy output)",
+    )
+    parser.add_argument("--format", choices=["arpabet", "ipa"], default="arpabet")
+    parser.add_argument("--no-stress", action="store_true", help="strip stress marks")
+    parser.add_argument(
+        "--model-only",
+        action="store_true",
+        help="skip the dictionary: every word from the neural model",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per input line")
+    parser.add_argument(
+        "-o", "--output", metavar="OUTDIR", help="write one output file per input file here"
+    )
+    parser.add_argument(
+        "--workers", type=positive_int, default=default_workers(), help="worker processes (-o)"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="with -o: redo files whose outputs exist"
+    )
+
+
+# ------------------------------------------------------------------------------ reading input
+
+
+def _decode(data, where):
+    from ..errors import FormatError
+
+    if b"\0" in data[:65536]:
+        raise FormatError(f"{where}: binary file (NUL bytes); expected UTF-8 text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FormatError(
+            f"{where}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "convert the file to UTF-8"
+        ) from None
+
+
+def _split_lines(text):
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
+
+
+def read_lines(path):
+    """Lines of a UTF-8 text file; FormatError naming the file for a binary or undecodable one."""
+    from ..errors import FormatError
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path}: is a folder; folders need -o OUTDIR") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
+    return _split_lines(_decode(data, path))
+
+
+# ------------------------------------------------------------------------------- formatting
+
+
+@functools.cache
+def _g2p(nbest, beam, format, stress, model_only):
+    from ..g2p import G2P
+
+    return G2P(nbest=nbest, beam=beam, format=format, stress=stress, model_only=model_only)
+
+
+def _logprob(value):
+    return "nan" if value is None else f"{value:.4f}"
+
+
+def _join_words(words, fmt):
+    units = [" ".join(w.phones) if fmt == "arpabet" else "".join(w.phones) for w in words]
+    units = [u if u else w.token for u, w in zip(units, words, strict=True)]
+    return (" | " if fmt == "arpabet" else " ").join(units)
+
+
+def _word_entry(word):
+    entry = {"token": word.token, "phones": word.phones}
+    if len(word.pronunciations) > 1:
+        entry["nbest"] = [
+            {"phones": list(p.phones), "logprob": p.logprob, "source": p.source}
+            for p in word.pronunciations
+        ]
+    return entry
+
+
+def _format_line(line, words, options):
+    """Output lines for one input line."""
+    if options["json"]:
+        return [
+            json.dumps({"text": line, "words": [_word_entry(w) for w in words]}, ensure_ascii=False)
+        ]
+    if not options["words"]:
+        return [_join_words(words, options["format"])]
+    if not line.strip():
+        return [""]
+    word = line.strip()
+    spoken = [w for w in words if w.pronunciations]
+    if options["nbest"] == 1 or len(spoken) != 1:
+        # Several words on a lexicon line ("new york", "42"): their best phones, concatenated.
+        phones = " ".join(p for w in spoken for p in w.phones)
+        if options["nbest"] == 1:
+            return [f"{word}\t{phones}"]
+        scores = [w.pronunciations[0].logprob for w in spoken]
+        total = None if not scores or None in scores else sum(scores)
+        return [f"{word}\t1\t{_logprob(total)}\t{phones}"]
+    return [
+        f"{word}\t{rank}\t{_logprob(p.logprob)}\t{' '.join(p.phones)}"
+        for rank, p in enumerate(spoken[0].pronunciations, 1)
+    ]
+
+
+def _pronounce(lines, options):
+    """Output lines for input lines, pronounced in chunks."""
+    g2p = _g2p(
+        options["nbest"],
+        options["beam"],
+        options["format"],
+        options["stress"],
+        options["model_only"],
+    )
+    for i in range(0, len(lines), _CHUNK_LINES):
+        chunk = lines[i : i + _CHUNK_LINES]
+        for line, words in zip(chunk, g2p.transcribe_many(chunk), strict=True):
+            yield from _format_line(line, words, options)
+
+
+def _convert_file(job, **options):
+    from ..io.atomic import write_text
+
+    lines = read_lines(job.source)
+    out = list(_pronounce(lines, options))
+    write_text(job.outputs[0], "".join(f"{line}\n" for line in out))
+    return {"lines": len(lines)}
+
+
+# ------------------------------------------------------------------------------------- main
+
+
+def run(args):
+    parser = args._parser
+    if args.beam is not None and args.beam < args.nbest:
+        parser.error(f"--beam {args.beam} is narrower than --nbest {args.nbest}; widen it")
+    if args.text and args.input:
+        parser.error("give TEXT arguments or -i PATH, not both")
+    options = {
+        "nbest": args.nbest,
+        "beam": args.beam,
+        "format": args.format,
+        "stress": not args.no_stress,
+        "model_only": args.model_only,
+        "json": args.json,
+        "words": args.words,
+    }
+    if args.output:
+        if not args.input or "-" in args.input:
+            parser.error("-o OUTDIR needs -i with files or folders (not stdin)")
+        return _run_batch(args, options)
+
+    if args.text:
+        lines = list(args.text) if args.words else [" ".join(args.text)]
+        sources = [("arguments", lines)]
+    else:
+        inputs = args.input or ["-"]
+        if inputs == ["-"] and sys.stdin.isatty():
+            parser.error("give TEXT, -i FILE, or pipe text into stdin")
+        sources = [(path, _read_input(path)) for path in inputs]
+    out = sys.stdout
+    for _, lines in sources:
+        for line in _pronounce(lines, options):
+            out.write(line + "\n")
+    out.flush()
+    return 0
+
+
+def _read_input(path):
+    from ..errors import FormatError
+
+    if path == "-":
+        return _split_lines(_decode(sys.stdin.buffer.read(), "<stdin>"))
+    if Path(path).is_dir():
+        raise FormatError(f"{path}: is a folder; folder input needs -o OUTDIR")
+    return read_lines(path)
+
+
+def _run_batch(args, options):
+    from ..batch import run_batch
+    from ..io.folders import collect_jobs
+    from .common import finish_batch
+
+    suffix = ".jsonl" if args.json else ".phones.txt"
+    jobs, problems = collect_jobs(
+        args.input, args.output, extensions=TEXT_EXTENSIONS, output_suffixes=[suffix]
+    )
+    work = functools.partial(_convert_file, **options)
+    report = run_batch(
+        jobs,
+        work,
+        outdir=args.output,
+        workers=args.workers,
+        overwrite=args.overwrite,
+        problems=problems,
+        desc="g2p",
+    )
+    return finish_batch(report, args.output)

