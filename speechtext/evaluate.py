@@ -507,56 +507,64 @@ def expected_calibration_error(correct, confidence, *, bins=CALIBRATION_BINS):
 # ------------------------------------------------------------------------------------ evaluate
 
 
-def _as_sentences(seqs, name):
-    if isinstance(seqs, (str, bytes)):
-        raise ParameterError(f"{name} must be a list of sentences, not a string")
-    out = []
-    for i, s in enumerate(seqs):
-        if isinstance(s, Sentence):
-            if s.tags is None:
-                raise ParameterError(
-                    f"{name}: {s.where()} has no tags (unlabeled input such as plain text or "
-                    "seq.in); give tagged sentences"
-                )
-            out.append(s)
-        elif isinstance(s, (str, bytes)):
-            raise ParameterError(f"{name}[{i}] is a string; give one list of tags per sentence")
-        else:
-            out.append(Sentence(None, list(s), None, line=0))
-    return out
+class _Side:
+    """One side (gold or pred) as parallel lists, without copying the caller's tag lists."""
 
+    def __init__(self, seqs, name):
+        if isinstance(seqs, (str, bytes)):
+            raise ParameterError(f"{name} must be a list of sentences, not a string")
+        self.name = name
+        self.sents = list(seqs)
+        self.tags = []
+        for i, s in enumerate(self.sents):
+            if isinstance(s, Sentence):
+                if s.tags is None:
+                    raise ParameterError(
+                        f"{name}: {s.where()} has no tags (unlabeled input such as plain text "
+                        "or seq.in); give tagged sentences"
+                    )
+                self.tags.append(s.tags)
+            elif isinstance(s, (str, bytes)):
+                raise ParameterError(f"{name}[{i}] is a string; give one list of tags per sentence")
+            else:
+                self.tags.append(s)
+        self.tokens = [getattr(s, "tokens", None) for s in self.sents]
+        self.scores = [getattr(s, "scores", None) for s in self.sents]
 
-def _where(name, sents, i, k=0):
-    s = sents[i]
-    return s.where(k) if s.source else f"{name} sentence {i + 1}, token {k + 1}"
+    def __len__(self):
+        return len(self.tags)
+
+    def where(self, i, k=0):
+        s = self.sents[i]
+        if isinstance(s, Sentence) and s.source:
+            return s.where(k)
+        return f"{self.name} sentence {i + 1}, token {k + 1}"
 
 
 def _check_alignment(gold, pred, ignore_tokens, notes):
-    for i, (g, p) in enumerate(zip(gold, pred, strict=False)):
-        if len(g.tags) != len(p.tags):
-            raise FormatError(
-                f"gold and predictions part at sentence {i + 1}: {_where('gold', gold, i)} has "
-                f"{len(g.tags)} tokens but {_where('pred', pred, i)} has {len(p.tags)}"
-            )
-    if len(gold) != len(pred):
+    g_len, p_len = list(map(len, gold.tags)), list(map(len, pred.tags))
+    if g_len != p_len:
+        for i, (a, b) in enumerate(zip(g_len, p_len, strict=False)):
+            if a != b:
+                raise FormatError(
+                    f"gold and predictions part at sentence {i + 1}: {gold.where(i)} has "
+                    f"{a} tokens but {pred.where(i)} has {b}"
+                )
         i = min(len(gold), len(pred))
-        longer, name = (gold, "gold") if len(gold) > len(pred) else (pred, "pred")
+        longer = gold if len(gold) > len(pred) else pred
         raise FormatError(
             f"gold has {len(gold)} sentences but predictions have {len(pred)}; they part after "
-            f"sentence {i}: {_where(name, longer, i)} has no counterpart"
+            f"sentence {i}: {longer.where(i)} has no counterpart"
         )
     differ, first = 0, None
-    for i, (g, p) in enumerate(zip(gold, pred, strict=True)):
-        if g.tokens is None or p.tokens is None or g.tokens == p.tokens:
+    for i, (g, p) in enumerate(zip(gold.tokens, pred.tokens, strict=True)):
+        if g is None or p is None or g == p:
             continue
-        for k, (a, b) in enumerate(zip(g.tokens, p.tokens, strict=True)):
+        for k, (a, b) in enumerate(zip(g, p, strict=True)):
             if a != b:
                 differ += 1
                 if first is None:
-                    first = (
-                        f"{_where('gold', gold, i, k)} has {a!r} but "
-                        f"{_where('pred', pred, i, k)} has {b!r}"
-                    )
+                    first = f"{gold.where(i, k)} has {a!r} but {pred.where(i, k)} has {b!r}"
     if differ and not ignore_tokens:
         raise FormatError(
             f"tokens differ: {first}; are these the same sentences? (--ignore-tokens / "
@@ -566,38 +574,35 @@ def _check_alignment(gold, pred, ignore_tokens, notes):
         notes.append(f"{differ} tokens differ between gold and predictions, first: {first}")
 
 
-def _encode(sents, tag_index, pos, total):
+def _encode(side, tag_index, pos, total):
     ids = np.fromiter(
-        map(tag_index.__getitem__, chain.from_iterable(s.tags for s in sents)),
-        dtype=np.intp,
-        count=total,
+        map(tag_index.__getitem__, chain.from_iterable(side.tags)), dtype=np.intp, count=total
     )
-    ext = np.full(total + len(sents) + 1, tag_index["O"], dtype=np.intp)
+    ext = np.full(total + len(side) + 1, tag_index["O"], dtype=np.intp)
     ext[pos] = ids
     return ids, ext
 
 
 def _locate(tag, gold, pred):
-    for name, sents in (("gold", gold), ("pred", pred)):
-        for i, s in enumerate(sents):
-            if tag in s.tags:
-                return _where(name, sents, i, s.tags.index(tag))
+    for side in (gold, pred):
+        for i, tags in enumerate(side.tags):
+            if tag in tags:
+                return side.where(i, list(tags).index(tag))
     return None
 
 
-def _entity_scores(pred, pos, starts, ends, how, total):
-    flat = np.fromiter(chain.from_iterable(s.scores for s in pred), dtype=float, count=total)
-    ext = np.zeros(pos[-1] + 2 if total else 1)
-    ext[pos] = flat
+def _entity_scores(scores, pos, starts, ends, how, size):
+    ext = np.zeros(size)
+    ext[pos] = np.fromiter(chain.from_iterable(scores), dtype=float, count=len(pos))
     if len(starts) == 0:
-        return np.zeros(0), ext
+        return np.zeros(0)
     if how == "first":
-        return ext[starts], ext
+        return ext[starts]
     idx = np.column_stack([starts, ends + 1]).ravel()
     if how == "mean":
-        return np.add.reduceat(ext, idx)[::2] / (ends - starts + 1), ext
+        return np.add.reduceat(ext, idx)[::2] / (ends - starts + 1)
     ufunc = np.minimum if how == "min" else np.multiply
-    return ufunc.reduceat(ext, idx)[::2], ext
+    return ufunc.reduceat(ext, idx)[::2]
 
 
 def evaluate(
@@ -667,32 +672,31 @@ def evaluate(
             f"entity_score={entity_score!r}; choose one of {', '.join(ENTITY_SCORES)}"
         )
     notes = []
-    gold = _as_sentences(gold, "gold")
-    pred = _as_sentences(pred, "pred")
+    gold, pred = _Side(gold, "gold"), _Side(pred, "pred")
     _check_alignment(gold, pred, ignore_tokens, notes)
 
-    if scores is not None:
+    if scores is None:
+        scores = pred.scores
+        has_scores = len(pred) > 0 and all(sc is not None for sc in scores)
+    else:
         scores = list(scores)
         if len(scores) != len(pred):
             raise ParameterError(f"scores has {len(scores)} sentences but pred has {len(pred)}")
-        for i, (p, sc) in enumerate(zip(pred, scores, strict=True)):
-            if len(sc) != len(p.tags):
-                raise ParameterError(
-                    f"scores[{i}] has {len(sc)} values but pred sentence {i + 1} has "
-                    f"{len(p.tags)} tags"
-                )
-        pred = [
-            Sentence(p.tokens, p.tags, list(sc), p.line, p.source, p.one_token_per_line)
-            for p, sc in zip(pred, scores, strict=True)
-        ]
-    has_scores = bool(pred) and all(p.scores is not None for p in pred)
+        if list(map(len, scores)) != list(map(len, pred.tags)):
+            pairs = zip(scores, pred.tags, strict=True)
+            i = next(i for i, (a, b) in enumerate(pairs) if len(a) != len(b))
+            raise ParameterError(
+                f"scores[{i}] has {len(scores[i])} values but pred sentence {i + 1} has "
+                f"{len(pred.tags[i])} tags"
+            )
+        has_scores = len(pred) > 0
 
     # Every distinct tag is checked and split once.
     allowed = _allowed_prefixes(scheme)
     if mode == "default":
         allowed = allowed & _DEFAULT_MODE_PREFIXES
-    tags = set(chain.from_iterable(s.tags for s in gold))
-    tags |= set(chain.from_iterable(s.tags for s in pred))
+    tags = set(chain.from_iterable(gold.tags))
+    tags |= set(chain.from_iterable(pred.tags))
     tags.add("O")
     tag_list = sorted(tags)
     type_names = ["_"]  # seqeval's type of "O"
@@ -711,7 +715,7 @@ def evaluate(
                 type_names.append(name)
     tag_index = {tag: t for t, tag in enumerate(tag_list)}
 
-    lengths = np.fromiter(map(len, (s.tags for s in gold)), dtype=np.intp, count=len(gold))
+    lengths = np.fromiter(map(len, gold.tags), dtype=np.intp, count=len(gold))
     total = int(lengths.sum())
     # Position of each token in the flat corpus with an "O" before and after every sentence.
     pos = np.arange(total) + 1 + np.repeat(np.arange(len(gold)), lengths)
@@ -763,7 +767,7 @@ def evaluate(
     curves, ap_by_type = {}, {}
     average_prec = calibration = reliability = None
     if has_scores:
-        conf, _ = _entity_scores(pred, pos, p_start, p_end, entity_score, total)
+        conf = _entity_scores(scores, pos, p_start, p_end, entity_score, len(pred_ext))
         overall = average_precision(correct, conf, n_gold=len(g_type))
         if overall is not None:
             curves["micro"] = overall

@@ -44,6 +44,8 @@ SCHEMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
 # A word that can only be an IOB-style tag; used to tell a seq.out file from plain text.
 _TAG_WORD = re.compile(r"O|[BIESLU]-\S+")
 _SNIFF_BYTES = 8192
+# Columns without white space, separated by single tabs (trailing white space already removed).
+_CONLL_LINE = re.compile(r"[^\s]+(?:\t[^\s]+)*")
 
 
 @dataclass
@@ -132,6 +134,7 @@ def _read_conll(path):
     first_line = None
     tokens, tags, scores = [], [], []
     start = 0
+    well_formed = _CONLL_LINE.fullmatch
 
     def flush():
         if tokens:
@@ -157,37 +160,36 @@ def _read_conll(path):
         if cols[0] == "-DOCSTART-":
             flush()
             continue
-        if ncols is None:
+        if len(cols) != ncols:
+            if ncols is not None:
+                raise FormatError(
+                    f"{path}:{number}: {len(cols)} tab-separated columns, but line {first_line} "
+                    f"has {ncols}; every line needs token<TAB>tag[<TAB>score] alike"
+                )
             ncols, first_line = len(cols), number
             if ncols > 3:
                 raise FormatError(
                     f"{path}:{number}: {ncols} tab-separated columns; a CoNLL file here has "
                     "token<TAB>tag[<TAB>score] (for conlleval's format use --conlleval)"
                 )
-        elif len(cols) != ncols:
-            raise FormatError(
-                f"{path}:{number}: {len(cols)} tab-separated columns, but line {first_line} "
-                f"has {ncols}; every line needs token<TAB>tag[<TAB>score] alike"
-            )
-        token = cols[0].strip()
-        if not token or any(not c.strip() for c in cols[1:]) or any(ch.isspace() for ch in token):
+        if well_formed(line) is None:
             raise FormatError(
                 f"{path}:{number}: malformed line {raw!r}; expected token<TAB>tag[<TAB>score] "
-                "with no empty column and no white space inside a token"
+                "with no empty column and no white space inside a column"
             )
         if not tokens:
             start = number
-        tokens.append(token)
+        tokens.append(cols[0])
         if ncols >= 2:
-            tags.append(cols[1].strip())
-        if ncols == 3:
-            try:
-                score = float(cols[2])
-            except ValueError:
-                score = math.nan
-            if not math.isfinite(score):
-                raise FormatError(f"{path}:{number}: score {cols[2]!r} is not a finite number")
-            scores.append(score)
+            tags.append(cols[1])
+            if ncols == 3:
+                try:
+                    score = float(cols[2])
+                except ValueError:
+                    score = math.nan
+                if not math.isfinite(score):
+                    raise FormatError(f"{path}:{number}: score {cols[2]!r} is not a finite number")
+                scores.append(score)
     flush()
     return sentences
 
