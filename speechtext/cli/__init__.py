@@ -18,6 +18,8 @@ COMMANDS = {
     "decode": "decode",
     "g2p": "g2p",
     "evaluate": "evaluate",
+    "delex": "delex",
+    "relex": "relex",
 }
 
 

@@ -1,0 +1,135 @@
+"""Delex files: lexicons (TSV ``slot<TAB>value``) and templates (JSONL), read with line numbers.
+
+Lexicon TSV
+    One ``slot<TAB>value`` a line, UTF-8. Blank lines and lines starting with ``#`` are skipped.
+    The value may hold spaces (a multiword value); exactly one tab a line. Surrounding white
+    space of slot and value is ignored.
+Templates JSONL
+    One object a line, as ``speechtext delex`` writes them:
+    ``{"id", "text", "template", "slots": [{"name", "value", "start", "end"}]}``; ``template``
+    and ``slots`` (name and value) are required, the rest optional.
+"""
+
+import json
+from pathlib import Path
+
+from ..errors import FormatError
+
+__all__ = ["read_lexicon", "read_templates"]
+
+
+def _text_lines(path, what):
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path}: is a folder, expected a {what} file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FormatError(f"{path}:{line}: not UTF-8 text; convert the file to UTF-8") from None
+    return text.splitlines()
+
+
+def read_lexicon(path):
+    """Read a lexicon TSV file.
+
+    Returns
+    -------
+    list of (slot, value)
+        In file order.
+
+    Raises
+    ------
+    FormatError
+        Naming file and line: a line without a tab or with more than one, an empty slot or
+        value, a slot name with brackets or a backslash; a file with no entries.
+
+    Examples
+    --------
+    >>> read_lexicon("cities.tsv")  # doctest: +SKIP
+    [('city', 'new york'), ('city', 'seoul')]
+    """
+    from ..delex.lexicon import check_slot_name
+    from ..errors import ParameterError
+
+    entries = []
+    for number, raw in enumerate(_text_lines(path, "lexicon"), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        cols = raw.split("\t")
+        if len(cols) != 2:
+            what = "no tab" if len(cols) == 1 else f"{len(cols) - 1} tabs"
+            raise FormatError(
+                f"{path}:{number}: {what} in {raw!r}; a lexicon line is slot<TAB>value "
+                "(spaces may separate the words of a value, one tab separates slot and value)"
+            )
+        slot, value = cols[0].strip(), cols[1].strip()
+        if not slot or not value:
+            raise FormatError(
+                f"{path}:{number}: empty {'slot' if not slot else 'value'} in {raw!r}; "
+                "a lexicon line is slot<TAB>value"
+            )
+        try:
+            check_slot_name(slot)
+        except ParameterError as exc:
+            raise FormatError(f"{path}:{number}: {exc}") from None
+        entries.append((slot, value))
+    if not entries:
+        raise FormatError(f"{path}: empty lexicon (no slot<TAB>value line); add at least one value")
+    return entries
+
+
+def read_templates(path):
+    """Read a templates JSONL file.
+
+    Returns
+    -------
+    list of (line, record)
+        The 1-based line of each record, for messages, and the record (a dict).
+
+    Raises
+    ------
+    FormatError
+        Naming file and line: invalid JSON, a record that is not an object, a missing or
+        non-string ``template``, ``slots`` not a list of objects with string name and value;
+        a file with no records.
+
+    Examples
+    --------
+    >>> read_templates("templates.jsonl")[0]  # doctest: +SKIP
+    (1, {'id': 0, 'text': 'to boston', 'template': 'to [city]', 'slots': [...]})
+    """
+    out = []
+    for number, raw in enumerate(_text_lines(path, "templates"), 1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise FormatError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("template"), str):
+            raise FormatError(
+                f'{where}: expected an object with a "template" string, as `speechtext delex` '
+                "writes"
+            )
+        slots = record.get("slots", [])
+        if not isinstance(slots, list) or not all(
+            isinstance(s, dict)
+            and isinstance(s.get("name"), str)
+            and isinstance(s.get("value"), str)
+            for s in slots
+        ):
+            raise FormatError(
+                f'{where}: "slots" must be a list of objects with string "name" and "value"'
+            )
+        out.append((number, record))
+    if not out:
+        raise FormatError(f"{path}: no templates; expected one JSON object a line")
+    return out
