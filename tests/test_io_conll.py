@@ -1,6 +1,8 @@
 """speechtext.io.conll: CoNLL, seq.in/seq.out and conlleval files, tag schemes."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from speechtext.errors import FormatError, ParameterError
 from speechtext.io import (
@@ -160,3 +162,35 @@ def test_split_tag_and_check_tags():
     with pytest.raises(FormatError, match=r"^g.conll:5: invalid tag 'X-PER'"):
         check_tags(sents)
     assert check_tags(sents[:1]) == {"O": ("O", None), "B-x": ("B", "x")}
+
+
+_word = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1, max_size=6
+).filter(lambda w: not any(ch.isspace() for ch in w) and w != "-DOCSTART-")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sents=st.lists(
+        st.integers(1, 6).flatmap(
+            lambda n: st.tuples(
+                st.lists(_word, min_size=n, max_size=n),
+                st.lists(
+                    st.sampled_from(["O", "B-x", "I-x", "B-long_type"]), min_size=n, max_size=n
+                ),
+                st.lists(st.floats(0, 1), min_size=n, max_size=n),
+            )
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_conll_and_seq_roundtrip_any_tokens(tmp_path_factory, sents):
+    folder = tmp_path_factory.mktemp("rt")
+    sentences = [Sentence(t, g, s) for t, g, s in sents]
+    write_conll(folder / "x.conll", sentences)
+    back = read_sentences(folder / "x.conll")
+    assert [(s.tokens, s.tags, s.scores) for s in back] == [tuple(x) for x in sents]
+    write_seq(folder / "seq", sentences)
+    back = read_sentences(folder / "seq")
+    assert [(s.tokens, s.tags) for s in back] == [(t, g) for t, g, _ in sents]
