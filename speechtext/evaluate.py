@@ -183,7 +183,10 @@ class Report:
             f"scheme {self.scheme}"
         )
         if self.average_precision is None:
-            lines.append("average precision: not available (no confidences in the predictions)")
+            why = "no confidences in the predictions"
+            if self.micro.support == 0:
+                why = "no gold entities"
+            lines.append(f"average precision: not available ({why})")
         else:
             ap = self.average_precision
             lines.append(
@@ -520,8 +523,9 @@ class _Side:
             if isinstance(s, Sentence):
                 if s.tags is None:
                     raise ParameterError(
-                        f"{name}: {s.where()} has no tags (unlabeled input such as plain text "
-                        "or seq.in); give tagged sentences"
+                        f"{name}: {s.where()} has no tags: it was read as unlabeled input (plain "
+                        "text, seq.in or one CoNLL column); CoNLL columns are TAB-separated, and "
+                        "conlleval's space-separated output is read with --conlleval"
                     )
                 self.tags.append(s.tags)
             elif isinstance(s, (str, bytes)):
@@ -735,7 +739,7 @@ def evaluate(
 
     n_types = len(type_names)
     if types is not None:
-        wanted = set(types)
+        wanted = {types} if isinstance(types, str) else set(types)
         unknown = sorted(wanted - set(type_names[t] for t in chain(g_type, p_type)))
         if unknown:
             notes.append(f"types not found in gold or predictions: {', '.join(unknown)}")
@@ -768,6 +772,8 @@ def evaluate(
     average_prec = calibration = reliability = None
     if has_scores:
         conf = _entity_scores(scores, pos, p_start, p_end, entity_score, len(pred_ext))
+        if not np.all(np.isfinite(conf)):
+            raise ParameterError("scores hold NaN or infinite values; give finite confidences")
         overall = average_precision(correct, conf, n_gold=len(g_type))
         if overall is not None:
             curves["micro"] = overall

@@ -354,6 +354,7 @@ def test_no_gold_entities_and_no_predictions_give_zeros_with_a_note():
     report = evaluate([["O"]], [["O"]], scores=[[0.5]])
     assert report.per_type == {} and report.macro.f1 == 0.0
     assert report.average_precision is None
+    assert "not available (no gold entities)" in report.to_text()
     assert report.token_accuracy == 1.0
     json.dumps(report.to_dict())
     report.to_text()
@@ -408,11 +409,14 @@ def test_bad_parameters():
         evaluate([Sentence(["a"], None)], [["O"]])
     with pytest.raises(ParameterError, match="string"):
         evaluate(["B-x O"], [["O"]])
+    with pytest.raises(ParameterError, match="NaN"):
+        evaluate([["B-x"]], [["B-x"]], scores=[[float("nan")]])
 
 
 def test_types_filter_and_accuracies():
     gold = [["B-a", "O", "B-b"], ["B-a"]]
     pred = [["B-a", "O", "O"], ["B-b"]]
+    assert list(evaluate(gold, pred, types="b").per_type) == ["b"]  # one name, not letters
     report = evaluate(gold, pred, types=["a", "zzz"])
     assert list(report.per_type) == ["a"]
     assert (report.micro.precision, report.micro.recall) == (1.0, 0.5)
