@@ -33,7 +33,13 @@ def add_arguments(parser):
         action="store_true",
         help="read one FILE in conlleval's format: token ... gold predicted, white-space separated",
     )
-    parser.add_argument("--mode", choices=MODES, default="default", help="chunking rules")
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default="default",
+        help="chunking: default = conlleval.pl's (an I- after O starts a chunk), strict = "
+        "seqeval's strict mode (no entity without its B-)",
+    )
     parser.add_argument("--scheme", choices=SCHEMES, default="IOB2", help="tagging scheme")
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format")
     parser.add_argument(
