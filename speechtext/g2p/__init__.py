@@ -302,6 +302,12 @@ class G2P:
         return None
 
     def _decode(self, words):
+        from .model import single_threaded
+
+        with single_threaded():
+            return self._decode_words(words)
+
+    def _decode_words(self, words):
         model = _model()
         if self.beam == 1:
             return {
@@ -318,6 +324,12 @@ class G2P:
 
     def _extend_with_model(self, words):
         """N-best for dictionary words: its variants (scored by the model), then the model's."""
+        from .model import single_threaded
+
+        with single_threaded():
+            self._extend_words(words)
+
+    def _extend_words(self, words):
         model = _model()
         for word in words:
             prons = self._cache[word]
