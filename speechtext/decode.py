@@ -171,8 +171,10 @@ def beam_search_steps(step, state, *, start, end, beam, nbest, max_len):
 # Linear-chain lattices
 # ---------------------------------------------------------------------------------------------
 
-# Sentences decoded together in one array; bounds the [N, L, L] temporaries of Viterbi.
+# Sentences decoded together in one array; bounds the [N, L, L] temporaries of Viterbi and the
+# [N, beam * L] ones of beam search.
 _CHUNK = 128
+_BEAM_CHUNK = 1024
 
 
 class Allowed(NamedTuple):
@@ -302,14 +304,15 @@ def _as_lattice(emissions, transitions, allowed, start, end, *, batch):
     return ems, trans, start, end
 
 
-def _groups(lengths):
-    """Indices of sentences grouped by length, in chunks of at most _CHUNK."""
+def _groups(lengths, chunk=None):
+    """Indices of sentences grouped by length, in chunks of at most ``chunk`` (``_CHUNK``)."""
+    chunk = chunk or _CHUNK
     order = np.argsort(lengths, kind="stable")
     sorted_len = np.asarray(lengths)[order]
     bounds = np.flatnonzero(np.diff(sorted_len)) + 1
     for group in np.split(order, bounds):
-        for i in range(0, len(group), _CHUNK):
-            yield group[i : i + _CHUNK]
+        for i in range(0, len(group), chunk):
+            yield group[i : i + chunk]
 
 
 def _log_matmul(log_a, exp_b, shift_b):
@@ -374,11 +377,15 @@ def _log_partition(em, trans, start, end):
 def _viterbi_group(em, trans, start, end):
     n, t_len, n_labels = em.shape
     back = np.empty((t_len, n, n_labels), dtype=np.intp)
+    trans_t = np.ascontiguousarray(trans.T)  # reduce over the last, contiguous axis
+    rows = np.arange(n)[:, None]
+    cols = np.arange(n_labels)[None, :]
     delta = start + em[:, 0]
     for t in range(1, t_len):
-        cand = delta[:, :, None] + trans
-        back[t] = cand.argmax(axis=1)
-        delta = np.take_along_axis(cand, back[t][:, None, :], axis=1)[:, 0] + em[:, t]
+        cand = delta[:, None, :] + trans_t  # [N, to, from]
+        best = cand.argmax(axis=2)
+        back[t] = best
+        delta = cand[rows, cols, best] + em[:, t]
     final = delta + end
     last = final.argmax(axis=1)
     scores = final[np.arange(n), last]
@@ -391,33 +398,48 @@ def _viterbi_group(em, trans, start, end):
 
 
 def _top(flat, k):
-    """Column indices of the ``k`` largest entries of each row of ``flat``, best first."""
-    if k < flat.shape[1]:
-        idx = np.argpartition(-flat, k - 1, axis=1)[:, :k]
+    """The ``k`` largest entries of each row of ``flat``, best first: ``(columns, values)``.
+
+    Ties go to the lower column. Where a row has fewer than ``k`` finite entries the surplus
+    values are ``-inf`` (their columns are then meaningless).
+    """
+    n_rows, n_cols = flat.shape
+    if k <= 16 and k < n_cols:
+        # k passes of argmax beat argpartition + argsort several times over for small beams.
+        work = flat.copy()
+        rows = np.arange(n_rows)
+        idx = np.empty((n_rows, k), dtype=np.intp)
+        vals = np.empty((n_rows, k))
+        for i in range(k):
+            best = work.argmax(axis=1)
+            idx[:, i] = best
+            vals[:, i] = work[rows, best]
+            work[rows, best] = -np.inf
+        return idx, vals
+    if k >= n_cols:
+        idx = np.argsort(-flat, axis=1, kind="stable")
     else:
-        idx = np.broadcast_to(np.arange(flat.shape[1]), flat.shape)
-    order = np.argsort(-np.take_along_axis(flat, idx, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(idx, order, axis=1)
+        idx = np.argpartition(-flat, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(flat, idx, axis=1), axis=1, kind="stable")
+        idx = np.take_along_axis(idx, order, axis=1)
+    return idx, np.take_along_axis(flat, idx, axis=1)
 
 
 def _beam_group(em, trans, start, end, beam, nbest):
     n, t_len, n_labels = em.shape
     rows = np.arange(n)[:, None]
     first = start + em[:, 0]
-    labels = _top(first, beam)  # [N, K]
-    scores = first[rows, labels]
+    labels, scores = _top(first, beam)  # [N, K]
     history = [(None, labels)]
     for t in range(1, t_len):
         k = labels.shape[1]
         cand = scores[:, :, None] + trans[labels] + em[:, t, None, :]  # [N, K, L]
         flat = cand.reshape(n, k * n_labels)
-        idx = _top(flat, beam)
-        scores = flat[rows, idx]
+        idx, scores = _top(flat, beam)
         back, labels = np.divmod(idx, n_labels)
         history.append((back, labels))
     final = scores + end[labels]
-    order = _top(final, nbest)
-    final = final[rows, order]
+    order, final = _top(final, nbest)
     paths = np.empty((n, order.shape[1], t_len), dtype=np.intp)
     pos = order
     for t in range(t_len - 1, -1, -1):
@@ -537,7 +559,7 @@ def beam_search_batch(
     )
     lengths = [len(e) for e in ems]
     out = [None] * len(ems)
-    for group in _groups(lengths):
+    for group in _groups(lengths, _BEAM_CHUNK):
         if lengths[group[0]] == 0:
             for i in group:
                 out[i] = [([], 0.0)]
@@ -546,12 +568,9 @@ def beam_search_batch(
         paths, scores = _beam_group(em, trans, start_s, end_s, beam, nbest)
         if normalize:
             scores = scores - _log_partition(em, trans, start_s, end_s)[:, None]
-        for row, i in enumerate(group):
-            keep = np.isfinite(scores[row])
-            out[i] = [
-                (p.tolist(), float(s))
-                for p, s in zip(paths[row][keep], scores[row][keep], strict=True)
-            ]
+        finite = np.isfinite(scores)
+        for i, p, s, f in zip(group, paths.tolist(), scores.tolist(), finite, strict=True):
+            out[i] = [(p[j], s[j]) for j in range(len(p)) if f[j]]
     return out
 
 
