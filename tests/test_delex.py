@@ -183,6 +183,8 @@ PATTERN_CASES = [
     ("at 6:45:10 am", "time", "6:45:10 am"),
     ("at 9 o'clock in the morning", "time", "9 o'clock in the morning"),
     ("at 20 minutes past 4", "time", "20 minutes past 4"),
+    ("at twenty one o clock", "time", "twenty one o clock"),
+    ("at 10:37 p m", "time", "10:37 p m"),
     # time, Korean
     ("3시15분에 깨워줘", "time", "3시15분"),
     ("3시 15분에 만나", "time", "3시 15분"),
@@ -210,6 +212,7 @@ PATTERN_CASES = [
     ("on sunday", "date", "sunday"),
     ("on june the twenty-first", "date", "june the twenty-first"),
     ("on Sept. 3rd", "date", "Sept. 3rd"),
+    ("free this week-end", "date", "this week-end"),
     # date, Korean
     ("2026년 11월 29일에 출발", "date", "2026년 11월 29일"),
     ("11월 29일 일정", "date", "11월 29일"),
@@ -556,6 +559,10 @@ def test_cli_delex_raw_text_with_patterns_lexicon_and_stats(tmp_path):
     assert first["template"] == "wake me at 7 am [date]"
     code, _, err = run("delex", raw, "-o", out, "--patterns", "clock")
     assert code == 2 and "unknown pattern kind 'clock'" in err
+    code, stdout, err = run("delex", raw, "--stats", "--top", 1)
+    assert code == 0 and "2 distinct templates in 3 utterances" in stdout and "... 1 more" in stdout
+    code, _, err = run("delex", raw)
+    assert code == 2 and "give -o OUT.jsonl, --stats, or both" in err
 
 
 def test_cli_lists_the_commands_and_stays_light():

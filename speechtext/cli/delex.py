@@ -37,11 +37,17 @@ def _kinds(text):
 
 
 def add_arguments(parser):
+    import argparse
+
     from ..io.conll import FORMATS
 
     parser.add_argument("data", metavar="DATA", help="utterances: tagged or plain")
     parser.add_argument(
-        "-o", "--output", metavar="OUT.jsonl", help="templates JSONL (required unless --stats)"
+        "-o",
+        "--output",
+        default=argparse.SUPPRESS,
+        metavar="OUT.jsonl",
+        help="templates JSONL (required unless --stats)",
     )
     parser.add_argument("--format", choices=FORMATS, default="auto", help="format of DATA")
     parser.add_argument(
@@ -54,6 +60,7 @@ def add_arguments(parser):
     parser.add_argument(
         "--patterns",
         type=_kinds,
+        default=argparse.SUPPRESS,
         metavar="KINDS",
         help=f"value patterns to apply, from {','.join(PATTERN_KINDS)}, or none "
         "(default: all for untagged DATA, none for tagged DATA)",
@@ -123,14 +130,17 @@ def run(args):
     from ..io.conll import check_tags, read_sentences
     from ..io.manifest import write_jsonl
 
-    if not args.output and not args.stats:
+    output, patterns = getattr(args, "output", None), getattr(args, "patterns", None)
+    if not output and not args.stats:
         args._parser.error("give -o OUT.jsonl, --stats, or both")
+    if args.top < 0:
+        args._parser.error(f"--top {args.top}: give 0 (all) or more")
     sentences = read_sentences(args.data, format=args.format)
     if any(s.tokens is None for s in sentences):
         raise FormatError(f"{args.data}: holds tags only (a bare seq.out); give the tokens too")
     lexicon = load_lexicon(*args.lexicon) if args.lexicon else None
     tagged = sentences[0].tags is not None
-    kinds = args.patterns if args.patterns is not None else (() if tagged else PATTERN_KINDS)
+    kinds = patterns if patterns is not None else (() if tagged else PATTERN_KINDS)
     if tagged:
         check_tags(sentences, scheme="IOB2")
     find = bool(kinds) or lexicon is not None
@@ -146,13 +156,13 @@ def run(args):
             d = delexicalize_text(" ".join(s.tokens), patterns=kinds, lexicon=lexicon)
         delexed.append(d)
 
-    if args.output:
-        write_jsonl(args.output, (d.to_record(i) for i, d in enumerate(delexed)))
+    if output:
+        write_jsonl(output, (d.to_record(i) for i, d in enumerate(delexed)))
         distinct = len({d.template for d in delexed})
         nslots = sum(len(d.slots) for d in delexed)
         print(
             f"speechtext: {len(delexed)} utterances, {distinct} distinct templates, "
-            f"{nslots} slot values -> {args.output}",
+            f"{nslots} slot values -> {output}",
             file=sys.stderr,
         )
     if args.stats:

@@ -103,9 +103,16 @@ _AMOUNT = rf"(?:{DIGITS}|{NUMBER_WORDS})"
 # ---------------------------------------------------------------------------------------- time
 _H12 = r"(?:1[0-2]|0?[1-9])"
 _H24 = r"(?:[01]?\d|2[0-4])"
-_HOUR_WORD = _alt("one two three four five six seven eight nine ten eleven twelve")
+_HOUR_WORD = (
+    r"(?:twenty[\s-](?:one|two|three|four)|"
+    + _alt("one two three four five six seven eight nine ten eleven twelve thirteen fourteen")
+    + "|"
+    + _alt("fifteen sixteen seventeen eighteen nineteen twenty")
+    + ")"
+)
 _HOUR = rf"(?:{_H12}|{_HOUR_WORD})"
-_AMPM = r"(?:\s?(?:a\.m\.|p\.m\.|a\.m|p\.m|am|pm))"
+# "a m" as in SNIPS, whose text has no punctuation
+_AMPM = r"(?:\s?(?:a\.m\.|p\.m\.|a\.m|p\.m|a\sm|p\sm|am|pm))"
 _DAYPART = r"(?:\s+(?:in\s+the\s+(?:morning|afternoon|evening)|at\s+night|tonight))"
 _CLOCK_MINUTES = rf"(?:(?:oh[\s-])?{_UNITS}|{_TEENS}|{_TENS}(?:[\s-]{_UNITS})?|hundred)"
 _RELATIVE_MINUTES = (
@@ -156,7 +163,7 @@ _DATE_EN = [
     r"(?:1[0-2]|0?[1-9])/(?:[12]\d|3[01]|0?[1-9])(?:/(?:\d{4}|\d\d))?",
     r"(?:[12]\d|3[01]|0?[1-9])\.(?:1[0-2]|0?[1-9])\.\d{4}",
     r"(?:the\s+)?day\s+(?:after\s+tomorrow|before\s+yesterday)",
-    rf"(?:next|this|last|coming)\s+(?:{_WEEKDAY}|week(?:end)?|month|year)",
+    rf"(?:next|this|last|coming)\s+(?:{_WEEKDAY}|week(?:-?end)?|month|year)",
     rf"{_WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?",
     r"today|tomorrow|tonight|yesterday",
 ]
