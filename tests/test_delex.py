@@ -86,7 +86,7 @@ _CHARS = st.one_of(
     st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")),
 )
 _TOKEN = st.lists(_CHARS, min_size=1, max_size=6).map("".join).filter(lambda t: t.split() == [t])
-_NAME = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,8}", fullmatch=True)
+_NAME = st.from_regex(r"[A-Za-z_가-힣][A-Za-z0-9_.가-힣]{0,8}", fullmatch=True)
 
 
 @st.composite
@@ -213,6 +213,8 @@ PATTERN_CASES = [
     ("on june the twenty-first", "date", "june the twenty-first"),
     ("on Sept. 3rd", "date", "Sept. 3rd"),
     ("free this week-end", "date", "this week-end"),
+    ("on the 5th of may", "date", "the 5th of may"),
+    ("due 5 may 2026", "date", "5 may 2026"),
     # date, Korean
     ("2026년 11월 29일에 출발", "date", "2026년 11월 29일"),
     ("11월 29일 일정", "date", "11월 29일"),
@@ -275,6 +277,7 @@ def test_there_are_at_least_60_pattern_cases_in_both_languages():
         "the 3,000abc code",
         "hello world",
         "may i come",
+        "the first may be the best",
         "",
     ],
 )
@@ -586,3 +589,19 @@ def test_public_names_are_exported():
     assert speechtext.relexicalize is relexicalize
     assert speechtext.Delexed is Delexed
     assert speechtext.Lexicon is Lexicon
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import speechtext.delex.core
+    import speechtext.delex.lexicon
+    import speechtext.delex.patterns
+
+    for module in (
+        speechtext.delex,
+        speechtext.delex.core,
+        speechtext.delex.lexicon,
+        speechtext.delex.patterns,
+    ):
+        assert doctest.testmod(module).failed == 0, module.__name__

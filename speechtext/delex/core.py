@@ -51,7 +51,13 @@ _TOKEN = re.compile(r"\S+")
 
 @dataclass(frozen=True)
 class Slot:
-    """One slot value: ``text[start:end] == value``, offsets in code points, end exclusive."""
+    """One slot value: ``text[start:end] == value``, offsets in code points, end exclusive.
+
+    Examples
+    --------
+    >>> Slot("city", "서울", 3, 5).to_dict()
+    {'name': 'city', 'value': '서울', 'start': 3, 'end': 5}
+    """
 
     name: str
     value: str
@@ -59,6 +65,7 @@ class Slot:
     end: int
 
     def to_dict(self):
+        """The JSON form ``{"name", "value", "start", "end"}``."""
         return {"name": self.name, "value": self.value, "start": self.start, "end": self.end}
 
 

@@ -25,7 +25,8 @@ date
     ``2026-11-29``, ``11/29``, ``29.11.2026``, ``today``, ``tomorrow``, ``tonight``,
     ``the day after tomorrow``, ``next friday``, ``this weekend``, ``friday``; Korean
     ``2026년 11월 29일``, ``11월 29일``, ``내일``, ``모레``, ``다음 주 금요일``, ``금요일``.
-    A month name alone is not a date ("may" is too often a verb). ``1/2`` is read as a date.
+    A month name alone is not a date ("may" is too often a verb; "5 may" needs a year or
+    "of": ``5th of may``, ``5 may 2026``). ``1/2`` is read as a date.
 number
     ``25``, ``3,000``, ``-2.5``, ``21st``, ``twenty five``, ``one hundred and five``,
     ``three thousand``. Korean number words and counters (``3개``) are not covered.
@@ -157,7 +158,10 @@ _YEAR = r"(?:1[5-9]\d\d|2\d{3})"
 _WEEKDAY = _alt("monday tuesday wednesday thursday friday saturday sunday")
 _DATE_EN = [
     rf"{_MONTH}\s+(?:the\s+)?{_DAY_ANY}(?:,?\s+{_YEAR})?",
-    rf"(?:the\s+)?{_DAY_ANY}(?:\s+of)?\s+{_MONTH}(?:,?\s+{_YEAR})?",
+    rf"(?:the\s+)?{_DAY_ANY}\s+of\s+{_MONTH}(?:,?\s+{_YEAR})?",
+    # "5 may" only with a year: "the first may be" is no date
+    rf"(?:the\s+)?{_DAY_ANY}\s+(?!may\b){_MONTH}(?:,?\s+{_YEAR})?",
+    rf"(?:the\s+)?{_DAY_ANY}\s+may,?\s+{_YEAR}",
     rf"{_MONTH}\s+{_YEAR}",
     r"\d{4}[-/](?:1[0-2]|0?[1-9])[-/](?:[12]\d|3[01]|0?[1-9])",
     r"(?:1[0-2]|0?[1-9])/(?:[12]\d|3[01]|0?[1-9])(?:/(?:\d{4}|\d\d))?",
