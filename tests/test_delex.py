@@ -456,6 +456,8 @@ def test_cli_relex_with_a_lexicon(tmp_path):
     records = [
         fill_template("play [artist] on [service]", [("artist", "adele"), ("service", "x")]),
         fill_template("오후 [time]에 깨워줘", [("time", "3시")]),
+        # line separators inside JSON strings are not line ends of the JSONL file
+        fill_template("say\u2028\x85[artist]", [("artist", "x")]),
     ]
     templates.write_text(
         "".join(
@@ -480,6 +482,7 @@ def test_cli_relex_with_a_lexicon(tmp_path):
             "B-service",
         ],
         "오후 7시 30분 에 깨워줘": ["O", "B-time", "I-time", "O", "O"],
+        "say the rolling stones": ["O", "B-artist", "I-artist", "I-artist"],
     }
 
 

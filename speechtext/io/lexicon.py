@@ -33,7 +33,12 @@ def _text_lines(path, what):
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise FormatError(f"{path}:{line}: not UTF-8 text; convert the file to UTF-8") from None
-    return text.splitlines()
+    # split on line feeds only: str.splitlines would also split on U+2028 or U+0085, which
+    # JSON strings may hold unescaped
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def read_lexicon(path):
