@@ -30,6 +30,7 @@ __all__ = ["FORMATS", "LONG_WORD", "G2P", "Pronunciation", "Word"]
 FORMATS = ("arpabet", "ipa")
 LONG_WORD = 30  # longer letter strings are read letter by letter (URL pieces, hashes ...)
 _SENTENCE_END = {".", "!", "?", "...", ";"}
+_LEFT_CONTEXT = 8  # tokens tagged before a homograph
 # Letter names, for spelling (the dictionary's "a" is the article).
 # fmt: off
 _LETTERS = dict(zip("abcdefghijklmnopqrstuvwxyz", [
@@ -129,6 +130,7 @@ class G2P:
         self.model_only = bool(model_only)
         self._cache = {}  # word -> list of Pronunciation (ARPAbet with stress)
         self._rendered = {}  # ARPAbet tuple -> output phones
+        self._output = {}  # word -> its nbest pronunciations in the output format
 
     # -- resources (loaded on first use) ---------------------------------------------------
     @functools.cached_property
@@ -185,10 +187,11 @@ class G2P:
                 if not _is_word(token):
                     result.append(Word(token, []))
                     continue
-                prons = self._cache[token]
                 if i in chosen:
-                    prons = _put_first(prons, chosen[i])
-                result.append(Word(token, [self._render(p) for p in prons[: self.nbest]]))
+                    prons = _put_first(self._cache[token], chosen[i])
+                    result.append(Word(token, [self._render(p) for p in prons[: self.nbest]]))
+                else:
+                    result.append(Word(token, self._output_for(token)))
             out.append(result)
         return out
 
@@ -238,9 +241,15 @@ class G2P:
                 )
             keys.append(tokens[0])
         self._fill(set(keys))
-        return [[self._render(p) for p in self._cache[k][: self.nbest]] for k in keys]
+        return [list(self._output_for(k)) for k in keys]
 
     # -- internals -------------------------------------------------------------------------
+    def _output_for(self, word):
+        out = self._output.get(word)
+        if out is None:
+            out = self._output[word] = [self._render(p) for p in self._cache[word][: self.nbest]]
+        return out
+
     def _render(self, pron):
         phones = self._rendered.get(pron.phones)
         if phones is None:
@@ -355,28 +364,29 @@ class G2P:
         tagger = load_tagger()
         if tagger is None:
             return {}  # dictionary order: the first variant
-        # Tag only the sentences that hold a homograph: the tagger is most of g2p-en's time.
+        # Tag only a window around each homograph, within its sentence: the tagger (most of
+        # g2p-en's time) sees the words up to 2 either side and the 2 previous tags, so 8 words
+        # of left context give the tag it would give on the whole sentence, bar rare cases.
         chosen = {}
-        start = 0
-        bounds = []
-        for i, t in enumerate(tokens):
-            if t in _SENTENCE_END:
-                bounds.append((start, i + 1))
-                start = i + 1
-        bounds.append((start, len(tokens)))
-        pending = iter(where)
-        target = next(pending, None)
-        for lo, hi in bounds:
-            if target is None:
-                break
-            if not lo <= target < hi:
-                continue
+        ends = [len(tokens)] * len(tokens)  # end of each token's sentence
+        for i in range(len(tokens) - 2, -1, -1):
+            ends[i] = i + 1 if tokens[i] in _SENTENCE_END else ends[i + 1]
+        starts = [0] * len(tokens)  # start of each token's sentence
+        for i in range(1, len(tokens)):
+            starts[i] = i if tokens[i - 1] in _SENTENCE_END else starts[i - 1]
+        windows = []
+        for i in where:
+            lo, hi = max(starts[i], i - _LEFT_CONTEXT), min(ends[i], i + 3)
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], hi)
+                windows[-1][2].append(i)
+            else:
+                windows.append([lo, hi, [i]])
+        for lo, hi, members in windows:
             tags = tagger.tag(tokens[lo:hi])
-            while target is not None and target < hi:
-                pron1, pron2, pos1 = homographs[tokens[target]]
-                tag = tags[target - lo][1]
-                chosen[target] = pron1 if tag.startswith(pos1) else pron2
-                target = next(pending, None)
+            for i in members:
+                pron1, pron2, pos1 = homographs[tokens[i]]
+                chosen[i] = pron1 if tags[i - lo][1].startswith(pos1) else pron2
         return chosen
 
 

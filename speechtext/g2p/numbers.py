@@ -148,7 +148,8 @@ def expand_numbers(text):
     if not any(c.isdigit() for c in text):
         return text
     # Other scripts' digits (Arabic-Indic ...) as ASCII, so the rules below see them.
-    text = "".join(str(int(c)) if c.isdigit() and not c.isascii() else c for c in text)
+    if not text.isascii():
+        text = "".join(str(int(c)) if c.isdigit() and not c.isascii() else c for c in text)
     text = _grouped_re.sub(lambda m: m.group(0).replace(",", ""), text)
     text = _currency_re.sub(_currency, text)
     text = _percent_re.sub(lambda m: f" {_decimal(m.group(1))} percent ", text)

@@ -63,7 +63,7 @@ def normalize(text):
     if not text.isascii():
         text = "".join(c for c in text if unicodedata.category(c) != "Mn")
     text = text.lower().replace("i.e.", "that is").replace("e.g.", "for example")
-    foreign = sorted({c for c in text if c.isalpha() and not ("a" <= c <= "z")})
+    foreign = [] if text.isascii() else sorted({c for c in text if c.isalpha() and c > "z"})
     if foreign:
         warnings.warn(
             f"dropped letters with no English spelling: {''.join(foreign[:20])}"
