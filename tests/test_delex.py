@@ -285,6 +285,14 @@ def test_no_value_inside_a_longer_word(text):
     assert find_values(text) == []
 
 
+def test_long_adversarial_inputs_finish():
+    # "이나" is "이"+"나" too: an unbounded particle run would backtrack exponentially here
+    lexicon = Lexicon([("city", "서울")])
+    assert find_values("3" + "이나" * 1000 + "가", lexicon=lexicon) == []
+    assert find_values("서울" + "이나" * 1000, lexicon=lexicon) == []
+    assert len(find_values("3 " * 5000 + "o clock")) == 5000  # many candidates
+
+
 def test_longest_match_wins_across_kinds_and_particles_stay_in_the_template():
     d = delexicalize_text("내일 오후 3시에 3,000원 보내고 25% 할인, $25 at 3:15 pm")
     assert d.template == "[date] [time]에 [money] 보내고 [percent] 할인, [money] at [time]"

@@ -20,6 +20,7 @@ Tokens and tags back
     :func:`delexicalize` this gives back exactly the tokens and tags it was given.
 """
 
+import bisect
 import random
 import re
 from collections.abc import Mapping
@@ -240,13 +241,18 @@ def find_values(text, *, patterns=PATTERN_KINDS, lexicon=None, keep=()):
         candidates += [
             (m.start() - m.end(), m.start(), rank, kind) for m in compiled[kind].finditer(text)
         ]
-    taken = sorted((s.start, s.end) for s in keep)
     chosen = list(keep)
+    # the taken spans do not overlap, so their starts and ends sort alike: bisect finds the
+    # neighbours a candidate could overlap
+    spans = sorted((s.start, s.end) for s in keep)
+    starts, ends = [a for a, _ in spans], [b for _, b in spans]
     for negative_length, start, _, name in sorted(candidates):
         end = start - negative_length
-        if any(start < e and s < end for s, e in taken):
+        i = bisect.bisect_right(starts, start)
+        if (i and ends[i - 1] > start) or (i < len(starts) and starts[i] < end):
             continue
-        taken.append((start, end))
+        starts.insert(i, start)
+        ends.insert(i, end)
         chosen.append(Slot(name, text[start:end], start, end))
     chosen.sort(key=lambda s: s.start)
     return chosen

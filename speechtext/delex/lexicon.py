@@ -154,4 +154,4 @@ class Lexicon:
 @functools.cache
 def _compiled():
     left, right = boundaries()
-    return re.compile(left), re.compile(right), re.compile(f"{PARTICLE}+")
+    return re.compile(left), re.compile(right), re.compile(f"{PARTICLE}{{1,3}}")

@@ -54,7 +54,9 @@ _PARTICLE_WORDS = """
     쯤 경 요 야"""
 _PARTICLES = sorted(_PARTICLE_WORDS.split(), key=len, reverse=True)
 PARTICLE = "(?:" + "|".join(_PARTICLES) + ")"
-PARTICLE_RUN = PARTICLE + "*"
+# At most three particles (에서+부터+는): a bounded run, because "이나" is also "이"+"나" and an
+# unbounded run would backtrack exponentially on a long string of particles before a word.
+PARTICLE_RUN = PARTICLE + "{0,3}"
 
 
 @functools.cache
