@@ -219,6 +219,7 @@ def test_bad_input_has_defined_results(g2p):
     long_token = "x" * 200
     ((token, phones),) = g2p(long_token)
     assert phones == ["EH1", "K", "S"] * 200  # spelled letter by letter
+    assert g2p("nhs") == [("nhs", ["EH1", "N", "EY1", "CH", "EH1", "S"])]  # abbreviation
     assert g2p("x-ray-ish")[0][1][:5] == ["EH1", "K", "S", "R", "EY1"]  # hyphenated: its parts
     assert g2p("'tis")[-1][0] == "tis"
 
@@ -282,6 +283,11 @@ def test_tokenizer_agrees_with_nltk_tweet_tokenizer(text):
 def test_cli_text_words_nbest_json(capsys, tmp_path):
     assert main(["g2p", "Hello", "world."]) == 0
     assert capsys.readouterr().out == "HH AH0 L OW1 | W ER1 L D | .\n"
+
+    assert main(["g2p", "Ωmega"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "M EH1 G AH0\n"
+    assert captured.err == "speechtext: warning: dropped letters with no English spelling: ω\n"
 
     assert main(["g2p", "--words", "--format", "ipa", "--no-stress", "hello"]) == 0
     assert capsys.readouterr().out == "hello\thəloʊ\n".replace("həloʊ", "h ə l oʊ")

@@ -3,6 +3,7 @@
 import functools
 import json
 import sys
+import warnings
 from pathlib import Path
 
 HELP = "English text or words to ARPAbet or IPA (CMUdict, g2p-en's model, N-best)"
@@ -214,11 +215,17 @@ def run(args):
             parser.error("give TEXT, -i FILE, or pipe text into stdin")
         sources = [(path, _read_input(path)) for path in inputs]
     out = sys.stdout
-    for _, lines in sources:
-        for line in _pronounce(lines, options):
-            out.write(line + "\n")
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning  # "speechtext: warning: ...", not a source line
+        for _, lines in sources:
+            for line in _pronounce(lines, options):
+                out.write(line + "\n")
     out.flush()
     return 0
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"speechtext: warning: {message}", file=sys.stderr)
 
 
 def _read_input(path):

@@ -6,8 +6,9 @@ Built on g2p-en's neural model and homograph list and on the current CMU diction
 1. in running text, a homograph of g2p-en's list by its part of speech (NLTK's perceptron
    tagger, run only on sentences that hold a homograph);
 2. the dictionary (all its variants, in its order, for N-best);
-3. a hyphenated word as its parts; a word with quotes around it without them;
-4. a word of more than ``LONG_WORD`` letters (no English word is that long) letter by letter;
+3. a hyphenated word as its parts;
+4. a word of more than ``LONG_WORD`` letters (no English word is that long), or an unknown
+   short word with no vowel letter (an abbreviation: "mp", "nhs"), letter by letter;
 5. the neural model: greedy decoding (g2p-en's output) or the N best by beam search.
 
 Results are cached per word, and the words the model must decode are decoded together.
@@ -21,6 +22,7 @@ Examples
 """
 
 import functools
+import re
 from typing import NamedTuple
 
 from ..errors import ParameterError
@@ -30,6 +32,7 @@ __all__ = ["FORMATS", "LONG_WORD", "G2P", "Pronunciation", "Word"]
 FORMATS = ("arpabet", "ipa")
 LONG_WORD = 30  # longer letter strings are read letter by letter (URL pieces, hashes ...)
 _SENTENCE_END = {".", "!", "?", "...", ";"}
+_VOWEL_RE = re.compile("[aeiouy]")
 _LEFT_CONTEXT = 8  # tokens tagged before a homograph
 # Letter names, for spelling (the dictionary's "a" is the article).
 # fmt: off
@@ -213,8 +216,6 @@ class G2P:
         """The ``nbest`` pronunciations of one word, best first (dictionary variants first)."""
         return self.nbest_words([word])[0]
 
-    nbest_of = nbest_word
-
     def nbest_words(self, words):
         """:meth:`nbest_word` for many words.
 
@@ -295,16 +296,14 @@ class G2P:
             return [Pronunciation(tuple(p), None, source) for p in variants]
         if self.model_only:
             return None
-        parts = [p for p in word.replace("'", " ' ").replace("-", " ").split() if p != "'"]
-        if "-" in word and len(parts) > 1:
+        parts = word.replace("-", " ").split()
+        if len(parts) > 1:
             self._fill(set(parts))
             phones = tuple(ph for part in parts for ph in self._cache[part][0].phones)
             return [Pronunciation(phones, None, "compound")]
-        stripped = word.strip("'")
-        if stripped != word and stripped:
-            self._fill({stripped})
-            return list(self._cache[stripped])
-        if len(word) > LONG_WORD:
+        if len(word) > LONG_WORD or (len(word) <= 5 and not _VOWEL_RE.search(word)):
+            # No English word is that long; an unknown word with no vowel letter is an
+            # abbreviation ("mp", "nhs"): both are read letter by letter.
             letters = [c for c in word if c in _LETTERS]
             phones = tuple(ph for c in letters for ph in _LETTERS[c].split())
             return [Pronunciation(phones, None, "spelled")]
