@@ -14,6 +14,7 @@ __all__ = ["main"]
 # Subcommand name -> module under speechtext.cli, in the order ``--help`` lists them.
 COMMANDS = {
     "telephone": "telephone",
+    "pitch": "pitch",
     "tag": "tag",
     "decode": "decode",
     "g2p": "g2p",

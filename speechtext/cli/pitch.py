@@ -1,0 +1,109 @@
+"""speechtext pitch: F0 tracks and per-file pitch summaries for audio files."""
+
+import functools
+import sys
+
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
+
+HELP = "F0 per frame (voicing, confidence) and a pitch summary per file; wideband or telephone"
+DESCRIPTION = (
+    "Track F0 in audio files (wideband or telephone). Per input: <name>.f0.csv "
+    "(time,f0,voiced,confidence) and <name>.summary.json (median, 5th/95th percentile, mode, "
+    "voiced fraction, register); OUTDIR/summary.csv holds one row per file; --plot adds "
+    "<name>.f0.png. Outputs mirror the inputs' relative paths; existing outputs are skipped unless "
+    "--overwrite; each failure is named on stderr and listed in OUTDIR/failures.jsonl; the exit "
+    "status is 1 if any file failed."
+)
+
+SUFFIXES = [".f0.csv", ".summary.json"]
+
+
+def _positive_float(text):
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return value
+
+
+def add_arguments(parser):
+    from .common import add_batch_arguments
+
+    add_batch_arguments(parser)
+    parser.add_argument(
+        "--fmin", type=_positive_float, default=50.0, metavar="HZ", help="lowest F0 searched"
+    )
+    parser.add_argument(
+        "--fmax", type=_positive_float, default=550.0, metavar="HZ", help="highest F0 searched"
+    )
+    parser.add_argument(
+        "--hop", type=_positive_float, default=0.010, metavar="S", help="frame step in seconds"
+    )
+    parser.add_argument(
+        "--plot",
+        action="store_true",
+        help="also write <name>.f0.png: spectrogram with the F0 contour (needs matplotlib)",
+    )
+
+
+def _track(job, **options):
+    from ..pitch import pitch_file
+
+    plot = job.outputs[2] if len(job.outputs) > 2 else None
+    return pitch_file(job.source, job.outputs[0], job.outputs[1], plot=plot, **options)
+
+
+def _summaries(jobs):
+    """Summary dicts of every job whose summary JSON exists (new or from an earlier run)."""
+    from ..errors import FormatError
+    from ..io.f0 import read_summary_json
+
+    rows = []
+    for job in jobs:
+        path = job.outputs[1]
+        if not path.exists():
+            continue  # failed: listed in failures.jsonl
+        try:
+            rows.append(read_summary_json(path))
+        except (FormatError, OSError) as exc:
+            print(f"speechtext: warning: {path}: left out of summary.csv ({exc})", file=sys.stderr)
+    return rows
+
+
+def run(args):
+    from pathlib import Path
+
+    from ..batch import run_batch
+    from ..errors import ParameterError
+    from ..io.audio import AUDIO_EXTENSIONS
+    from ..io.f0 import write_summary_csv
+    from ..io.folders import collect_jobs
+    from .common import finish_batch
+
+    if args.fmin >= args.fmax:
+        raise ParameterError(
+            f"--fmin {args.fmin:g} must be below --fmax {args.fmax:g}, "
+            "e.g. --fmin 50 --fmax 550 (speech)"
+        )
+    if args.hop > 1.0:
+        raise ParameterError(f"--hop {args.hop:g} must be a frame step of at most 1 s, e.g. 0.01")
+    suffixes = SUFFIXES + ([".f0.png"] if args.plot else [])
+    jobs, problems = collect_jobs(
+        args.inputs, args.output, extensions=AUDIO_EXTENSIONS, output_suffixes=suffixes
+    )
+    work = functools.partial(_track, fmin=args.fmin, fmax=args.fmax, hop=args.hop)
+    report = run_batch(
+        jobs,
+        work,
+        outdir=args.output,
+        workers=args.workers,
+        overwrite=args.overwrite,
+        problems=problems,
+        desc="pitch",
+    )
+    write_summary_csv(Path(args.output) / "summary.csv", _summaries(jobs))
+    return finish_batch(report, args.output)

@@ -1,0 +1,218 @@
+"""F0 tracks and pitch summaries on disk: ``.f0.csv``, ``.summary.json``, ``summary.csv``, plots.
+
+Formats (see DESIGN.md):
+
+``<name>.f0.csv``
+    ``time,f0,voiced,confidence``: frame centre in s, F0 in Hz (0 where unvoiced), voiced 0/1,
+    confidence 0..1. A track with no frames is the header line alone.
+``<name>.summary.json``
+    The dict of :func:`speechtext.pitch.summarize` plus facts about the file (source, duration,
+    fmin, fmax, hop).
+``summary.csv``
+    One row per file with the columns of :data:`SUMMARY_COLUMNS`; empty cells where a value is
+    None (a file with no voiced frame has no median).
+
+All writes are atomic (temp file + rename).
+"""
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FormatError
+from .atomic import atomic_path, write_text
+
+__all__ = [
+    "F0_HEADER",
+    "SUMMARY_COLUMNS",
+    "read_f0_csv",
+    "read_summary_csv",
+    "read_summary_json",
+    "write_f0_csv",
+    "write_f0_plot",
+    "write_summary_csv",
+    "write_summary_json",
+]
+
+F0_HEADER = ("time", "f0", "voiced", "confidence")
+SUMMARY_COLUMNS = (
+    "source",
+    "duration",
+    "frames",
+    "voiced_fraction",
+    "median",
+    "p5",
+    "p95",
+    "mode",
+    "register",
+)
+
+
+def _time_format(hop):
+    # enough decimals to tell frames apart whatever the hop (10 ms -> 4 decimals)
+    return f"%.{max(4, math.ceil(-math.log10(hop)) + 2)}f" if hop and hop > 0 else "%.6f"
+
+
+def write_f0_csv(path, track):
+    """Write an F0 track as CSV ``time,f0,voiced,confidence``, atomically.
+
+    Examples
+    --------
+    >>> write_f0_csv("out/a.f0.csv", estimate_f0(y, sr=16000))  # doctest: +SKIP
+    """
+    tf = _time_format(getattr(track, "hop", 0.01))
+    lines = [",".join(F0_HEADER)]
+    for t, f, v, c in zip(
+        track.times.tolist(),
+        track.f0.tolist(),
+        np.asarray(track.voiced, bool).tolist(),
+        track.confidence.tolist(),
+        strict=True,
+    ):
+        lines.append(f"{tf % t},{f:.2f},{int(v)},{c:.3f}")
+    write_text(path, "\n".join(lines) + "\n")
+
+
+def read_f0_csv(path):
+    """Read an F0 CSV back into an :class:`speechtext.pitch.F0Track`.
+
+    Raises
+    ------
+    FormatError
+        Wrong header, wrong column count or a value that is not a number; the message names the
+        file and line.
+    """
+    from ..pitch import F0Track
+
+    path = Path(path)
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or tuple(c.strip() for c in rows[0]) != F0_HEADER:
+        raise FormatError(f"{path}:1: expected the header {','.join(F0_HEADER)}")
+    values = []
+    for lineno, row in enumerate(rows[1:], 2):
+        if not row:
+            continue
+        if len(row) != 4:
+            raise FormatError(f"{path}:{lineno}: expected 4 columns, found {len(row)}")
+        try:
+            values.append([float(x) for x in row])
+        except ValueError:
+            raise FormatError(f"{path}:{lineno}: {','.join(row)!r} holds a non-number") from None
+    data = np.array(values, dtype=float).reshape(-1, 4)
+    hop = float(np.median(np.diff(data[:, 0]))) if len(data) > 1 else 0.010
+    return F0Track(data[:, 0], data[:, 1], data[:, 2] > 0, data[:, 3], hop)
+
+
+def _jsonable(value):
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_summary_json(path, summary):
+    """Write a pitch summary dict as JSON, atomically."""
+    data = {key: _jsonable(value) for key, value in summary.items()}
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_summary_json(path):
+    """Read a summary JSON written by :func:`write_summary_json`."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise FormatError(f"{path}:1: expected a JSON object with the pitch summary")
+    return data
+
+
+def write_summary_csv(path, summaries):
+    """Write one row per summary dict (columns :data:`SUMMARY_COLUMNS`), atomically."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    for summary in summaries:
+        row = []
+        for key in SUMMARY_COLUMNS:
+            value = _jsonable(summary.get(key))
+            if value is None:
+                row.append("")
+            elif isinstance(value, float):
+                row.append(f"{value:.4g}" if key == "voiced_fraction" else f"{value:.2f}")
+            else:
+                row.append(str(value))
+        writer.writerow(row)
+    write_text(path, buf.getvalue())
+
+
+def read_summary_csv(path):
+    """Read ``summary.csv`` into a list of dicts (strings; empty cells as None)."""
+    path = Path(path)
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) != SUMMARY_COLUMNS:
+            raise FormatError(f"{path}:1: expected the header {','.join(SUMMARY_COLUMNS)}")
+        return [{k: (v if v != "" else None) for k, v in row.items()} for row in reader]
+
+
+def write_f0_plot(path, track, y, sr, *, title=None):
+    """Draw a spectrogram (up to 4 kHz) with the F0 contour on top; write it as a PNG, atomically.
+
+    ``y`` is the audio the track was made from (any rate). Needs matplotlib
+    (``pip install 'speechtext[plot]'``).
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from ..errors import SpeechTextError
+
+        raise SpeechTextError(
+            "--plot needs matplotlib; install it with: pip install 'speechtext[plot]'"
+        ) from None
+    from scipy.signal import spectrogram
+
+    y = np.asarray(y, dtype=np.float32)
+    nper = max(16, int(0.032 * sr))
+    if len(y) < nper:  # shorter than one spectrogram window: pad, the plot stays valid
+        y = np.pad(y, (0, nper - len(y)))
+    freqs, times, power = spectrogram(
+        y, fs=sr, nperseg=nper, noverlap=nper - max(1, int(0.010 * sr))
+    )
+    keep = freqs <= min(4000.0, sr / 2)
+    fig, ax = plt.subplots(figsize=(max(6.0, min(40.0, len(y) / sr * 1.5)), 4.0), dpi=100)
+    try:
+        ax.pcolormesh(
+            times,
+            freqs[keep],
+            10 * np.log10(power[keep] + 1e-12),
+            shading="auto",
+            cmap="magma",
+        )
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("frequency (Hz)")
+        ax.set_title(title or "F0")
+        # F0 on its own axis: on a 0-4 kHz scale a 100 Hz contour would hug the bottom
+        f0 = np.where(track.voiced, track.f0, np.nan)
+        top = float(np.nanmax(f0)) * 1.3 if np.any(track.voiced) else 500.0
+        ax2 = ax.twinx()
+        ax2.plot(track.times, f0, color="cyan", linewidth=1.8, label="F0")
+        ax2.set_ylim(0, max(top, 100.0))
+        ax2.set_ylabel("F0 (Hz)", color="cyan")
+        fig.tight_layout()
+        with atomic_path(path, suffix=".png.part") as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)

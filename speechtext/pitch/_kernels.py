@@ -1,0 +1,164 @@
+"""numba kernels of the pitch tracker (imported lazily: numba is heavy to import).
+
+Compiled on first use and cached on disk (``cache=True``), so later processes load them at once.
+"""
+
+import numba
+import numpy as np
+
+__all__ = ["cmndf", "frames_kernel", "viterbi"]
+
+
+@numba.njit(cache=True, nogil=True)
+def cmndf(x, corr, w, tmax, out):
+    """YIN's cumulative-mean-normalised difference of one frame into ``out[0..tmax]``."""
+    acc = 0.0
+    e0 = 0.0
+    for j in range(w):
+        e0 += x[j] * x[j]
+    et = e0
+    for tau in range(1, tmax + 1):
+        # energy of x[tau : tau + W], updated in place
+        et += x[tau + w - 1] * x[tau + w - 1] - x[tau - 1] * x[tau - 1]
+        d = e0 + et - 2.0 * corr[tau]
+        out[tau] = d if d > 0.0 else 0.0
+    scale = e0 * 1e-9 + 1e-20
+    total = 0.0
+    for tau in range(1, tmax + 1):
+        total += out[tau]
+    out[0] = 1.0
+    if total <= scale * tmax:  # silence: no trough anywhere
+        for tau in range(1, tmax + 1):
+            out[tau] = 1.0
+        return
+    for tau in range(1, tmax + 1):
+        acc += out[tau]
+        out[tau] = out[tau] * tau / (acc if acc > scale else scale)
+
+
+@numba.njit(cache=True, nogil=True)
+def frames_kernel(
+    frames,
+    squared,
+    corr_x,
+    corr_sq,
+    w,
+    tmin,
+    tmax,
+    centre_lo,
+    weight,
+    lag,
+    value,
+    periodic,
+    energy,
+):
+    """Candidates of every frame: the ``k`` deepest troughs of the mixed CMNDF and more.
+
+    ``frames`` and ``squared`` [n, span]: the signal and its (low-passed) square per frame;
+    ``corr_*`` [n, tmax + 1]: their head-window correlations. Writes ``lag``, ``value`` [n, k]
+    (missing troughs: value inf), ``periodic`` (best CMNDF of either) and ``energy`` [n].
+    """
+    n, span = frames.shape
+    k = lag.shape[1]
+    cx = np.empty(tmax + 1)
+    cs = np.empty(tmax + 1)
+    q = np.empty(span)
+    c = np.empty(tmax + 1)
+    x = np.empty(span)
+    for t in range(n):
+        for j in range(span):
+            x[j] = frames[t, j]
+            q[j] = squared[t, j]
+        cmndf(x, corr_x[t], w, tmax, cx)
+        cmndf(q, corr_sq[t], w, tmax, cs)
+        e = 0.0
+        for j in range(centre_lo, centre_lo + w):
+            e += x[j] * x[j]
+        energy[t] = e
+        best = np.inf
+        for tau in range(tmin, tmax):
+            if cx[tau] < best:
+                best = cx[tau]
+            if cs[tau] < best:
+                best = cs[tau]
+        periodic[t] = best
+        for tau in range(tmax + 1):
+            c[tau] = (1.0 - weight) * cx[tau] + weight * cs[tau]
+        # the k deepest troughs, kept sorted by value (insertion)
+        m = 0
+        for tau in range(tmin, tmax - 1):
+            b = c[tau]
+            if not (b < c[tau - 1] and b <= c[tau + 1]):
+                continue
+            if m == k and b >= value[t, k - 1]:
+                continue
+            a = c[tau - 1]
+            r = c[tau + 1]
+            den = a - 2.0 * b + r
+            shift = 0.0
+            v = b
+            if den > 0.0:
+                shift = min(max(0.5 * (a - r) / den, -0.5), 0.5)
+                v = b - 0.25 * (a - r) * shift
+            if v < 0.0:
+                v = 0.0
+            i = m if m < k else k - 1
+            while i > 0 and value[t, i - 1] > v:
+                if i < k:
+                    value[t, i] = value[t, i - 1]
+                    lag[t, i] = lag[t, i - 1]
+                i -= 1
+            value[t, i] = v
+            lag[t, i] = tau + shift
+            if m < k:
+                m += 1
+        for i in range(m, k):
+            value[t, i] = np.inf
+            lag[t, i] = tmax
+
+
+@numba.njit(cache=True, nogil=True)
+def viterbi(local_v, logf, local_u, jump, switch):
+    n, k = local_v.shape
+    back = np.empty((n, k + 1), np.int32)
+    cost = np.empty(k + 1)
+    new = np.empty(k + 1)
+    for j in range(k):
+        cost[j] = local_v[0, j]
+    cost[k] = local_u[0]
+    for t in range(1, n):
+        for j in range(k):
+            if not np.isfinite(local_v[t, j]):
+                new[j] = np.inf
+                back[t, j] = k
+                continue
+            best = cost[k] + switch
+            arg = k
+            for i in range(k):
+                c = cost[i] + jump * abs(logf[t, j] - logf[t - 1, i])
+                if c < best:
+                    best = c
+                    arg = i
+            new[j] = best + local_v[t, j]
+            back[t, j] = arg
+        best = cost[k]
+        arg = k
+        for i in range(k):
+            c = cost[i] + switch
+            if c < best:
+                best = c
+                arg = i
+        new[k] = best + local_u[t]
+        back[t, k] = arg
+        for j in range(k + 1):
+            cost[j] = new[j]
+    path = np.empty(n, np.int32)
+    arg = 0
+    for j in range(1, k + 1):
+        if cost[j] < cost[arg]:
+            arg = j
+    path[n - 1] = arg
+    for t in range(n - 1, 0, -1):
+        arg = back[t, arg]
+        path[t - 1] = arg
+    return path
