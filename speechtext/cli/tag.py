@@ -32,9 +32,19 @@ def add_arguments(parser):
         metavar="DATA",
         help="tagged held-out data: calibrates the confidences and reports F1",
     )
-    train.add_argument("--c1", type=float, default=0.05, help="L1 regularisation")
-    train.add_argument("--c2", type=float, default=0.01, help="L2 regularisation")
-    train.add_argument("--iterations", type=positive_int, default=100, help="L-BFGS iterations")
+    train.add_argument(
+        "--algorithm",
+        choices=["l2sgd", "lbfgs"],
+        default="l2sgd",
+        help="crfsuite trainer: SGD with L2, or L-BFGS with L1 and L2",
+    )
+    train.add_argument(
+        "--c1", type=float, help="L1 regularisation (L-BFGS only; default 0.05 there)"
+    )
+    train.add_argument("--c2", type=float, default=0.1, help="L2 regularisation")
+    train.add_argument(
+        "--iterations", type=positive_int, default=10, help="SGD epochs or L-BFGS iterations"
+    )
     train.set_defaults(_action=_train, _subparser=train)
 
     predict = sub.add_parser(
@@ -125,7 +135,11 @@ def _train(args):
 
     tokens, tags = _tagged(args.data)
     dev = _tagged(args.dev) if args.dev else None
-    tagger = SlotTagger(c1=args.c1, c2=args.c2, iterations=args.iterations)
+    if args.c1 is not None and args.algorithm != "lbfgs":
+        args._subparser.error("--c1 (L1 regularisation) needs --algorithm lbfgs")
+    tagger = SlotTagger(
+        algorithm=args.algorithm, c1=args.c1, c2=args.c2, iterations=args.iterations
+    )
     start = time.perf_counter()
     tagger.fit(tokens, tags, dev=dev)
     seconds = time.perf_counter() - start
