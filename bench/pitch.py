@@ -228,13 +228,13 @@ def gross_errors(f0, voiced, ref, *, offset=0):
 
 
 def measure_offset(f0, voiced, ref, *, span=4):
-    """The frame offset that best aligns an estimate with a reference (fewest errors)."""
+    """The frame offset that best aligns an estimate with a reference: the smallest fine error.
 
-    def errors(d):
-        s = gross_errors(f0, voiced, ref, offset=d)
-        return s["gross"] + s["v2u"] + s["u2v"]
-
-    return min(range(-span, span + 1), key=errors)
+    (Fine error is sharp in the offset: a frame off adds tens of cents wherever F0 moves.)
+    """
+    return min(
+        range(-span, span + 1), key=lambda d: gross_errors(f0, voiced, ref, offset=d)["fine"]
+    )
 
 
 # ----------------------------------------------------------------------------- main

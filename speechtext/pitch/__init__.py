@@ -25,9 +25,11 @@ Method (chosen by measurement, see ``bench/pitch.py``):
 Frames are centred at ``k * hop`` seconds (the first at 0; the signal is padded with zeros at
 both ends). Long files are processed block by block (:func:`estimate_f0_file`); each frame's
 candidates depend only on the samples under it and the resampler and high-pass carry their state
-across blocks, so the blocked result is bit-identical to the whole-file result. What a long file
-keeps in memory until the final Viterbi pass is about 100 bytes per frame (36 MB per hour of
-audio at the default hop), not its samples.
+across blocks, so the blocked result is bit-identical to the whole-file result. Memory: one block
+of audio, plus what every frame keeps for the final (global) Viterbi pass, about 100 bytes per
+frame, and about 400 bytes per frame during that pass (some 150 MB for an hour of audio at the
+default hop, against 230 MB for the hour's samples at 16 kHz): it grows with the number of
+frames, not with the sample rate or the block size.
 """
 
 import math
@@ -239,7 +241,13 @@ class _FrameFeatures:
         # a low-pass keeps the troughs smooth at the sampling grid: harmonics near Nyquist make a
         # trough between two lags shallower than the one at twice the period (subharmonic bias)
         sos.append(
-            butter(LOWPASS_ORDER, min(LOWPASS, 0.45 * s.wsr), "lowpass", fs=s.wsr, output="sos")
+            butter(
+                LOWPASS_ORDER,
+                min(max(LOWPASS, 2 * s.fmax), 0.45 * s.wsr),
+                "lowpass",
+                fs=s.wsr,
+                output="sos",
+            )
         )
         self._sos = np.concatenate(sos)
         self._zi = np.zeros((len(self._sos), 2))
@@ -247,7 +255,7 @@ class _FrameFeatures:
         # fundamental that the telephone band removed: its CMNDF has no trough at the period of
         # a single strong harmonic (the cause of octave-up errors on band-limited speech); its
         # sum tones are filtered out
-        cut = min(SQUARE_LOWPASS, 0.45 * s.wsr)
+        cut = min(max(SQUARE_LOWPASS, 1.2 * s.fmax), 0.45 * s.wsr)
         self._sos_sq = butter(LOWPASS_ORDER, cut, "lowpass", fs=s.wsr, output="sos")
         self._zi_sq = np.zeros((len(self._sos_sq), 2))
         self._buf = np.zeros((2, s.left), np.float32)  # signal, squared; zeros before t = 0
