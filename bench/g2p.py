@@ -186,11 +186,11 @@ def main():
             ("c", f"model beam {beam} ({len(new)} words)", seconds, len(new) / seconds, None)
         )
 
-    print(f"{'':2}{'measure':48}{'seconds':>9}{'words/s':>10}{'vs g2p-en':>11}")
+    print(f"{'':2}{'measure':56}{'seconds':>9}{'words/s':>10}{'vs g2p-en':>11}")
     for part, name, seconds, rate, ratio in rows:
         rate_s = f"{rate:10.0f}" if rate is not None else f"{'':10}"
         ratio_s = f"{ratio:10.1f}x" if ratio is not None else ""
-        print(f"{part:2}{name:48}{seconds:9.2f}{rate_s}{ratio_s}")
+        print(f"{part:2}{name:56}{seconds:9.2f}{rate_s}{ratio_s}")
     print()
     print(f"{'model on words 0.7a lacks':30}{'WER %':>8}{'PER %':>8}{'4-best oracle WER %':>22}")
     for beam, (wer, per, oracle) in quality.items():

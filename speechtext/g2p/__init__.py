@@ -263,7 +263,7 @@ class G2P:
             else:
                 phones = tuple(p.rstrip("012") for p in pron.phones)
             self._rendered[pron.phones] = phones
-        return pron._replace(phones=phones)
+        return pron if phones is pron.phones else pron._replace(phones=phones)
 
     def _fill(self, words):
         """Pronounce every word not cached yet; the model decodes the unknown ones together."""
