@@ -261,6 +261,19 @@ def test_silence_and_noise_are_unvoiced_without_warnings_or_nan(kind):
     assert np.isfinite(track.f0).all() and np.isfinite(track.confidence).all()
 
 
+def test_mains_hum_in_the_pauses_is_not_voice():
+    sr = 16000
+    t = np.arange(3 * sr) / sr
+    hum = 0.004 * sum(a * np.sin(2 * np.pi * 60 * h * t) for h, a in ((1, 1), (2, 0.5), (3, 0.3)))
+    voice = np.where((t >= 1) & (t < 2), harmonic_tone(150.0, seconds=3.0), 0.0)
+    track = estimate_f0((voice + hum).astype(np.float32), sr=sr)
+    pause = (track.times < 0.95) | (track.times > 2.05)
+    speech = (track.times > 1.05) & (track.times < 1.95)
+    assert not track.voiced[pause].any()
+    assert track.voiced[speech].all()
+    assert np.median(track.f0[speech]) == pytest.approx(150, rel=0.01)
+
+
 def test_input_shorter_than_one_frame_gives_an_empty_track_with_header(tmp_path):
     track = quiet_run(estimate_f0, np.zeros(100, np.float32), sr=16000)
     assert len(track) == 0 and track.f0.shape == (0,)

@@ -17,10 +17,12 @@ Method (chosen by measurement, see ``bench/pitch.py``):
    periodicity, its distance from the frame's best trough and a small cost per octave below it
    (against subharmonics); F0 jumps between frames cost per octave (against octave errors);
    unvoiced costs a periodicity threshold that is stricter for quiet frames. Two more voicing
-   cues that hold on telephone audio: the level relative to the loud frames of the file, and
-   the share of the in-band power between 250 Hz and 1 kHz (voiced speech keeps most of its power
-   in F1 and the low harmonics; fricatives, bursts and breath do not). No cue relies on energy
-   below 250 Hz, which telephone audio does not have.
+   cues that hold on telephone audio: the level above 250 Hz relative to the loud frames of the
+   file, and the share of that power between 250 Hz and 1 kHz (voiced speech keeps most of its
+   power in F1 and the low harmonics; fricatives, bursts and breath do not). No cue relies on
+   energy below 250 Hz, which telephone audio does not have; and mains hum in the pauses of a
+   wideband recording (50/60 Hz and harmonics: periodic, but far below speech above 250 Hz) is
+   not taken for voice.
 
 Frames are centred at ``k * hop`` seconds (the first at 0; the signal is padded with zeros at
 both ends). Long files are processed block by block (:func:`estimate_f0_file`); each frame's
@@ -56,7 +58,7 @@ NONLINEAR = 0.5  # weight of the squared signal's CMNDF in the candidates' costs
 # A frame is voiced when its best periodicity (CMNDF) is below about UNVOICED_QUIET at LEVELS[0]
 # dB under the loud frames of the file, rising to UNVOICED_LOUD at LEVELS[1] dB.
 UNVOICED_QUIET = 0.3
-UNVOICED_LOUD = 0.5
+UNVOICED_LOUD = 0.55
 LEVELS = (-35.0, -15.0)
 PITCH_WEIGHT = 1.0  # per unit of CMNDF above the frame's best trough
 OCTAVE_COST = 0.05  # per octave below the frame's best trough (against subharmonics)
@@ -66,7 +68,7 @@ SWITCH_COST = 0.25  # voiced <-> unvoiced
 QUIET_DB = (-30.0, -50.0)  # voicing fades out over this level range (relative to loud frames)
 QUIET_COST = 1.0
 LOWBAND = (250.0, 1000.0)  # Hz: the band of F1 and the low harmonics, inside the telephone band
-LOWBAND_COST = 0.8  # times (LOWBAND_MID - share of the power in LOWBAND)
+LOWBAND_COST = 0.6  # times (LOWBAND_MID - share of the power in LOWBAND)
 LOWBAND_MID = 0.5
 
 
@@ -188,7 +190,7 @@ def _numba():
     return _kernels
 
 
-def _analyse(frames, squared, s):
+def _analyse(frames, squared, level, s):
     """Per-frame features: candidate lags and costs, best periodicity, energy, low-band share."""
     n = len(frames)
     x = np.ascontiguousarray(frames, dtype=np.float32)
@@ -202,7 +204,7 @@ def _analyse(frames, squared, s):
     k = N_CANDIDATES
     # float32 halves what a long file keeps per frame until the final Viterbi pass
     lag, value = np.empty((n, k), np.float32), np.empty((n, k), np.float32)
-    periodic, energy = np.empty(n), np.empty(n)
+    periodic = np.empty(n)
     _numba().frames_kernel(
         x,
         q,
@@ -211,13 +213,15 @@ def _analyse(frames, squared, s):
         s.window,
         s.tau_min,
         s.tau_max,
-        s.left - s.window // 2,
         NONLINEAR,
         lag,
         value,
         periodic,
-        energy,
     )
+    # energy above 250 Hz of the W samples centred on the frame (see _FrameFeatures)
+    lo = s.left - s.window // 2
+    centre = np.asarray(level[:, lo : lo + s.window], dtype=np.float64)
+    energy = np.einsum("ij,ij->i", centre, centre)
     return lag, value, periodic, energy, lowband
 
 
@@ -258,7 +262,13 @@ class _FrameFeatures:
         cut = min(max(SQUARE_LOWPASS, 1.2 * s.fmax), 0.45 * s.wsr)
         self._sos_sq = butter(LOWPASS_ORDER, cut, "lowpass", fs=s.wsr, output="sos")
         self._zi_sq = np.zeros((len(self._sos_sq), 2))
-        self._buf = np.zeros((2, s.left), np.float32)  # signal, squared; zeros before t = 0
+        # the level that voicing weighs is measured above 250 Hz: mains hum and rumble in pauses
+        # (50/60 Hz and harmonics, periodic) stay far below speech there, and telephone audio,
+        # which has nothing below 300 Hz, is measured the same way as wideband audio
+        self._sos_lv = butter(4, LOWBAND[0], "highpass", fs=s.wsr, output="sos")
+        self._zi_lv = np.zeros((len(self._sos_lv), 2))
+        # signal, squared signal, level signal; zeros before t = 0
+        self._buf = np.zeros((3, s.left), np.float32)
         self._buf_start = -s.left  # working-rate index of _buf[0]
         self._next = 0  # next frame index
         self.n_in = 0  # input samples seen
@@ -279,7 +289,7 @@ class _FrameFeatures:
             return
         starts = s.centre(np.arange(self._next, k_end)) - s.left - self._buf_start
         frames = np.lib.stride_tricks.sliding_window_view(self._buf, s.span, axis=1)[:, starts]
-        self.parts.append(_analyse(frames[0], frames[1], s))
+        self.parts.append(_analyse(frames[0], frames[1], frames[2], s))
         self._next = k_end
         drop = int(s.centre(k_end) - s.left - self._buf_start)
         if drop > 0:
@@ -291,7 +301,8 @@ class _FrameFeatures:
 
         z, self._zi = sosfilt(self._sos, z, zi=self._zi)
         q, self._zi_sq = sosfilt(self._sos_sq, np.square(z), zi=self._zi_sq)
-        self._buf = np.concatenate([self._buf, np.stack([z, q]).astype(np.float32)], axis=1)
+        v, self._zi_lv = sosfilt(self._sos_lv, z, zi=self._zi_lv)
+        self._buf = np.concatenate([self._buf, np.stack([z, q, v]).astype(np.float32)], axis=1)
         end = self._buf_start + self._buf.shape[1]
         self._emit(self._frames_upto(end))
 
@@ -312,7 +323,7 @@ class _FrameFeatures:
             need = int(s.centre(n_frames - 1)) - s.left + s.span
             have = self._buf_start + self._buf.shape[1]
             if need > have:
-                pad = np.zeros((2, need - have), np.float32)
+                pad = np.zeros((3, need - have), np.float32)
                 self._buf = np.concatenate([self._buf, pad], axis=1)
             self._emit(n_frames)
         if not self.parts:

@@ -45,18 +45,16 @@ def frames_kernel(
     w,
     tmin,
     tmax,
-    centre_lo,
     weight,
     lag,
     value,
     periodic,
-    energy,
 ):
     """Candidates of every frame: the ``k`` deepest troughs of the mixed CMNDF and more.
 
     ``frames`` and ``squared`` [n, span]: the signal and its (low-passed) square per frame;
     ``corr_*`` [n, tmax + 1]: their head-window correlations. Writes ``lag``, ``value`` [n, k]
-    (missing troughs: value inf), ``periodic`` (best CMNDF of either) and ``energy`` [n].
+    (missing troughs: value inf) and ``periodic`` [n] (the best CMNDF value of either).
     """
     n, span = frames.shape
     k = lag.shape[1]
@@ -71,10 +69,6 @@ def frames_kernel(
             q[j] = squared[t, j]
         cmndf(x, corr_x[t], w, tmax, cx)
         cmndf(q, corr_sq[t], w, tmax, cs)
-        e = 0.0
-        for j in range(centre_lo, centre_lo + w):
-            e += x[j] * x[j]
-        energy[t] = e
         best = np.inf
         for tau in range(tmin, tmax):
             if cx[tau] < best:
