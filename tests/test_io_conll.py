@@ -194,3 +194,17 @@ def test_conll_and_seq_roundtrip_any_tokens(tmp_path_factory, sents):
     write_seq(folder / "seq", sentences)
     back = read_sentences(folder / "seq")
     assert [(s.tokens, s.tags) for s in back] == [(t, g) for t, g, _ in sents]
+
+
+def test_clean_and_untidy_conll_read_alike(snips_dir, tmp_path):
+    # A clean file takes the block-at-a-time path; CRLF and trailing blanks the line-by-line one.
+    sents = read_sentences(snips_dir / "test")
+    scored = [Sentence(s.tokens, s.tags, [0.5] * len(s.tokens)) for s in sents]
+    clean = tmp_path / "clean.conll"
+    write_conll(clean, scored)
+    untidy = tmp_path / "untidy.conll"
+    untidy.write_bytes(b"\n" + clean.read_bytes().replace(b"\n", b" \r\n"))
+    a, b = read_sentences(clean), read_sentences(untidy)
+    assert [(s.tokens, s.tags, s.scores) for s in a] == [(s.tokens, s.tags, s.scores) for s in b]
+    assert [s.line + 1 for s in a] == [s.line for s in b]
+    assert a[1].line == len(sents[0].tokens) + 2

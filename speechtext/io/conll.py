@@ -46,6 +46,9 @@ _TAG_WORD = re.compile(r"O|[BIESLU]-\S+")
 _SNIFF_BYTES = 8192
 # Columns without white space, separated by single tabs (trailing white space already removed).
 _CONLL_LINE = re.compile(r"[^\s]+(?:\t[^\s]+)*")
+_TRAILING_SPACE = re.compile(r"[^\S\n]$", re.MULTILINE)
+_NONBLANK_LINE = re.compile(r"[^\n]+")
+_BLOCK = re.compile(r"(?:[^\n]+\n?)+")  # a run of non-empty lines: one sentence
 
 
 @dataclass
@@ -97,8 +100,8 @@ class Sentence:
 # --------------------------------------------------------------------------------------- reading
 
 
-def _read_lines(path):
-    """The file's lines without line ends; FormatError for a binary, undecodable or empty file."""
+def _read_text(path):
+    """The file's text; FormatError for a missing, binary, undecodable or empty file."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -118,17 +121,64 @@ def _read_lines(path):
             f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
             "convert the file to UTF-8"
         ) from None
-    lines = text.split("\n")
+    if not text.strip():
+        raise FormatError(f"{path}: empty file; expected at least one sentence")
+    return text
+
+
+def _read_lines(path, text=None):
+    """The file's lines without line ends (see :func:`_read_text`)."""
+    lines = (_read_text(path) if text is None else text).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    if not any(line.strip() for line in lines):
-        raise FormatError(f"{path}: empty file; expected at least one sentence")
     return lines
 
 
+def _read_conll_fast(text, source):
+    """Clean CoNLL text read a sentence at a time with C-level string operations, or None.
+
+    "Clean" means LF line ends, no trailing white space, no -DOCSTART-, every line with the same
+    number (1 to 3) of non-empty tab-separated columns and finite scores. Anything else returns
+    None, and the line-by-line reader handles it (and names the line of any error).
+    """
+    if "\r" in text or "-DOCSTART-" in text or _TRAILING_SPACE.search(text):
+        return None
+    first = _NONBLANK_LINE.search(text).group()
+    ncols = first.count("\t") + 1
+    if ncols > 3:
+        return None
+    block_ok = re.compile(
+        rf"(?:[^\s]+(?:\t[^\s]+){{{ncols - 1}}}\n)*[^\s]+(?:\t[^\s]+){{{ncols - 1}}}\n?"
+    ).fullmatch
+    sentences = []
+    line, pos = 1, 0
+    for match in _BLOCK.finditer(text):
+        block = match.group()
+        if block_ok(block) is None:
+            return None
+        line += text.count("\n", pos, match.start())
+        pos = match.start()
+        fields = block.split()
+        scores = None
+        if ncols == 3:
+            try:
+                scores = list(map(float, fields[2::3]))
+            except ValueError:
+                return None
+            if not all(map(math.isfinite, scores)):
+                return None
+        tags = fields[1::ncols] if ncols >= 2 else None
+        sentences.append(Sentence(fields[::ncols], tags, scores, line=line, source=source))
+    return sentences
+
+
 def _read_conll(path):
-    lines = _read_lines(path)
+    text = _read_text(path)
     source = str(path)
+    fast = _read_conll_fast(text, source)
+    if fast is not None:
+        return fast
+    lines = _read_lines(path, text)
     sentences = []
     ncols = None
     first_line = None
