@@ -1,5 +1,7 @@
 """speechtext.io.conll: CoNLL, seq.in/seq.out and conlleval files, tag schemes."""
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -122,10 +124,24 @@ def test_missing_paths_and_bad_folders(tmp_path):
         read_sentences(tmp_path, format="xml")
 
 
-def test_write_conll_rejects_token_with_white_space(tmp_path):
-    with pytest.raises(FormatError, match="'new york'.*white space"):
-        write_conll(tmp_path / "x.conll", [Sentence(["new york"], ["B-city"])])
+@pytest.mark.parametrize(
+    ("tokens", "tags", "message"),
+    [
+        (["to", "new york"], ["O", "B-city"], "token 1: 'new york'"),
+        (["a\nb", "c"], ["O", "O"], "token 0: 'a\\nb'"),
+        (["a\tb"], ["O"], "token 0: 'a\\tb'"),
+        (["", "b"], ["O", "O"], "token 0: ''"),
+        (["a"], ["B-x y"], "tag 0: 'B-x y'"),
+        (["a", 7], ["O", "O"], "token 1: 7"),
+    ],
+)
+def test_writers_reject_what_would_break_the_columns(tmp_path, tokens, tags, message):
+    with pytest.raises(FormatError, match="sentence 1 .*" + re.escape(message)):
+        write_conll(tmp_path / "x.conll", [Sentence(["ok"], ["O"]), Sentence(tokens, tags)])
     assert not (tmp_path / "x.conll").exists()
+    with pytest.raises(FormatError, match=re.escape(message)):
+        write_seq(tmp_path / "seq", [Sentence(tokens, tags)])
+    assert not (tmp_path / "seq").exists()
 
 
 def test_read_conlleval(tmp_path):

@@ -47,6 +47,7 @@ _SNIFF_BYTES = 8192
 # Columns without white space, separated by single tabs (trailing white space already removed).
 _CONLL_LINE = re.compile(r"[^\s]+(?:\t[^\s]+)*")
 _TRAILING_SPACE = re.compile(r"[^\S\n]$", re.MULTILINE)
+_CONLL_LINES = re.compile(r"[^\s]+(?:\t[^\s]+)*(?:\n[^\s]+(?:\t[^\s]+)*)*")
 _NONBLANK_LINE = re.compile(r"[^\n]+")
 _BLOCK = re.compile(r"(?:[^\n]+\n?)+")  # a run of non-empty lines: one sentence
 
@@ -418,26 +419,32 @@ def read_conlleval(path):
 # --------------------------------------------------------------------------------------- writing
 
 
-def _check_writable(sentences, *, need_tags):
-    for i, s in enumerate(sentences):
-        if s.tokens is None:
-            raise ParameterError(f"sentence {i} has no tokens (read from a bare seq.out?)")
-        for k, token in enumerate(s.tokens):
-            if not token or any(ch.isspace() for ch in token):
-                raise FormatError(
-                    f"sentence {i} ({s.where(k)}), token {k}: {token!r} is empty or holds white "
-                    "space, which would break the columns; replace it (e.g. with '_')"
+def _check_sentence(i, s, *, need_tags):
+    """Lengths and presence of the columns of sentence ``i`` (cheap: no per-token work)."""
+    if s.tokens is None:
+        raise ParameterError(f"sentence {i} has no tokens (read from a bare seq.out?)")
+    if s.tags is not None and len(s.tags) != len(s.tokens):
+        raise ParameterError(
+            f"sentence {i} ({s.where()}): {len(s.tokens)} tokens but {len(s.tags)} tags"
+        )
+    if s.scores is not None and len(s.scores) != len(s.tokens):
+        raise ParameterError(
+            f"sentence {i} ({s.where()}): {len(s.tokens)} tokens but {len(s.scores)} scores"
+        )
+    if need_tags and s.tags is None:
+        raise ParameterError(f"sentence {i} ({s.where()}) has no tags")
+
+
+def _bad_word(i, s):
+    """FormatError for the first token or tag of sentence ``i`` that would break the columns."""
+    for what, words in (("token", s.tokens), ("tag", s.tags or ())):
+        for k, word in enumerate(words):
+            if not isinstance(word, str) or not word or any(ch.isspace() for ch in word):
+                return FormatError(
+                    f"sentence {i} ({s.where(k)}), {what} {k}: {word!r} is empty, not a string or "
+                    "holds white space, which would break the columns; replace it (e.g. with '_')"
                 )
-        if s.tags is not None and len(s.tags) != len(s.tokens):
-            raise ParameterError(
-                f"sentence {i} ({s.where()}): {len(s.tokens)} tokens but {len(s.tags)} tags"
-            )
-        if s.scores is not None and len(s.scores) != len(s.tokens):
-            raise ParameterError(
-                f"sentence {i} ({s.where()}): {len(s.tokens)} tokens but {len(s.scores)} scores"
-            )
-        if need_tags and s.tags is None:
-            raise ParameterError(f"sentence {i} ({s.where()}) has no tags")
+    return FormatError(f"sentence {i} ({s.where()}): cannot be written as columns")
 
 
 def write_conll(path, sentences, *, scores=True):
@@ -454,26 +461,38 @@ def write_conll(path, sentences, *, scores=True):
     Raises
     ------
     FormatError
-        A token that is empty or holds white space (it would break the columns).
+        A token or tag that is empty or holds white space (it would break the columns).
 
     Examples
     --------
     >>> write_conll("pred.conll", [Sentence(["hi"], ["O"], [0.98])])  # doctest: +SKIP
     """
-    sentences = list(sentences)
-    _check_writable(sentences, need_tags=False)
     parts = []
-    for s in sentences:
-        for k, token in enumerate(s.tokens):
-            row = token
-            if s.tags is not None:
-                row += "\t" + s.tags[k]
-                if scores and s.scores is not None:
-                    row += "\t" + repr(float(s.scores[k]))
-            parts.append(row + "\n")
-        parts.append("\n")
+    for i, s in enumerate(sentences):
+        _check_sentence(i, s, need_tags=False)
+        if not s.tokens:
+            continue
+        cols = [s.tokens]
+        if s.tags is not None:
+            cols.append(s.tags)
+            if scores and s.scores is not None:
+                cols.append(map(repr, map(float, s.scores)))
+        try:
+            block = "\n".join(map("\t".join, zip(*cols, strict=True)))
+        except TypeError:  # a token or tag that is not a string
+            raise _bad_word(i, s) from None
+        # One check per sentence: every column non-empty and free of white space, so the block
+        # has exactly one line per token and len(cols) - 1 tabs on each.
+        n = len(s.tokens)
+        if (
+            _CONLL_LINES.fullmatch(block) is None
+            or block.count("\n") != n - 1
+            or block.count("\t") != n * (len(cols) - 1)
+        ):
+            raise _bad_word(i, s)
+        parts.append(block)
     with atomic_path(path) as tmp:
-        Path(tmp).write_text("".join(parts), encoding="utf-8")
+        Path(tmp).write_text("".join(p + "\n\n" for p in parts), encoding="utf-8")
 
 
 def write_seq(folder, sentences):
@@ -483,12 +502,21 @@ def write_seq(folder, sentences):
     --------
     >>> write_seq("out/test", sentences)  # doctest: +SKIP
     """
-    sentences = list(sentences)
-    _check_writable(sentences, need_tags=True)
+    lines_in, lines_out = [], []
+    for i, s in enumerate(sentences):
+        _check_sentence(i, s, need_tags=True)
+        try:
+            line_in, line_out = " ".join(s.tokens), " ".join(s.tags)
+        except TypeError:
+            raise _bad_word(i, s) from None
+        if len(line_in.split()) != len(s.tokens) or len(line_out.split()) != len(s.tags):
+            raise _bad_word(i, s)
+        lines_in.append(line_in + "\n")
+        lines_out.append(line_out + "\n")
     folder = Path(folder)
     with atomic_path(folder / "seq.in") as tmp_in, atomic_path(folder / "seq.out") as tmp_out:
-        Path(tmp_in).write_text("".join(" ".join(s.tokens) + "\n" for s in sentences), "utf-8")
-        Path(tmp_out).write_text("".join(" ".join(s.tags) + "\n" for s in sentences), "utf-8")
+        Path(tmp_in).write_text("".join(lines_in), "utf-8")
+        Path(tmp_out).write_text("".join(lines_out), "utf-8")
 
 
 # ----------------------------------------------------------------------------------------- tags
