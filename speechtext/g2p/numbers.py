@@ -25,12 +25,16 @@ _CURRENCIES = {
 }
 
 _grouped_re = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]\d)")
-_currency_re = re.compile(r"([$£€¥])\s?(\d*\.?\d+)(?:\s?(" + _SCALES + r")\b)?", re.IGNORECASE)
-_percent_re = re.compile(r"(\d*\.?\d+)\s?%")
+# Each pattern below starts only where a run of digits starts and splits it one way, so long
+# digit strings cost linear time (an ambiguous "\d*\.?\d+" took 13 s on 1,000 digits).
+_currency_re = re.compile(
+    r"([$£€¥])\s?(\d+(?:\.\d+)?|\.\d+)(?:\s?(" + _SCALES + r")\b)?", re.IGNORECASE
+)
+_percent_re = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?|\.\d+)\s?%")
 _ordinal_re = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
 _decade_re = re.compile(r"\b(\d{2}|\d{4})'?s\b")
-_dotted_re = re.compile(r"\d+(?:\.\d+){2,}")  # versions, addresses: "2.0.1"
-_decimal_re = re.compile(r"(\d*)\.(\d+)")
+_dotted_re = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}")  # versions, addresses: "2.0.1"
+_decimal_re = re.compile(r"(?<!\d)(\d*)\.(\d+)")
 _minus_re = re.compile(r"(?<![\w.])-(?=\d)")
 _glued_re = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _number_re = re.compile(r"\d+")
@@ -100,14 +104,14 @@ def _currency(m):
     if scale:  # "$2.5 million" -> "two point five million dollars"
         return f" {_decimal(amount)} {scale.lower()} {many} "
     whole, _, frac = amount.partition(".")
-    units = int(whole) if whole else 0
+    has_units, single = bool(whole.strip("0")), whole.lstrip("0") == "1"  # no int(): any length
     cents = int(frac[:2].ljust(2, "0")) if frac and sub_one else 0
     if frac and (sub_one is None or len(frac) > 2):
         return f" {_decimal(amount)} {many} "
     parts = []
-    if units or not cents:
+    if has_units or not cents:
         parts.append(
-            f"{number_words(whole or '0', year_style=False)} {one if units == 1 else many}"
+            f"{number_words(whole.lstrip('0') or '0', year_style=False)} {one if single else many}"
         )
     if cents:
         parts.append(f"{number_words(str(cents))} {sub_one if cents == 1 else sub_many}")
