@@ -194,7 +194,7 @@ class G2P:
                     prons = _put_first(self._cache[token], chosen[i])
                     result.append(Word(token, [self._render(p) for p in prons[: self.nbest]]))
                 else:
-                    result.append(Word(token, self._output_for(token)))
+                    result.append(Word(token, list(self._output_for(token))))
             out.append(result)
         return out
 
@@ -267,7 +267,8 @@ class G2P:
 
     def _fill(self, words):
         """Pronounce every word not cached yet; the model decodes the unknown ones together."""
-        todo = [w for w in words if w not in self._cache]
+        # Sorted: the same words are decoded in the same batches whatever the set order.
+        todo = sorted(w for w in words if w not in self._cache)
         if not todo:
             return
         need_model = []
