@@ -15,13 +15,22 @@ __all__ = ["main"]
 COMMANDS = {
     "telephone": "telephone",
     "pitch": "pitch",
+    "g2p": "g2p",
     "tag": "tag",
     "decode": "decode",
-    "g2p": "g2p",
-    "evaluate": "evaluate",
     "delex": "delex",
     "relex": "relex",
+    "evaluate": "evaluate",
 }
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default only when it has one worth showing (not None or False)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def build_parser():
@@ -40,7 +49,7 @@ def build_parser():
             name,
             help=module.HELP,
             description=getattr(module, "DESCRIPTION", module.HELP),
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=HelpFormatter,
         )
         module.add_arguments(command)
         command.set_defaults(_run=module.run, _parser=command)
