@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from speechtext.cli import main
 from speechtext.errors import ParameterError
 from speechtext.g2p import G2P
-from speechtext.g2p.ipa import to_ipa
+from speechtext.g2p.ipa import ARPABET_TO_IPA, to_ipa
 from speechtext.g2p.numbers import expand_numbers
 from speechtext.g2p.text import normalize, tokenize
 
@@ -109,6 +109,17 @@ def test_console_script_offline_and_dictionary_cache(tmp_path):
         assert run.returncode == 0, run.stderr
         assert run.stdout == "HH AH0 L OW1\n"
     assert list((tmp_path / "cache" / "speechtext").glob("cmudict-*.pickle"))
+    # Lines from stdin: one output line per input line, empty lines kept.
+    run = subprocess.run(
+        [str(script), "g2p", "--words"],
+        input="hello\n\nworld\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "hello\tHH AH0 L OW1\n\nworld\tW ER1 L D\n"
 
 
 def test_import_is_light():
@@ -230,6 +241,29 @@ def test_ipa_and_stress():
     assert "".join(to_ipa(["IH0", "K", "S", "T", "R", "IY1", "M"], stress=False)) == "ɪkstɹim"
     assert G2P(format="ipa").word("butter") == ["ˈb", "ʌ", "t", "ɚ"]
     assert G2P(stress=False).word("hello") == ["HH", "AH", "L", "OW"]
+
+
+_VOWELS = ["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"]
+_CONSONANTS = sorted(set(ARPABET_TO_IPA) - set(_VOWELS))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_CONSONANTS),
+            st.builds(lambda v, d: v + d, st.sampled_from(_VOWELS), st.sampled_from("012")),
+        ),
+        max_size=12,
+    )
+)
+def test_ipa_one_segment_per_phone_and_one_mark_per_stressed_vowel(phones):
+    ipa = to_ipa(phones)
+    assert len(ipa) == len(phones)
+    text = "".join(ipa)
+    assert text.count("ˈ") == sum(p.endswith("1") for p in phones)
+    assert text.count("ˌ") == sum(p.endswith("2") for p in phones)
+    assert "".join(to_ipa(phones, stress=False)) == text.replace("ˈ", "").replace("ˌ", "")
 
 
 # ----------------------------------------------------------------------------------- numbers
