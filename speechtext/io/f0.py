@@ -60,21 +60,28 @@ def _time_format(hop):
 def write_f0_csv(path, track):
     """Write an F0 track as CSV ``time,f0,voiced,confidence``, atomically.
 
+    Rows are formatted in chunks, so a long track needs little memory beyond its arrays.
+
     Examples
     --------
     >>> write_f0_csv("out/a.f0.csv", estimate_f0(y, sr=16000))  # doctest: +SKIP
     """
     tf = _time_format(getattr(track, "hop", 0.01))
-    lines = [",".join(F0_HEADER)]
-    for t, f, v, c in zip(
-        track.times.tolist(),
-        track.f0.tolist(),
-        np.asarray(track.voiced, bool).tolist(),
-        track.confidence.tolist(),
-        strict=True,
-    ):
-        lines.append(f"{tf % t},{f:.2f},{int(v)},{c:.3f}")
-    write_text(path, "\n".join(lines) + "\n")
+    voiced = np.asarray(track.voiced, bool)
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(",".join(F0_HEADER) + "\n")
+        for start in range(0, len(track.times), 20000):
+            part = slice(start, start + 20000)
+            f.writelines(
+                f"{tf % t},{f0:.2f},{int(v)},{c:.3f}\n"
+                for t, f0, v, c in zip(
+                    track.times[part].tolist(),
+                    track.f0[part].tolist(),
+                    voiced[part].tolist(),
+                    track.confidence[part].tolist(),
+                    strict=True,
+                )
+            )
 
 
 def read_f0_csv(path):

@@ -340,41 +340,44 @@ def _n_frames(n_samples, sr, s):
 
 
 def _decode(lag, value, periodic, energy, lowband, s):
-    """Viterbi over (candidate, unvoiced) per frame -> f0, voiced, confidence."""
+    """Viterbi over (candidate, unvoiced) per frame -> f0, voiced, confidence.
+
+    Costs (lower is better) of a voiced candidate: the frame's best periodicity (CMNDF), plus
+    PITCH_WEIGHT x its distance from the frame's best trough, plus OCTAVE_COST per octave below
+    the shortest trough about as deep as the best (YIN's rule against subharmonics), plus
+    QUIET_COST over the quiet range and LOWBAND_COST x (LOWBAND_MID - low-band share). Unvoiced
+    costs UNVOICED_QUIET..UNVOICED_LOUD by level. F0 jumps cost JUMP_COST per octave, voicing
+    changes SWITCH_COST. The numba kernel computes the costs frame by frame.
+    """
     n, k = lag.shape
-    finite = np.isfinite(value)
-    f = np.where(finite, s.wsr / np.where(finite, lag, 1.0), 0.0)
-    logf = np.log2(np.where(finite, f, 1.0))
-    best = np.min(value, axis=1)
-    best = np.where(np.isfinite(best), best, 0.0)
-    # YIN's rule: of the troughs about as deep as the best, the shortest period is the pitch; a
-    # periodic signal is as periodic at 2T, 3T ... as at T (subharmonics)
-    near_best = value <= best[:, None] + OCTAVE_MARGIN
-    best_lag = np.min(np.where(near_best, lag, np.inf), axis=1)
-    best_lag = np.where(np.isfinite(best_lag), best_lag, lag[:, 0])  # frames without a trough
-    # the choice between candidates rests on the combined CMNDF; voicing on the best periodicity
-    local_v = PITCH_WEIGHT * (value - best[:, None]) + periodic[:, None]
-    local_v += OCTAVE_COST * np.maximum(np.log2(lag / best_lag[:, None]), 0.0)
-    # level relative to the loud frames of the file (telephone audio has no low band to use)
+    # level above 250 Hz relative to the loud frames of the file
     level = 10 * np.log10(energy + 1e-20)
-    ref = np.percentile(level, 95) if n else 0.0
-    rel = level - ref
-    hi, lo = QUIET_DB
-    quiet_ramp = np.clip((hi - rel) / (hi - lo), 0.0, 1.0)
-    quiet = QUIET_COST * quiet_ramp
-    # voiced speech keeps most of its in-band power below 1 kHz (F1, low harmonics); fricatives,
-    # bursts and breath do not: a voicing cue that holds on telephone audio
-    tilt = LOWBAND_COST * (LOWBAND_MID - lowband)
-    local_v = np.where(finite, local_v + (quiet + tilt)[:, None], np.inf)
-    ramp = np.clip((rel - LEVELS[0]) / (LEVELS[1] - LEVELS[0]), 0.0, 1.0)
-    local_u = UNVOICED_QUIET + (UNVOICED_LOUD - UNVOICED_QUIET) * ramp
-    path = _numba().viterbi(local_v, logf, local_u, JUMP_COST, SWITCH_COST)
+    rel = level - np.percentile(level, 95)
+    weights = np.array(
+        [
+            PITCH_WEIGHT,
+            OCTAVE_COST,
+            OCTAVE_MARGIN,
+            JUMP_COST,
+            SWITCH_COST,
+            *QUIET_DB,
+            QUIET_COST,
+            LOWBAND_COST,
+            LOWBAND_MID,
+            UNVOICED_QUIET,
+            UNVOICED_LOUD,
+            *LEVELS,
+        ],
+        dtype=np.float64,
+    )
+    path = _numba().decode(lag, value, periodic, rel, lowband, weights)
     voiced = path < k
-    rows = np.arange(n)
     pick = np.where(voiced, path, 0)
-    f0 = np.where(voiced, f[rows, pick], 0.0)
+    f0 = np.where(voiced, s.wsr / lag[np.arange(n), pick].astype(np.float64), 0.0)
     # periodicity, faded out over the quiet range (a faint hum is no confident voice)
-    confidence = np.clip(1.0 - periodic, 0.0, 1.0) * (1.0 - quiet_ramp)
+    hi, lo = QUIET_DB
+    quiet = np.clip((hi - rel) / (hi - lo), 0.0, 1.0)
+    confidence = np.clip(1.0 - periodic, 0.0, 1.0) * (1.0 - quiet)
     return f0, voiced, confidence
 
 

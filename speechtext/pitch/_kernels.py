@@ -6,7 +6,7 @@ Compiled on first use and cached on disk (``cache=True``), so later processes lo
 import numba
 import numpy as np
 
-__all__ = ["cmndf", "frames_kernel", "viterbi"]
+__all__ = ["cmndf", "decode", "frames_kernel"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -112,40 +112,93 @@ def frames_kernel(
 
 
 @numba.njit(cache=True, nogil=True)
-def viterbi(local_v, logf, local_u, jump, switch):
-    n, k = local_v.shape
-    back = np.empty((n, k + 1), np.int32)
+def decode(lag, value, periodic, rel, lowband, weights):
+    """Viterbi over (candidate, unvoiced) with the local costs computed frame by frame.
+
+    Memory is the inputs plus one byte per state and frame for the back-pointers: the costs of
+    a long file are never held whole. ``weights`` holds, in order: PITCH_WEIGHT, OCTAVE_COST,
+    OCTAVE_MARGIN, JUMP_COST, SWITCH_COST, QUIET_DB (2), QUIET_COST, LOWBAND_COST, LOWBAND_MID,
+    UNVOICED_QUIET, UNVOICED_LOUD, LEVELS (2). Returns the state per frame (k = unvoiced).
+    """
+    pitch_w, oct_cost, oct_margin, jump, switch = (
+        weights[0],
+        weights[1],
+        weights[2],
+        weights[3],
+        weights[4],
+    )
+    q_hi, q_lo, q_cost = weights[5], weights[6], weights[7]
+    lb_cost, lb_mid = weights[8], weights[9]
+    u_quiet, u_loud, l0, l1 = weights[10], weights[11], weights[12], weights[13]
+    n, k = lag.shape
+    back = np.empty((n, k + 1), np.int8)
     cost = np.empty(k + 1)
     new = np.empty(k + 1)
-    for j in range(k):
-        cost[j] = local_v[0, j]
-    cost[k] = local_u[0]
-    for t in range(1, n):
+    local = np.empty(k)
+    logl = np.empty(k)
+    prev = np.empty(k)
+    for t in range(n):
+        # local costs of frame t (see _decode in __init__.py for what each term is for)
+        best = np.inf
         for j in range(k):
-            if not np.isfinite(local_v[t, j]):
-                new[j] = np.inf
-                back[t, j] = k
-                continue
-            best = cost[k] + switch
+            if value[t, j] < best:
+                best = np.float64(value[t, j])
+        if not np.isfinite(best):
+            best = 0.0
+        best_lag = np.inf
+        for j in range(k):
+            if (
+                np.isfinite(value[t, j])
+                and value[t, j] <= best + oct_margin
+                and lag[t, j] < best_lag
+            ):
+                best_lag = lag[t, j]
+        if not np.isfinite(best_lag):
+            best_lag = lag[t, 0]
+        ramp_q = min(max((q_hi - rel[t]) / (q_hi - q_lo), 0.0), 1.0)
+        extra = periodic[t] + q_cost * ramp_q + lb_cost * (lb_mid - lowband[t])
+        for j in range(k):
+            lj = np.float64(lag[t, j])
+            logl[j] = np.log2(lj)
+            if np.isfinite(value[t, j]):
+                octave = np.log2(lj / best_lag)
+                local[j] = pitch_w * (value[t, j] - best) + extra + oct_cost * max(octave, 0.0)
+            else:
+                local[j] = np.inf
+        ramp = min(max((rel[t] - l0) / (l1 - l0), 0.0), 1.0)
+        local_u = u_quiet + (u_loud - u_quiet) * ramp
+        if t == 0:
+            for j in range(k):
+                cost[j] = local[j]
+            cost[k] = local_u
+        else:
+            for j in range(k):
+                if not np.isfinite(local[j]):
+                    new[j] = np.inf
+                    back[t, j] = k
+                    continue
+                b = cost[k] + switch
+                arg = k
+                for i in range(k):
+                    c = cost[i] + jump * abs(logl[j] - prev[i])
+                    if c < b:
+                        b = c
+                        arg = i
+                new[j] = b + local[j]
+                back[t, j] = arg
+            b = cost[k]
             arg = k
             for i in range(k):
-                c = cost[i] + jump * abs(logf[t, j] - logf[t - 1, i])
-                if c < best:
-                    best = c
+                c = cost[i] + switch
+                if c < b:
+                    b = c
                     arg = i
-            new[j] = best + local_v[t, j]
-            back[t, j] = arg
-        best = cost[k]
-        arg = k
-        for i in range(k):
-            c = cost[i] + switch
-            if c < best:
-                best = c
-                arg = i
-        new[k] = best + local_u[t]
-        back[t, k] = arg
-        for j in range(k + 1):
-            cost[j] = new[j]
+            new[k] = b + local_u
+            back[t, k] = arg
+            for j in range(k + 1):
+                cost[j] = new[j]
+        for j in range(k):
+            prev[j] = logl[j]
     path = np.empty(n, np.int32)
     arg = 0
     for j in range(1, k + 1):
