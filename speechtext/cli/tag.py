@@ -43,7 +43,7 @@ def add_arguments(parser):
     )
     train.add_argument("--c2", type=float, default=0.1, help="L2 regularisation")
     train.add_argument(
-        "--iterations", type=positive_int, default=10, help="SGD epochs or L-BFGS iterations"
+        "--iterations", type=positive_int, default=20, help="SGD epochs or L-BFGS iterations"
     )
     train.set_defaults(_action=_train, _subparser=train)
 
