@@ -395,3 +395,37 @@ def test_cli_bad_range_is_an_error_message_not_a_traceback(tmp_path):
     )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "Nyquist" in proc.stderr
+
+
+def _peak_rss_mb(path, outdir):
+    code = (
+        "import resource, sys; from speechtext.cli import main\n"
+        f"status = main(['pitch', {str(path)!r}, '-o', {str(outdir)!r}])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "sys.exit(status)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return int(proc.stdout.split()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def test_half_an_hour_is_tracked_in_bounded_memory(tmp_path):
+    import os
+
+    sr = 16000
+    rng = np.random.default_rng(0)
+    minute = harmonic_tone(140.0, sr=sr, seconds=60.0) + 0.01 * rng.standard_normal(60 * sr)
+    block = (minute * 32767).astype(np.int16)
+    hour = tmp_path / "half-hour.wav"
+    with sf.SoundFile(hour, "w", samplerate=sr, channels=1, subtype="PCM_16") as f:
+        for _ in range(30):
+            f.write(block)
+    short = tmp_path / "short.wav"
+    sf.write(short, block[: 10 * sr], sr)
+    base = _peak_rss_mb(short, tmp_path / "o1")
+    peak = _peak_rss_mb(hour, tmp_path / "o2")
+    # the samples alone would take 115 MB as float32; what grows is ~100 bytes per frame
+    assert peak - base < 90, f"30 minutes take {peak - base:.0f} MB more than 10 s"
+    track = read_f0_csv(tmp_path / "o2" / "half-hour.f0.csv")
+    assert len(track) == 180001 and track.voiced.mean() > 0.99
+    os.unlink(hour)
