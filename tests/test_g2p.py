@@ -227,6 +227,7 @@ def test_bad_input_has_defined_results(g2p):
         out = g2p("Zürich naïve Ωmega")
     assert [t for t, _ in out] == ["zurich", "naive", "mega"]
     assert [t for t, _ in g2p("mp3 covid19")] == ["mp", "three", "covid", "nineteen"]
+    assert [t for t, _ in g2p("x² ٣")] == ["x", "three"]  # superscripts dropped, Arabic digits read
     long_token = "x" * 200
     ((token, phones),) = g2p(long_token)
     assert phones == ["EH1", "K", "S"] * 200  # spelled letter by letter
