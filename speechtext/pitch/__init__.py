@@ -34,6 +34,7 @@ default hop, against 230 MB for the hour's samples at 16 kHz): it grows with the
 frames, not with the sample rate or the block size.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -225,6 +226,31 @@ def _analyse(frames, squared, level, s):
     return lag, value, periodic, energy, lowband
 
 
+@functools.lru_cache(maxsize=16)
+def _filters(wsr, fmin, fmax):
+    """Second-order sections of the three streams' filters (designed once per setting)."""
+    from scipy.signal import butter
+
+    # the signal: a gentle high-pass removes DC offsets and rumble (a DC step against the zero
+    # padding would otherwise look like a perfectly periodic frame), and a low-pass keeps the
+    # troughs smooth at the sampling grid (harmonics near Nyquist make the trough between two
+    # lags shallower than the one at twice the period: a subharmonic bias)
+    high = butter(2, min(30.0, 0.6 * fmin), "highpass", fs=wsr, output="sos")
+    cut = min(max(LOWPASS, 2 * fmax), 0.45 * wsr)
+    signal = np.concatenate([high, butter(LOWPASS_ORDER, cut, "lowpass", fs=wsr, output="sos")])
+    # the squared signal holds the difference tones of neighbouring harmonics, i.e. the
+    # fundamental that the telephone band removed: its CMNDF has no trough at the period of a
+    # single strong harmonic (the cause of octave-up errors on band-limited speech); its sum
+    # tones are filtered out
+    cut = min(max(SQUARE_LOWPASS, 1.2 * fmax), 0.45 * wsr)
+    squared = butter(LOWPASS_ORDER, cut, "lowpass", fs=wsr, output="sos")
+    # the level that voicing weighs is measured above 250 Hz: mains hum and rumble in pauses
+    # (50/60 Hz and harmonics, periodic) stay far below speech there, and telephone audio, which
+    # has nothing below 300 Hz, is measured the same way as wideband audio
+    level = butter(4, LOWBAND[0], "highpass", fs=wsr, output="sos")
+    return signal, squared, level
+
+
 class _FrameFeatures:
     """Streaming front end: audio blocks in, per-frame candidates out (frame-exact)."""
 
@@ -236,36 +262,9 @@ class _FrameFeatures:
             import soxr
 
             self._resampler = soxr.ResampleStream(s.sr, s.wsr, 1, dtype="float32")
-        from scipy.signal import butter
-
-        # a gentle high-pass removes DC offsets and rumble: a DC step against the zero padding
-        # would otherwise look like a perfectly periodic frame (sosfilt with carried state gives
-        # the same samples however the input is split)
-        sos = [butter(2, min(30.0, 0.6 * s.fmin), "highpass", fs=s.wsr, output="sos")]
-        # a low-pass keeps the troughs smooth at the sampling grid: harmonics near Nyquist make a
-        # trough between two lags shallower than the one at twice the period (subharmonic bias)
-        sos.append(
-            butter(
-                LOWPASS_ORDER,
-                min(max(LOWPASS, 2 * s.fmax), 0.45 * s.wsr),
-                "lowpass",
-                fs=s.wsr,
-                output="sos",
-            )
-        )
-        self._sos = np.concatenate(sos)
+        self._sos, self._sos_sq, self._sos_lv = _filters(s.wsr, s.fmin, s.fmax)
         self._zi = np.zeros((len(self._sos), 2))
-        # the squared signal holds the difference tones of neighbouring harmonics, i.e. the
-        # fundamental that the telephone band removed: its CMNDF has no trough at the period of
-        # a single strong harmonic (the cause of octave-up errors on band-limited speech); its
-        # sum tones are filtered out
-        cut = min(max(SQUARE_LOWPASS, 1.2 * s.fmax), 0.45 * s.wsr)
-        self._sos_sq = butter(LOWPASS_ORDER, cut, "lowpass", fs=s.wsr, output="sos")
         self._zi_sq = np.zeros((len(self._sos_sq), 2))
-        # the level that voicing weighs is measured above 250 Hz: mains hum and rumble in pauses
-        # (50/60 Hz and harmonics, periodic) stay far below speech there, and telephone audio,
-        # which has nothing below 300 Hz, is measured the same way as wideband audio
-        self._sos_lv = butter(4, LOWBAND[0], "highpass", fs=s.wsr, output="sos")
         self._zi_lv = np.zeros((len(self._sos_lv), 2))
         # signal, squared signal, level signal; zeros before t = 0
         self._buf = np.zeros((3, s.left), np.float32)
