@@ -367,21 +367,20 @@ class G2P:
         # Tag only a window around each homograph, within its sentence: the tagger (most of
         # g2p-en's time) sees the words up to 2 either side and the 2 previous tags, so 8 words
         # of left context give the tag it would give on the whole sentence, bar rare cases.
-        chosen = {}
-        ends = [len(tokens)] * len(tokens)  # end of each token's sentence
-        for i in range(len(tokens) - 2, -1, -1):
-            ends[i] = i + 1 if tokens[i] in _SENTENCE_END else ends[i + 1]
-        starts = [0] * len(tokens)  # start of each token's sentence
-        for i in range(1, len(tokens)):
-            starts[i] = i if tokens[i - 1] in _SENTENCE_END else starts[i - 1]
         windows = []
         for i in where:
-            lo, hi = max(starts[i], i - _LEFT_CONTEXT), min(ends[i], i + 3)
-            if windows and lo <= windows[-1][1]:
+            lo = i
+            while lo > 0 and i - lo < _LEFT_CONTEXT and tokens[lo - 1] not in _SENTENCE_END:
+                lo -= 1
+            hi = i + 1
+            while hi < len(tokens) and hi - i < 3 and tokens[hi - 1] not in _SENTENCE_END:
+                hi += 1
+            if windows and lo < windows[-1][1]:  # overlapping: same sentence
                 windows[-1][1] = max(windows[-1][1], hi)
                 windows[-1][2].append(i)
             else:
                 windows.append([lo, hi, [i]])
+        chosen = {}
         for lo, hi, members in windows:
             tags = tagger.tag(tokens[lo:hi])
             for i in members:
