@@ -6,6 +6,8 @@ import sys
 import warnings
 from pathlib import Path
 
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "read_lines", "run"]
+
 HELP = "English text or words to ARPAbet or IPA (CMUdict, g2p-en's model, N-best)"
 DESCRIPTION = (
     "Pronounce English text: from TEXT arguments, from -i FILE (or - for stdin), or from stdin. "
