@@ -333,6 +333,10 @@ def test_cli_text_words_nbest_json(capsys, tmp_path):
     assert captured.out == "M EH1 G AH0\n"
     assert captured.err == "speechtext: warning: dropped letters with no English spelling: ω\n"
 
+    # A word list has no context: a homograph gets the same first variant as G2P.word.
+    assert main(["g2p", "--words", "refuse"]) == 0
+    assert capsys.readouterr().out == "refuse\t" + " ".join(G2P().word("refuse")) + "\n"
+
     assert main(["g2p", "--words", "--format", "ipa", "--no-stress", "hello"]) == 0
     assert capsys.readouterr().out == "hello\thəloʊ\n".replace("həloʊ", "h ə l oʊ")
 

@@ -172,7 +172,9 @@ def _pronounce(lines, options):
     )
     for i in range(0, len(lines), _CHUNK_LINES):
         chunk = lines[i : i + _CHUNK_LINES]
-        for line, words in zip(chunk, g2p.transcribe_many(chunk), strict=True):
+        # A lexicon's lines are words out of context: homographs as G2P.word gives them.
+        results = g2p.transcribe_many(chunk, context=not options["words"])
+        for line, words in zip(chunk, results, strict=True):
             yield from _format_line(line, words, options)
 
 

@@ -173,8 +173,17 @@ class G2P:
         """
         return self.transcribe_many([text])[0]
 
-    def transcribe_many(self, texts):
-        """:meth:`transcribe` for many texts, decoding the unknown words of all of them together."""
+    def transcribe_many(self, texts, *, context=True):
+        """:meth:`transcribe` for many texts, decoding the unknown words of all of them together.
+
+        Parameters
+        ----------
+        texts : list of str
+        context : bool
+            Resolve homographs by their part of speech in the text; False gives them their
+            first dictionary pronunciation, as :meth:`word` does (for word lists, where a lone
+            word has no part of speech to speak of).
+        """
         from .text import normalize, tokenize
 
         if isinstance(texts, str):
@@ -184,7 +193,7 @@ class G2P:
         self._fill(words)
         out = []
         for tokens in token_lists:
-            chosen = self._homograph_choices(tokens)
+            chosen = self._homograph_choices(tokens) if context else {}
             result = []
             for i, token in enumerate(tokens):
                 if not _is_word(token):
