@@ -102,24 +102,42 @@ def test_offline_without_tagger_warns_once_and_falls_back(tmp_path):
 def test_console_script_offline_and_dictionary_cache(tmp_path):
     env = _offline_env(tmp_path, NLTK_DATA)
     script = Path(sys.executable).with_name("speechtext")
-    for _ in range(2):  # the first run writes the dictionary cache, the second reads it
-        run = subprocess.run(
-            [str(script), "g2p", "hello"], env=env, capture_output=True, text=True, timeout=60
-        )
-        assert run.returncode == 0, run.stderr
-        assert run.stdout == "HH AH0 L OW1\n"
-    assert list((tmp_path / "cache" / "speechtext").glob("cmudict-*.pickle"))
-    # Lines from stdin: one output line per input line, empty lines kept.
+    cache = tmp_path / "cache" / "speechtext"
+    # A few words on a fresh machine are searched for in the dictionary file: no cache yet.
     run = subprocess.run(
-        [str(script), "g2p", "--words"],
-        input="hello\n\nworld\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [str(script), "g2p", "hello"], env=env, capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout == "hello\tHH AH0 L OW1\n\nworld\tW ER1 L D\n"
+    assert run.stdout == "HH AH0 L OW1\n"
+    assert not list(cache.glob("cmudict-*.pickle"))
+    # Many words load the whole dictionary and cache it. Lines from stdin: one output line per
+    # input line, empty lines kept.
+    words = ["hello", "", "world"] + [f"w{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(100)]
+    for _ in range(2):  # the first run writes the cache, the second reads it
+        run = subprocess.run(
+            [str(script), "g2p", "--words"],
+            input="\n".join(words) + "\n",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        lines = run.stdout.split("\n")
+        assert lines[:3] == ["hello\tHH AH0 L OW1", "", "world\tW ER1 L D"]
+        assert len(lines) == len(words) + 1
+        assert list(cache.glob("cmudict-*.pickle"))
+
+
+def test_dictionary_file_search_matches_cmudict():
+    from speechtext.g2p.resources import CMUDict, _cmudict_source, load_cmudict
+
+    full = load_cmudict()
+    words = random.Random(0).sample(sorted(full), 40)
+    words += ["read", "tomato", "o'brien", "a", "no-such-word", "x(2)", ".", "a.b"]
+    source, _ = _cmudict_source()
+    found = CMUDict()._scan(source, words)
+    assert found == {w: full[w] for w in words if w in full}
 
 
 def test_import_is_light():

