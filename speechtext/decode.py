@@ -263,7 +263,11 @@ def _as_lattice(emissions, transitions, allowed, start, end, *, batch):
             raise ParameterError(
                 f"emissions have different label counts {sorted(shapes)}; all must share L"
             )
-        n_labels = shapes.pop() if shapes else 0
+        if shapes:
+            n_labels = shapes.pop()
+        else:  # no sentences: take L from whatever else says it
+            given = next((np.shape(a) for a in (transitions, start, end) if a is not None), (0,))
+            n_labels = given[0]
     else:
         ems = np.asarray(emissions, dtype=np.float64)
         if ems.ndim != 2:

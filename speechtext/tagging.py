@@ -584,8 +584,9 @@ class SlotTagger:
             rows.append(attrs.setdefault(attr, len(attrs)))
             cols.append(label_id[label])
             vals.append(weight)
+        # One extra, all-zero row for attributes the model has not seen (see _emissions).
         self.state_weights_ = scipy.sparse.csr_matrix(
-            (vals, (rows, cols)), shape=(len(attrs), len(labels))
+            (vals, (rows, cols)), shape=(len(attrs) + 1, len(labels))
         )
         trans = np.zeros((len(labels), len(labels)))
         for (a, b), weight in info.transitions.items():
@@ -645,18 +646,26 @@ class SlotTagger:
 
     def _emissions(self, sentences, *, temperature=None):
         """Per sentence, ``[T, L]`` state scores (divided by the temperature)."""
+        from itertools import repeat
+
         import scipy.sparse
 
         attrs = self.attributes_
-        indices, indptr, lengths = [], [0], []
+        flat, row_lengths, lengths = [], [], []
+        features = self.featurizer_.features
         for words in sentences:
-            feats = self.featurizer_.features(words) if words else []
+            feats = features(words)
             lengths.append(len(feats))
             for token in feats:
-                indices.extend(a for a in map(attrs.get, token) if a is not None)
-                indptr.append(len(indices))
+                row_lengths.append(len(token))
+                flat.extend(token)
+        # Attributes the model never saw map to its last row, which is all zeros.
+        unknown = len(attrs)
+        ids = np.fromiter(map(attrs.get, flat, repeat(unknown)), dtype=np.int64, count=len(flat))
+        indptr = np.zeros(len(row_lengths) + 1, dtype=np.int64)
+        np.cumsum(row_lengths, out=indptr[1:])
         x = scipy.sparse.csr_matrix(
-            (np.ones(len(indices)), indices, indptr), shape=(len(indptr) - 1, len(attrs))
+            (np.ones(len(flat)), ids, indptr), shape=(len(row_lengths), unknown + 1)
         )
         scores = (x @ self.state_weights_).toarray()
         t = self.temperature_ if temperature is None else temperature
@@ -955,15 +964,20 @@ class SlotTagger:
                 f"{source}: slot-tagger model version {meta.get('version')!r}, but this "
                 f"speechtext reads version {MODEL_VERSION}; retrain it with `speechtext tag train`"
             )
-        tagger = cls(**meta["params"])
-        tagger._set_model(
-            crf_bytes,
-            meta["settings"],
-            meta["cues"],
-            meta["gazetteer"],
-            meta.get("word_slots", {}),
-            meta["temperature"],
-        )
+        try:
+            tagger = cls(**meta["params"])
+            tagger._set_model(
+                crf_bytes,
+                meta["settings"],
+                meta["cues"],
+                meta["gazetteer"],
+                meta.get("word_slots", {}),
+                meta["temperature"],
+            )
+        except (KeyError, TypeError) as exc:
+            raise FormatError(f"{source}: damaged slot-tagger model (missing {exc})") from None
+        except FormatError as exc:
+            raise FormatError(f"{source}: {exc}") from None
         tagger.dev_f1_ = meta.get("dev_f1")
         return tagger
 

@@ -51,6 +51,7 @@ def test_learns_snips_slots(tagger, snips):
     _, _, test = snips
     pred = tagger.predict([s.tokens for s in test])
     assert all(_valid_iob2(p) for p in pred)
+    assert tagger.predict([[]]) == [[]] and tagger.predict([]) == []
     # 1,200 sentences and 8 epochs already tag most slots right.
     assert f1_score([s.tags for s in test], pred) > 0.75
     assert 0.0 < tagger.dev_f1_ <= 1.0
@@ -164,6 +165,13 @@ def test_load_rejects_other_files(tagger, tmp_path):
         z.writestr("model.crfsuite", crf)
     with pytest.raises(FormatError, match="version 99.*reads version 1"):
         SlotTagger.load(other)
+    meta["version"] = 1
+    damaged = tmp_path / "damaged.tagger"
+    with zipfile.ZipFile(damaged, "w") as z:
+        z.writestr("tagger.json", json.dumps(meta))
+        z.writestr("model.crfsuite", b"not a crfsuite model")
+    with pytest.raises(FormatError, match="damaged.tagger: the CRF model inside is not"):
+        SlotTagger.load(damaged)
 
 
 def test_bad_training_input():
