@@ -141,6 +141,7 @@ class G2P:
         self._cache = {}  # word -> list of Pronunciation (ARPAbet with stress)
         self._rendered = {}  # ARPAbet tuple -> output phones
         self._output = {}  # word -> its nbest pronunciations in the output format
+        self._best = {}  # word -> its best phones in the output format
 
     # -- resources (loaded on first use) ---------------------------------------------------
     @functools.cached_property
@@ -167,7 +168,17 @@ class G2P:
             ``(token, phones)`` per token, in order; numbers come spelled out as words,
             punctuation tokens have no phones.
         """
-        return [(w.token, w.phones) for w in self.transcribe(text)]
+        ((tokens, chosen),) = self._prepare([text], context=True)
+        out = []
+        best = self._best_for
+        for i, token in enumerate(tokens):
+            if not "a" <= token[0] <= "z":
+                out.append((token, []))
+            elif i in chosen:
+                out.append((token, list(self._render(Pronunciation(chosen[i], None, "")).phones)))
+            else:
+                out.append((token, list(best(token))))
+        return out
 
     def transcribe(self, text):
         """Every token of running text with its pronunciations (``nbest`` of them), best first.
@@ -189,28 +200,31 @@ class G2P:
             first dictionary pronunciation, as :meth:`word` does (for word lists, where a lone
             word has no part of speech to speak of).
         """
-        from .text import normalize, tokenize
-
-        if isinstance(texts, str):
-            raise ParameterError("texts must be a list of strings; for one text use transcribe")
-        token_lists = [tokenize(normalize(_as_text(t))) for t in texts]
-        words = {t for tokens in token_lists for t in tokens if _is_word(t)}
-        self._fill(words)
         out = []
-        for tokens in token_lists:
-            chosen = self._homograph_choices(tokens) if context else {}
+        for tokens, chosen in self._prepare(texts, context=context):
             result = []
             for i, token in enumerate(tokens):
-                if not _is_word(token):
+                if not "a" <= token[0] <= "z":
                     result.append(Word(token, []))
-                    continue
-                if i in chosen:
+                elif i in chosen:
                     prons = _put_first(self._cache[token], chosen[i])
                     result.append(Word(token, [self._render(p) for p in prons[: self.nbest]]))
                 else:
                     result.append(Word(token, list(self._output_for(token))))
             out.append(result)
         return out
+
+    def _prepare(self, texts, *, context):
+        """Per text: its tokens, and the homograph choices by index; every word pronounced."""
+        from .text import normalize, tokenize
+
+        if isinstance(texts, str):
+            raise ParameterError("texts must be a list of strings; for one text use transcribe")
+        token_lists = [tokenize(normalize(_as_text(t))) for t in texts]
+        self._fill({t for tokens in token_lists for t in tokens if _is_word(t)})
+        return [
+            (tokens, self._homograph_choices(tokens) if context else {}) for tokens in token_lists
+        ]
 
     def word(self, word):
         """Best pronunciation of one word (no context: a homograph gets its first variant).
@@ -259,6 +273,12 @@ class G2P:
         return [list(self._output_for(k)) for k in keys]
 
     # -- internals -------------------------------------------------------------------------
+    def _best_for(self, word):
+        best = self._best.get(word)
+        if best is None:
+            best = self._best[word] = self._output_for(word)[0].phones
+        return best
+
     def _output_for(self, word):
         out = self._output.get(word)
         if out is None:
