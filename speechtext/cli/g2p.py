@@ -6,7 +6,7 @@ import sys
 import warnings
 from pathlib import Path
 
-__all__ = ["DESCRIPTION", "HELP", "add_arguments", "read_lines", "run"]
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
 
 HELP = "English text or words to ARPAbet or IPA (CMUdict, g2p-en's model, N-best)"
 DESCRIPTION = (
@@ -65,44 +65,6 @@ def add_arguments(parser):
 
 
 # ------------------------------------------------------------------------------ reading input
-
-
-def _decode(data, where):
-    from ..errors import FormatError
-
-    if b"\0" in data[:65536]:
-        raise FormatError(f"{where}: binary file (NUL bytes); expected UTF-8 text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FormatError(
-            f"{where}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
-            "convert the file to UTF-8"
-        ) from None
-
-
-def _split_lines(text):
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.rstrip("\r") for line in lines]
-
-
-def read_lines(path):
-    """Lines of a UTF-8 text file; FormatError naming the file for a binary or undecodable one."""
-    from ..errors import FormatError
-
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder; folders need -o OUTDIR") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
-    return _split_lines(_decode(data, path))
 
 
 # ------------------------------------------------------------------------------- formatting
@@ -180,6 +142,7 @@ def _pronounce(lines, options):
 
 def _convert_file(job, **options):
     from ..io.atomic import write_text
+    from ..io.text import read_lines
 
     lines = read_lines(job.source)
     out = list(_pronounce(lines, options))
@@ -234,9 +197,10 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def _read_input(path):
     from ..errors import FormatError
+    from ..io.text import decode_text, read_lines, split_lines
 
     if path == "-":
-        return _split_lines(_decode(sys.stdin.buffer.read(), "<stdin>"))
+        return split_lines(decode_text(sys.stdin.buffer.read(), "<stdin>"))
     if Path(path).is_dir():
         raise FormatError(f"{path}: is a folder; folder input needs -o OUTDIR")
     return read_lines(path)

@@ -10,9 +10,10 @@ the character after it must not be a *word character*: a letter, digit, undersco
 mark (so "café" written with a combining accent is one word), and a number never stops before
 ``.5``, ``,000`` or ``:30``. The one exception is Korean: nouns take their particles without a
 space, so a value may be followed directly by one to three particles or copula endings from a
-fixed list (``3시에``, ``서울에서는``, ``3,000원이에요``) when they end the word; the particles stay
-in the template (``[time]에``). Any other Hangul right after a value means it is part of a longer word
-(``3시간``, "3 hours", is not the time ``3시``; ``서울대`` does not contain the city ``서울``).
+fixed list (``3시에``, ``서울에서는``, ``3,000원이에요``) when they end the word; the particles
+stay in the template (``[time]에``). Any other Hangul right after a value means it is part of a
+longer word (``3시간``, "3 hours", is not the time ``3시``; ``서울대`` does not contain the city
+``서울``).
 
 Kinds
 -----

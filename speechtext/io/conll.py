@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..errors import FormatError, ParameterError
 from .atomic import atomic_path
+from .text import read_text
 
 __all__ = [
     "FORMATS",
@@ -43,7 +44,6 @@ SCHEMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
 
 # A word that can only be an IOB-style tag; used to tell a seq.out file from plain text.
 _TAG_WORD = re.compile(r"O|[BIESLU]-\S+")
-_SNIFF_BYTES = 8192
 # Columns without white space, separated by single tabs (trailing white space already removed).
 _CONLL_LINE = re.compile(r"[^\s]+(?:\t[^\s]+)*")
 _TRAILING_SPACE = re.compile(r"[^\S\n]$", re.MULTILINE)
@@ -103,25 +103,7 @@ class Sentence:
 
 def _read_text(path):
     """The file's text; FormatError for a missing, binary, undecodable or empty file."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder, expected a file") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
-    if b"\0" in data[:_SNIFF_BYTES]:
-        raise FormatError(f"{path}: binary file (NUL bytes); expected UTF-8 text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FormatError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
-            "convert the file to UTF-8"
-        ) from None
+    text = read_text(path)
     if not text.strip():
         raise FormatError(f"{path}: empty file; expected at least one sentence")
     return text

@@ -11,34 +11,11 @@ Templates JSONL
 """
 
 import json
-from pathlib import Path
 
 from ..errors import FormatError
+from .text import read_lines
 
 __all__ = ["read_lexicon", "read_templates"]
-
-
-def _text_lines(path, what):
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such {what} file") from None
-    except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder, expected a {what} file") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FormatError(f"{path}:{line}: not UTF-8 text; convert the file to UTF-8") from None
-    # split on line feeds only: str.splitlines would also split on U+2028 or U+0085, which
-    # JSON strings may hold unescaped
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
 
 
 def read_lexicon(path):
@@ -64,7 +41,7 @@ def read_lexicon(path):
     from ..errors import ParameterError
 
     entries = []
-    for number, raw in enumerate(_text_lines(path, "lexicon"), 1):
+    for number, raw in enumerate(read_lines(path, what="lexicon"), 1):
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         cols = raw.split("\t")
@@ -111,7 +88,7 @@ def read_templates(path):
     (1, {'id': 0, 'text': 'to boston', 'template': 'to [city]', 'slots': [...]})
     """
     out = []
-    for number, raw in enumerate(_text_lines(path, "templates"), 1):
+    for number, raw in enumerate(read_lines(path, what="templates"), 1):
         if not raw.strip():
             continue
         where = f"{path}:{number}"

@@ -1,0 +1,51 @@
+"""UTF-8 text files read with clear errors: missing, a folder, binary, or not UTF-8."""
+
+from pathlib import Path
+
+from ..errors import FormatError
+
+__all__ = ["decode_text", "read_lines", "read_text", "split_lines"]
+
+_SNIFF_BYTES = 8192  # a NUL byte this early means a binary file, not text
+
+
+def decode_text(data, where):
+    """Decode UTF-8 bytes (a BOM is dropped); FormatError naming ``where`` and the line."""
+    if b"\0" in data[:_SNIFF_BYTES]:
+        raise FormatError(f"{where}: binary file (NUL bytes); expected UTF-8 text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FormatError(
+            f"{where}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "convert the file to UTF-8"
+        ) from None
+
+
+def read_text(path, *, what="text"):
+    """A file's text; ``what`` names the kind of file in the messages (``"lexicon"`` ...)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path}: is a folder, expected a {what} file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
+    return decode_text(data, path)
+
+
+def split_lines(text):
+    """Lines without their ends, split on line feeds only (``str.splitlines`` would also split
+    on U+2028 or U+0085, which JSON strings and tokens may hold)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def read_lines(path, *, what="text"):
+    """A file's lines without line ends (see :func:`read_text`)."""
+    return split_lines(read_text(path, what=what))
