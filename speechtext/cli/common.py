@@ -3,7 +3,13 @@
 import os
 import sys
 
-__all__ = ["add_batch_arguments", "default_workers", "finish_batch", "positive_int"]
+__all__ = [
+    "add_batch_arguments",
+    "default_workers",
+    "finish_batch",
+    "positive_int",
+    "run_files",
+]
 
 
 def positive_int(text):
@@ -38,6 +44,27 @@ def add_batch_arguments(parser, *, what="audio files or folders (searched recurs
         action="store_true",
         help="redo files whose outputs exist (otherwise they are skipped, so a rerun resumes)",
     )
+
+
+def run_files(args, inputs, work, *, extensions, output_suffixes, desc):
+    """Map ``inputs`` to jobs under ``args.output`` and run ``work`` over them with the batch
+    options (``--workers``, ``--overwrite``); return ``(jobs, report)``."""
+    from ..batch import run_batch
+    from ..io.folders import collect_jobs
+
+    jobs, problems = collect_jobs(
+        inputs, args.output, extensions=extensions, output_suffixes=output_suffixes
+    )
+    report = run_batch(
+        jobs,
+        work,
+        outdir=args.output,
+        workers=args.workers,
+        overwrite=args.overwrite,
+        problems=problems,
+        desc=desc,
+    )
+    return jobs, report
 
 
 def finish_batch(report, outdir):

@@ -207,22 +207,11 @@ def _read_input(path):
 
 
 def _run_batch(args, options):
-    from ..batch import run_batch
-    from ..io.folders import collect_jobs
-    from .common import finish_batch
+    from .common import finish_batch, run_files
 
     suffix = ".jsonl" if args.json else ".phones.txt"
-    jobs, problems = collect_jobs(
-        args.input, args.output, extensions=TEXT_EXTENSIONS, output_suffixes=[suffix]
-    )
     work = functools.partial(_convert_file, **options)
-    report = run_batch(
-        jobs,
-        work,
-        outdir=args.output,
-        workers=args.workers,
-        overwrite=args.overwrite,
-        problems=problems,
-        desc="g2p",
+    _, report = run_files(
+        args, args.input, work, extensions=TEXT_EXTENSIONS, output_suffixes=[suffix], desc="g2p"
     )
     return finish_batch(report, args.output)

@@ -77,12 +77,10 @@ def _summaries(jobs):
 def run(args):
     from pathlib import Path
 
-    from ..batch import run_batch
     from ..errors import ParameterError
     from ..io.audio import AUDIO_EXTENSIONS
     from ..io.f0 import write_summary_csv
-    from ..io.folders import collect_jobs
-    from .common import finish_batch
+    from .common import finish_batch, run_files
 
     if args.fmin >= args.fmax:
         raise ParameterError(
@@ -92,17 +90,13 @@ def run(args):
     if args.hop > 1.0:
         raise ParameterError(f"--hop {args.hop:g} must be a frame step of at most 1 s, e.g. 0.01")
     suffixes = SUFFIXES + ([".f0.png"] if args.plot else [])
-    jobs, problems = collect_jobs(
-        args.inputs, args.output, extensions=AUDIO_EXTENSIONS, output_suffixes=suffixes
-    )
     work = functools.partial(_track, fmin=args.fmin, fmax=args.fmax, hop=args.hop)
-    report = run_batch(
-        jobs,
+    jobs, report = run_files(
+        args,
+        args.inputs,
         work,
-        outdir=args.output,
-        workers=args.workers,
-        overwrite=args.overwrite,
-        problems=problems,
+        extensions=AUDIO_EXTENSIONS,
+        output_suffixes=suffixes,
         desc="pitch",
     )
     write_summary_csv(Path(args.output) / "summary.csv", _summaries(jobs))

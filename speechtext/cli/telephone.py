@@ -42,11 +42,9 @@ def _convert(job, **options):
 
 
 def run(args):
-    from ..batch import run_batch
     from ..io.audio import AUDIO_EXTENSIONS
-    from ..io.folders import collect_jobs
     from ..telephone import channel_filter
-    from .common import finish_batch
+    from .common import finish_batch, run_files
 
     if args.band and args.preset:
         args._parser.error("--band and --preset are alternatives; give one of them")
@@ -57,19 +55,15 @@ def run(args):
     # fail once on a bad band, before any file; designed here, worker processes inherit it
     channel_filter(preset, band)
 
-    jobs, problems = collect_jobs(
-        args.inputs, args.output, extensions=AUDIO_EXTENSIONS, output_suffixes=[".wav"]
-    )
     work = functools.partial(
         _convert, preset=preset, band=band, codec=args.codec, decoded=args.decoded
     )
-    report = run_batch(
-        jobs,
+    _, report = run_files(
+        args,
+        args.inputs,
         work,
-        outdir=args.output,
-        workers=args.workers,
-        overwrite=args.overwrite,
-        problems=problems,
+        extensions=AUDIO_EXTENSIONS,
+        output_suffixes=[".wav"],
         desc="telephone",
     )
     return finish_batch(report, args.output)
