@@ -1,4 +1,5 @@
-"""All disk access of speechtext: audio, text formats, manifests, atomic writes, folders.
+"""All disk access of speechtext: audio, text formats, F0 tracks, lexicons, manifests, atomic
+writes, folders.
 
 Names load from their module on first use, so importing ``speechtext.io.conll`` (or anything
 here) does not pull in numpy and soundfile.
@@ -25,8 +26,19 @@ _EXPORTS = {
     "split_tag": "conll",
     "write_conll": "conll",
     "write_seq": "conll",
+    "read_f0_csv": "f0",
+    "read_summary_csv": "f0",
+    "read_summary_json": "f0",
+    "write_f0_csv": "f0",
+    "write_summary_csv": "f0",
+    "read_lexicon": "lexicon",
+    "read_templates": "lexicon",
     "read_jsonl": "manifest",
     "write_jsonl": "manifest",
+    "decode_text": "text",
+    "read_lines": "text",
+    "read_text": "text",
+    "split_lines": "text",
 }
 
 __all__ = sorted(_EXPORTS)
