@@ -796,10 +796,13 @@ class SlotTagger:
 
     @property
     def _label_id(self):
-        ids = getattr(self, "_label_id_cache", None)
-        if ids is None or len(ids) != len(self.labels_):
-            ids = self._label_id_cache = {label: j for j, label in enumerate(self.labels_)}
-        return ids
+        cached = getattr(self, "_label_id_cache", None)
+        if cached is None or cached[0] is not self.labels_:
+            cached = self._label_id_cache = (
+                self.labels_,
+                {label: j for j, label in enumerate(self.labels_)},
+            )
+        return cached[1]
 
     def entity_confidences(self, sentences, tags=None):
         """The posterior probability of each entity of the predicted (or given) tags.
