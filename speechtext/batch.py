@@ -70,7 +70,9 @@ def _say(message, bar):
         print(text, file=sys.stderr)
 
 
-def run_batch(jobs, work, *, outdir, workers=1, overwrite=False, problems=(), desc="files"):
+def run_batch(
+    jobs, work, *, outdir, workers=1, overwrite=False, problems=(), desc="files", client=None
+):
     """Run ``work(job)`` for every job; write ``outdir/failures.jsonl``; return a BatchReport.
 
     Parameters
@@ -86,6 +88,9 @@ def run_batch(jobs, work, *, outdir, workers=1, overwrite=False, problems=(), de
         Redo jobs whose outputs all exist already (otherwise they are skipped, so a rerun resumes).
     problems : list of (path, message)
         Inputs that failed before the batch started (missing paths, output clashes).
+    client : distributed.Client, optional
+        Run the jobs on this Dask cluster instead (``workers`` is then ignored); ``work`` and the
+        jobs must pickle, and the paths must be the same on every worker.
     """
     from tqdm import tqdm
 
@@ -116,7 +121,9 @@ def run_batch(jobs, work, *, outdir, workers=1, overwrite=False, problems=(), de
         bar.update(1)
 
     try:
-        if workers <= 1 or len(todo) <= 1:
+        if client is not None and todo:
+            _run_on_dask(client, work, todo, collect)
+        elif workers <= 1 or len(todo) <= 1:
             for job in todo:
                 collect(*_call(work, job))
         else:
@@ -136,3 +143,23 @@ def run_batch(jobs, work, *, outdir, workers=1, overwrite=False, problems=(), de
             ({"source": source, "error": message} for source, message in report.failed),
         )
     return report
+
+
+def _run_on_dask(client, work, todo, collect):
+    """The jobs as Dask tasks, collected as they finish; a lost worker fails its job only."""
+    import functools
+
+    from distributed import as_completed as completed
+
+    futures = client.map(functools.partial(_call, work), todo, pure=False)
+    owner = {future.key: job for future, job in zip(futures, todo, strict=True)}
+    try:
+        for future in completed(futures):
+            try:
+                collect(*future.result())
+            except Exception as exc:  # the task itself died (KilledWorker ...), not the job
+                job = owner[future.key]
+                collect(job, {}, f"{job.source}: worker failed: {type(exc).__name__}: {exc}", [])
+    except BaseException:  # Ctrl-C: start nothing new; temp files clean themselves
+        client.cancel(futures)
+        raise

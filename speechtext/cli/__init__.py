@@ -21,6 +21,7 @@ COMMANDS = {
     "delex": "delex",
     "relex": "relex",
     "evaluate": "evaluate",
+    "run": "run",
 }
 
 

@@ -1,0 +1,91 @@
+"""speechtext run: a pipeline spec over folders, on local processes or on a Dask cluster."""
+
+import sys
+
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
+
+HELP = "run a pipeline spec (TOML) over files and folders: every stage's outputs, a manifest"
+DESCRIPTION = (
+    "Run the stages of SPEC (a .toml file, or a shipped spec: demo, text, telephone) over INPUT "
+    "files and folders. With an audio stage the inputs are the audio files, each with its "
+    "same-stem .txt transcript for the text stages; with text stages only, the .txt files (a "
+    "transcript is one utterance, any other text file one utterance per line). Outputs mirror "
+    "the inputs' relative paths in OUTDIR, with OUTDIR/manifest.jsonl (one entry per input: id, "
+    "source, outputs, seconds per stage, status) and OUTDIR/failures.jsonl. Every file is "
+    "written atomically; --resume skips the inputs a previous run of the same spec completed. "
+    "The exit status is 1 if any input (or the evaluation) failed."
+)
+
+
+def _setting(text):
+    import argparse
+    import tomllib
+
+    key, eq, value = text.partition("=")
+    if not eq or "." not in key:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected STAGE.SETTING=VALUE")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value  # a bare word is a string: --set tag.model=my.tagger
+    return key.strip(), parsed
+
+
+def add_arguments(parser):
+    from .common import default_workers, positive_int
+
+    parser.add_argument("spec", metavar="SPEC", help="spec file, or demo / text / telephone")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
+    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    parser.add_argument(
+        "--workers", type=positive_int, default=default_workers(), help="local worker processes"
+    )
+    dask = parser.add_mutually_exclusive_group()
+    dask.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask scheduler (tcp://HOST:8786); paths must be the same on workers",
+    )
+    dask.add_argument(
+        "--dask-local",
+        type=positive_int,
+        metavar="N",
+        help="start a local Dask cluster of N worker processes (on 127.0.0.1) and run on it",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="skip inputs a previous run of this spec completed"
+    )
+    parser.add_argument(
+        "--set",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="STAGE.SETTING=VALUE",
+        help="change a setting of the spec (VALUE in TOML, or a bare string); repeatable",
+    )
+
+
+def run(args):
+    from ..pipeline import load_spec, run_pipeline
+
+    spec = load_spec(args.spec)
+    if args.set:
+        spec = spec.with_settings(dict(args.set))
+    result = run_pipeline(
+        spec,
+        args.inputs,
+        args.output,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        dask_workers=args.dask_local,
+        resume=args.resume,
+    )
+    if result.report is not None:
+        sys.stdout.write(result.report.to_text())
+        for note in result.report.notes:
+            print(f"speechtext: note: {note}", file=sys.stderr)
+    print(f"speechtext: {result.summary()}", file=sys.stderr)
+    print(f"speechtext: manifest in {args.output}/manifest.jsonl", file=sys.stderr)
+    if result.exit_status:
+        print(f"speechtext: failures are listed in {args.output}/failures.jsonl", file=sys.stderr)
+    return result.exit_status
