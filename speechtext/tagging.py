@@ -992,11 +992,9 @@ class SlotTagger:
         --------
         >>> tagger.save("snips.tagger")  # doctest: +SKIP
         """
-        from .io.atomic import atomic_path
+        from .io.atomic import write_bytes
 
-        data = self.to_bytes()
-        with atomic_path(path) as tmp:
-            Path(tmp).write_bytes(data)
+        write_bytes(path, self.to_bytes())
 
     @classmethod
     def load(cls, path):
@@ -1011,11 +1009,6 @@ class SlotTagger:
         --------
         >>> tagger = SlotTagger.load("snips.tagger")  # doctest: +SKIP
         """
-        path = Path(path)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise FormatError(f"{path}: no such model file") from None
-        except OSError as exc:
-            raise FormatError(f"{path}: cannot read the model ({exc.strerror})") from None
-        return cls.from_bytes(data, source=str(path))
+        from .io.text import read_bytes
+
+        return cls.from_bytes(read_bytes(path, what="model"), source=str(path))

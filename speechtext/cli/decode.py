@@ -26,90 +26,15 @@ def add_arguments(parser):
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="N-best JSONL")
 
 
-def _read_labels(path):
-    from pathlib import Path
-
-    from ..errors import FormatError
-
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: cannot read the labels ({exc})") from None
-    labels = []
-    for number, line in enumerate(lines, 1):
-        label = line.strip()
-        if not label:
-            continue
-        if any(ch.isspace() for ch in label):
-            raise FormatError(f"{path}:{number}: {label!r}: one label a line, no white space")
-        labels.append((number, label))
-    if not labels:
-        raise FormatError(f"{path}: empty file; expected one label name a line")
-    return labels
-
-
-def _read_scores(path, n_labels, labels_path):
-    import re
-    import zipfile
-
-    import numpy as np
-
-    from ..errors import FormatError
-
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise FormatError(f"{path}: not a numpy .npz archive ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise FormatError(f"{path}: a single array, expected an .npz archive of emissions_K")
-    with archive:
-        names = archive.files
-        numbered = sorted(
-            (int(m.group(1)), name)
-            for name in names
-            if (m := re.fullmatch(r"emissions_(\d+)", name))
-        )
-        if not numbered:
-            raise FormatError(f"{path}: no emissions_0, emissions_1, ... arrays (has {names})")
-        emissions = []
-        for _, name in numbered:
-            em = archive[name]
-            if em.ndim != 2 or em.shape[1] != n_labels:
-                raise FormatError(
-                    f"{path}: {name} has shape {em.shape}; expected [T, {n_labels}] for the "
-                    f"{n_labels} labels of {labels_path}"
-                )
-            if np.isnan(em).any() or np.isposinf(em).any():
-                raise FormatError(f"{path}: {name} holds NaN or +inf; scores must be finite")
-            emissions.append((name, em.astype(np.float64)))
-        extra = {}
-        for name, shape in (
-            ("transitions", (n_labels, n_labels)),
-            ("start", (n_labels,)),
-            ("end", (n_labels,)),
-        ):
-            if name in names:
-                value = archive[name]
-                if value.shape != shape or np.isnan(value).any():
-                    raise FormatError(
-                        f"{path}: {name} has shape {value.shape}; expected {shape} without NaN"
-                    )
-                extra[name] = value.astype(np.float64)
-    return emissions, extra
-
-
 def run(args):
     from ..decode import beam_search_batch, iob_constraints, viterbi_batch
     from ..errors import FormatError, ParameterError
     from ..io.manifest import write_jsonl
+    from ..io.scores import read_emissions, read_labels
 
     if args.nbest > args.beam:
         args._parser.error(f"--nbest {args.nbest} cannot exceed --beam {args.beam}")
-    numbered = _read_labels(args.labels)
+    numbered = read_labels(args.labels)
     labels = [label for _, label in numbered]
     try:
         allowed = iob_constraints(labels)
@@ -122,7 +47,7 @@ def run(args):
         raise FormatError(
             f"{args.labels}:{bad[0]}: label {bad[1]!r} is not IOB2; expected O, B-TYPE or I-TYPE"
         ) from None
-    emissions, extra = _read_scores(args.scores, len(labels), args.labels)
+    emissions, extra = read_emissions(args.scores, n_labels=len(labels), labels_path=args.labels)
     arrays = [em for _, em in emissions]
     transitions = extra.get("transitions")
     kw = dict(allowed=allowed, start=extra.get("start"), end=extra.get("end"))

@@ -10,6 +10,7 @@ import importlib
 # Public name -> submodule that defines it.
 _EXPORTS = {
     "atomic_path": "atomic",
+    "write_bytes": "atomic",
     "write_text": "atomic",
     "AUDIO_EXTENSIONS": "audio",
     "AudioInfo": "audio",
@@ -35,7 +36,10 @@ _EXPORTS = {
     "read_templates": "lexicon",
     "read_jsonl": "manifest",
     "write_jsonl": "manifest",
+    "read_emissions": "scores",
+    "read_labels": "scores",
     "decode_text": "text",
+    "read_bytes": "text",
     "read_lines": "text",
     "read_text": "text",
     "split_lines": "text",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import SpeechTextError
 
-__all__ = ["atomic_path", "write_text"]
+__all__ = ["atomic_path", "write_bytes", "write_text"]
 
 
 @functools.cache
@@ -55,3 +55,9 @@ def write_text(path, text, *, encoding="utf-8"):
     """Write ``text`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding=encoding)
+
+
+def write_bytes(path, data):
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)

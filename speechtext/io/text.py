@@ -1,10 +1,10 @@
-"""UTF-8 text files read with clear errors: missing, a folder, binary, or not UTF-8."""
+"""Files read with clear errors: missing, a folder, unreadable; for text, binary or not UTF-8."""
 
 from pathlib import Path
 
 from ..errors import FormatError
 
-__all__ = ["decode_text", "read_lines", "read_text", "split_lines"]
+__all__ = ["decode_text", "read_bytes", "read_lines", "read_text", "split_lines"]
 
 _SNIFF_BYTES = 8192  # a NUL byte this early means a binary file, not text
 
@@ -23,18 +23,23 @@ def decode_text(data, where):
         ) from None
 
 
-def read_text(path, *, what="text"):
-    """A file's text; ``what`` names the kind of file in the messages (``"lexicon"`` ...)."""
+def read_bytes(path, *, what=None):
+    """A file's bytes; ``what`` names the kind of file in the messages (``"model"`` ...)."""
     path = Path(path)
+    noun = f"{what} file" if what else "file"
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        raise FormatError(f"{path}: no such file; check the path") from None
+        raise FormatError(f"{path}: no such {noun}; check the path") from None
     except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder, expected a {what} file") from None
+        raise FormatError(f"{path}: is a folder, expected a {noun}") from None
     except OSError as exc:
         raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
-    return decode_text(data, path)
+
+
+def read_text(path, *, what=None):
+    """A UTF-8 file's text (see :func:`read_bytes` and :func:`decode_text`)."""
+    return decode_text(read_bytes(path, what=what), Path(path))
 
 
 def split_lines(text):
@@ -46,6 +51,6 @@ def split_lines(text):
     return [line.removesuffix("\r") for line in lines]
 
 
-def read_lines(path, *, what="text"):
+def read_lines(path, *, what=None):
     """A file's lines without line ends (see :func:`read_text`)."""
     return split_lines(read_text(path, what=what))
