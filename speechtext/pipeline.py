@@ -1028,7 +1028,10 @@ class RunResult:
         if b.failed:
             parts.append(f"{len(b.failed)} failed")
         total = len(b.done) + len(b.skipped) + len(b.failed)
-        text = f"{total} files: {', '.join(parts)} in {b.seconds:.1f} s"
+        utterances = sum(info.get("utterances", 0) for _, info in b.done)
+        text = f"{total} file{'s' if total != 1 else ''}: {', '.join(parts)} in {b.seconds:.1f} s"
+        if utterances and utterances != len(b.done):
+            text += f", {utterances} utterances"
         audio = sum(info.get("duration", 0.0) for _, info in b.done)
         if audio and b.seconds > 0:
             text += f" ({audio:.1f} s of audio, {audio / b.seconds:.1f}x real time)"
