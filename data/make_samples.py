@@ -101,7 +101,9 @@ def _synthesize(text, voice, wpm, path, rate):
     from speechtext.io import read_audio, write_audio
 
     if rate is None:
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(path), text], check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(path), text], check=True
+        )
         return
     import soxr
 

@@ -21,6 +21,7 @@ _EXPORTS = {
     "summarize": "pitch",
     "F0Track": "pitch",
     "SlotTagger": "tagging",
+    "default_tagger": "tagging_default",
     "beam_search": "decode",
     "viterbi": "decode",
     "G2P": "g2p",

@@ -11,6 +11,11 @@ DESCRIPTION = (
 
 __all__ = ["add_arguments", "run"]
 
+_MODEL_HELP = (
+    "model file from `speechtext tag train`; without it, the embedded default tagger "
+    "(flights, alarms, weather, restaurants, music; trained on first use and cached)"
+)
+
 
 def add_arguments(parser):
     from .common import positive_int
@@ -57,7 +62,7 @@ def add_arguments(parser):
         "(id: the sentence's 0-based position in DATA).",
         formatter_class=fmt,
     )
-    predict.add_argument("model", metavar="MODEL", help="model file from `speechtext tag train`")
+    predict.add_argument("model", metavar="MODEL", nargs="?", help=_MODEL_HELP)
     predict.add_argument("data", metavar="DATA", help="utterances to tag (tags, if any, ignored)")
     predict.add_argument("-o", "--output", required=True, metavar="OUT", help="CoNLL output")
     predict.add_argument(
@@ -75,7 +80,7 @@ def add_arguments(parser):
         "tokens' tag-marginal entropies.",
         formatter_class=fmt,
     )
-    select.add_argument("model", metavar="MODEL", help="model file from `speechtext tag train`")
+    select.add_argument("model", metavar="MODEL", nargs="?", help=_MODEL_HELP)
     select.add_argument("data", metavar="UNLABELED", help="utterances to choose from")
     select.add_argument("-n", type=positive_int, required=True, metavar="N", help="how many")
     select.add_argument(
@@ -103,6 +108,17 @@ def _read(path, *, need_tags):
             "folder with seq.in and seq.out"
         )
     return sentences
+
+
+def _load(model):
+    """The tagger of a model file, or the embedded default tagger when no file is given."""
+    if model is None:
+        from ..tagging_default import default_tagger
+
+        return default_tagger()
+    from ..tagging import SlotTagger
+
+    return SlotTagger.load(model)
 
 
 def _tagged(path):
@@ -158,11 +174,10 @@ def _train(args):
 def _predict(args):
     from ..io.conll import Sentence, write_conll
     from ..io.manifest import write_jsonl
-    from ..tagging import SlotTagger
 
     if args.nbest and args.nbest > args.beam:
         args._subparser.error(f"--nbest {args.nbest} cannot exceed --beam {args.beam}")
-    tagger = SlotTagger.load(args.model)
+    tagger = _load(args.model)
     sentences = _read(args.data, need_tags=False)
     tokens = [s.tokens for s in sentences]
     tags, scores = tagger.token_scores(tokens)
@@ -192,9 +207,8 @@ def _predict(args):
 
 def _select(args):
     from ..io.atomic import write_text
-    from ..tagging import SlotTagger
 
-    tagger = SlotTagger.load(args.model)
+    tagger = _load(args.model)
     sentences = _read(args.data, need_tags=False)
     tokens = [s.tokens for s in sentences]
     import numpy as np
