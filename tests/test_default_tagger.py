@@ -164,3 +164,10 @@ def test_corpus_files_are_package_data():
     for name in ("slot_templates.txt", "slot_values.tsv"):
         assert (folder / name).is_file()
         assert any(Path("resources", name).match(p) for p in patterns), name
+
+
+def test_cli_bad_data_fails_before_training(isolated, tmp_path, capsys):
+    missing = tmp_path / "missing.txt"
+    assert main(["tag", "predict", str(missing), "-o", str(tmp_path / "out.conll")]) == 1
+    assert str(missing) in capsys.readouterr().err
+    assert isolated == []

@@ -177,8 +177,8 @@ def _predict(args):
 
     if args.nbest and args.nbest > args.beam:
         args._subparser.error(f"--nbest {args.nbest} cannot exceed --beam {args.beam}")
+    sentences = _read(args.data, need_tags=False)  # before the tagger: the default may train
     tagger = _load(args.model)
-    sentences = _read(args.data, need_tags=False)
     tokens = [s.tokens for s in sentences]
     tags, scores = tagger.token_scores(tokens)
     write_conll(
@@ -208,8 +208,8 @@ def _predict(args):
 def _select(args):
     from ..io.atomic import write_text
 
+    sentences = _read(args.data, need_tags=False)  # before the tagger: the default may train
     tagger = _load(args.model)
-    sentences = _read(args.data, need_tags=False)
     tokens = [s.tokens for s in sentences]
     import numpy as np
 
