@@ -472,7 +472,9 @@ class EvaluateStage(Stage):
 
     ``gold``: a CoNLL file whose sentences are the utterances in input order (sorted paths, then
     lines), relative to the input folder. Predictions are matched to gold sentences in order,
-    token for token, so the inputs that failed are left out (and noted). Writes
+    token for token, so the inputs that failed are left out (and noted). Without that file, the
+    gold tags come from a ``<stem>.tags`` file beside each input (one line of space-separated
+    tags per utterance). Writes
     ``report.json``, ``report.txt`` and, with ``plot``, ``plots/*.png``.
     """
 
@@ -512,27 +514,14 @@ class EvaluateStage(Stage):
         from .io.conll import read_sentences
 
         gold_file = self.gold_path(run)
-        if not gold_file.exists():
-            raise FormatError(
-                f'{gold_file}: no gold tags for the evaluate stage; give gold = "PATH" '
-                "(a CoNLL file, relative to the input folder) or drop the stage"
-            )
-        gold = read_sentences(gold_file, format="conll")
         pred = []
         for entry in run.done_entries():
             pred.extend(read_sentences(_out(run.outdir / entry["base"], ".conll"), format="conll"))
-        matched, k = [], 0
-        for p in pred:
-            while k < len(gold) and gold[k].tokens != p.tokens:
-                k += 1
-            if k == len(gold):
-                raise FormatError(
-                    f"{gold_file}: no gold sentence (after the ones matched so far) reads "
-                    f"{' '.join(p.tokens)!r}; its sentences must be the utterances, token for "
-                    "token, in input order"
-                )
-            matched.append(gold[k])
-            k += 1
+        if gold_file.exists():
+            gold = read_sentences(gold_file, format="conll")
+            matched = _match_gold(gold, pred, gold_file)
+        else:
+            gold, matched = None, _gold_from_tags(run, pred, gold_file)
         report = evaluate(
             matched,
             pred,
@@ -540,7 +529,7 @@ class EvaluateStage(Stage):
             scheme=self.config.scheme,
             entity_score=self.config.entity_score,
         )
-        if len(matched) < len(gold):
+        if gold is not None and len(matched) < len(gold):
             report.notes.append(
                 f"{len(gold) - len(matched)} of {len(gold)} gold sentences have no prediction "
                 "(failed or missing inputs) and are left out"
@@ -554,6 +543,56 @@ class EvaluateStage(Stage):
             written += plot_report(report, run.outdir / "plots")
         run.report = report
         return written
+
+
+def _match_gold(gold, pred, gold_file):
+    """The gold sentence of each prediction: the next one in order with the same tokens."""
+    matched, k = [], 0
+    for p in pred:
+        while k < len(gold) and gold[k].tokens != p.tokens:
+            k += 1
+        if k == len(gold):
+            raise FormatError(
+                f"{gold_file}: no gold sentence (after the ones matched so far) reads "
+                f"{' '.join(p.tokens)!r}; its sentences must be the utterances, token for "
+                "token, in input order"
+            )
+        matched.append(gold[k])
+        k += 1
+    return matched
+
+
+def _gold_from_tags(run, pred, gold_file):
+    """Gold tags from a ``<stem>.tags`` file beside each input: one line of space-separated
+    IOB2 tags per utterance (per non-blank line of a text file)."""
+    from .io.conll import Sentence
+    from .io.text import read_lines
+
+    matched, n = [], 0
+    for entry in run.done_entries():
+        tags_file = Path(entry["source"]).with_suffix(".tags")
+        if not tags_file.exists():
+            raise FormatError(
+                f"{gold_file}: no such gold file, and no {tags_file.name} beside "
+                f'{entry["source"]}; give gold = "PATH" (CoNLL, relative to the input folder) '
+                "or a <stem>.tags file per input"
+            )
+        rows = [(k, line.split()) for k, line in enumerate(read_lines(tags_file), 1)]
+        rows = [(k, tags) for k, tags in rows if tags]
+        if len(rows) != entry["utterances"]:
+            raise FormatError(
+                f"{tags_file}: {len(rows)} lines of tags for {entry['utterances']} utterances"
+            )
+        for k, tags in rows:
+            tokens = pred[n].tokens
+            if len(tags) != len(tokens):
+                raise FormatError(
+                    f"{tags_file}:{k}: {len(tags)} tags for the {len(tokens)} tokens of "
+                    f"{' '.join(tokens)!r}"
+                )
+            matched.append(Sentence(tokens, tags, line=k, source=str(tags_file)))
+            n += 1
+    return matched
 
 
 STAGES = {
@@ -1057,7 +1096,15 @@ def _make_jobs(spec, pipeline, inputs, outdir):
         marker = outdir / MARKER_DIR / f"{stem}.json"
         outputs = job.outputs if pipeline.file_stages else ()
         out.append(
-            PipelineJob(job.source, outputs, Path(stem).as_posix(), base, marker, fingerprint)
+            # absolute: a Dask worker elsewhere may run in another folder
+            PipelineJob(
+                Path(job.source).absolute(),
+                outputs,
+                Path(stem).as_posix(),
+                base,
+                marker,
+                fingerprint,
+            )
         )
     return out, problems
 

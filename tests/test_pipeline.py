@@ -301,3 +301,25 @@ def test_dask_local_cluster_gives_the_process_pool_outputs(samples, tmp_path):
     again = [{k: v for k, v in e.items() if k != "seconds"} for e in read_jsonl(
         tmp_path / "dask" / "manifest.jsonl")]  # fmt: skip
     assert strip == again
+
+
+def test_gold_tags_beside_each_input_without_a_gold_file(samples, tmp_path):
+    folder, stems = samples
+    src = tmp_path / "in"
+    src.mkdir()
+    for stem in stems[:3]:
+        for ext in (".txt", ".tags"):
+            shutil.copy(folder / f"{stem}{ext}", src / f"{stem}{ext}")
+    spec = parse_spec('[[stage]]\nname = "tag"\n\n[[stage]]\nname = "evaluate"\nplot = false\n')
+    result = run_pipeline(spec, [src], tmp_path / "out", workers=1)
+    assert result.exit_status == 0
+    assert result.report.sentences == 3
+    gold = read_sentences(folder / "gold.conll")
+    tokens = {" ".join(s.tokens) for s in gold}
+    assert all((src / f"{s}.txt").read_text().strip() in tokens for s in stems[:3])
+
+    (src / f"{stems[0]}.tags").write_text("O O\n")  # too few tags
+    result = run_pipeline(spec, [src], tmp_path / "out2", workers=1)
+    assert result.exit_status == 1
+    ((stage, message),) = result.corpus_failures
+    assert stage == "evaluate" and f"{stems[0]}.tags:1: 2 tags" in message
