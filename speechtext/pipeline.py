@@ -47,6 +47,7 @@ Examples
 
 import dataclasses
 import functools
+import glob
 import hashlib
 import json
 import re
@@ -993,6 +994,9 @@ def _process_job(job, *, spec, outdir):
     from .io.atomic import write_text
 
     job.marker.unlink(missing_ok=True)  # redone: not complete until the marker is back
+    for output in job.outputs:  # temp files a killed run (SIGKILL) left behind
+        for stale in output.parent.glob(f".{glob.escape(output.name)}.*.part"):
+            stale.unlink(missing_ok=True)
     pipeline = _pipeline_for(spec)
     seconds = {}
     try:

@@ -323,3 +323,45 @@ def test_gold_tags_beside_each_input_without_a_gold_file(samples, tmp_path):
     assert result.exit_status == 1
     ((stage, message),) = result.corpus_failures
     assert stage == "evaluate" and f"{stems[0]}.tags:1: 2 tags" in message
+
+
+def test_a_killed_run_leaves_complete_files_only_and_resumes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "in"
+    src.mkdir()
+    lines = ["play some jazz in the kitchen", "wake me up at seven am", "will it rain in paris"]
+    for i in range(300):
+        (src / f"u{i:03d}.txt").write_text(lines[i % 3] + "\n")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "speechtext", "run", "text", str(src), "-o", str(out)]
+    proc = subprocess.Popen([*cmd, "--workers", "1"], stderr=subprocess.DEVNULL)
+    markers = out / ".speechtext" / "done"
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if markers.is_dir() and len(os.listdir(markers)) >= 20:
+            proc.send_signal(signal.SIGKILL)  # no chance to clean up
+            break
+        time.sleep(0.01)
+    proc.wait()
+    if proc.returncode != -signal.SIGKILL:
+        pytest.skip("the run ended before it could be killed")
+    assert not (out / "manifest.jsonl").exists()
+    # every file under its final name is complete (temp files are hidden, and ignored)
+    for path in out.glob("*.jsonl"):
+        read_jsonl(path)
+    for path in out.glob("*.conll"):
+        read_sentences(path)
+
+    status = main([*cmd[3:], "--workers", "1", "--resume"])
+    assert status == 0
+    assert no_temp_files(out)  # the killed run's temp files are gone with the files redone
+    manifest = read_jsonl(out / "manifest.jsonl")
+    assert len(manifest) == 300 and all(e["status"] == "done" for e in manifest)
+    fresh = tmp_path / "fresh"
+    run_pipeline("text", [src], fresh, workers=1)
+    assert outputs_of(out) == outputs_of(fresh)
