@@ -19,7 +19,9 @@ Stages call the library (``to_telephone``, ``estimate_f0``, ``G2P``, ``SlotTagge
 
 An unknown stage or setting, or a setting of the wrong type, is a FormatError naming the spec
 file's line and what would work. ``model`` paths are relative to the spec file's folder, the
-``gold`` file of ``evaluate`` is relative to the input folder (the gold tags travel with the data).
+``gold`` file of ``evaluate`` is relative to the input folder (the gold tags travel with the data);
+without that file, ``evaluate`` reads a ``<stem>.tags`` file (one line of tags per utterance)
+beside each input.
 
 **Inputs.** With an audio stage in the spec, the inputs are the audio files (one utterance
 each); a same-stem ``.txt`` beside a recording is its transcript (its lines joined), needed by
