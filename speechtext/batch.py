@@ -29,15 +29,14 @@ class BatchReport:
     def exit_status(self):
         return 1 if self.failed else 0
 
-    def summary(self, *, unit="files"):
+    def summary(self):
+        total = len(self.done) + len(self.skipped) + len(self.failed)
         parts = [f"{len(self.done)} done"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped (outputs exist; --overwrite redoes them)")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
-        text = f"{len(self.done) + len(self.skipped) + len(self.failed)} {unit}: " + ", ".join(
-            parts
-        )
+        text = f"{total} file{'' if total == 1 else 's'}: " + ", ".join(parts)
         text += f" in {self.seconds:.1f} s"
         audio = sum(info.get("duration", 0.0) for _, info in self.done)
         if audio and self.seconds > 0:
