@@ -5,7 +5,7 @@ Names load from their module on first use, so importing ``speechtext.io.conll`` 
 here) does not pull in numpy and soundfile.
 """
 
-import importlib
+from .._lazy import lazy_exports
 
 # Public name -> submodule that defines it.
 _EXPORTS = {
@@ -47,15 +47,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'speechtext.io' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
