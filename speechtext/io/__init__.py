@@ -12,6 +12,7 @@ _EXPORTS = {
     "atomic_path": "atomic",
     "write_bytes": "atomic",
     "write_text": "atomic",
+    "cache_dir": "cache",
     "AUDIO_EXTENSIONS": "audio",
     "AudioInfo": "audio",
     "AudioWriter": "audio",
