@@ -363,20 +363,13 @@ class G2PStage(Stage):
 @functools.cache
 def _load_tagger(model):
     """The tagger of a model file (or the embedded default), once per process."""
-    from . import tagging
-
     if model is not None:
-        return tagging.SlotTagger.load(model)
-    default = getattr(tagging, "default_tagger", None)
-    if default is None:
-        try:
-            from .tagging_default import default_tagger as default
-        except ImportError:
-            raise ParameterError(
-                "this install has no embedded default tagger; give the tag stage a model: "
-                'model = "PATH" in the spec, or --set tag.model=PATH'
-            ) from None
-    return default()
+        from .tagging import SlotTagger
+
+        return SlotTagger.load(model)
+    from .tagging_default import default_tagger
+
+    return default_tagger()
 
 
 class TagStage(Stage):
@@ -950,6 +943,14 @@ def _transcript(source):
     return path if path.is_file() else None
 
 
+def _transcript_text(path, lines):
+    """A transcript's lines joined into one utterance."""
+    text = " ".join(line.strip() for line in lines if line.strip())
+    if not text:
+        raise FormatError(f"{path}: empty transcript; write the words the recording says")
+    return text
+
+
 def _read_records(job, needs_audio):
     """The records of one input file, read through speechtext.io."""
     from .io.audio import AUDIO_EXTENSIONS, read_audio
@@ -959,18 +960,11 @@ def _read_records(job, needs_audio):
     if needs_audio:
         y, sr = read_audio(source)
         script = _transcript(source)
-        text = None
-        if script is not None:
-            text = " ".join(line.strip() for line in read_lines(script) if line.strip())
-            if not text:
-                raise FormatError(f"{script}: empty transcript; write the words the recording says")
+        text = None if script is None else _transcript_text(script, read_lines(script))
         return [Record(job.id, str(source), audio=y, sr=sr, text=text)]
     lines = read_lines(source)
     if any(source.with_suffix(ext).is_file() for ext in AUDIO_EXTENSIONS):
-        text = " ".join(line.strip() for line in lines if line.strip())
-        if not text:
-            raise FormatError(f"{source}: empty transcript; write the words the recording says")
-        return [Record(job.id, str(source), text=text)]
+        return [Record(job.id, str(source), text=_transcript_text(source, lines))]
     records = [
         Record(f"{job.id}:{n}", str(source), text=line.strip())
         for n, line in enumerate(lines, 1)
