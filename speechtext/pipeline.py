@@ -363,13 +363,9 @@ class G2PStage(Stage):
 @functools.cache
 def _load_tagger(model):
     """The tagger of a model file (or the embedded default), once per process."""
-    if model is not None:
-        from .tagging import SlotTagger
+    from .tagging_default import load_tagger
 
-        return SlotTagger.load(model)
-    from .tagging_default import default_tagger
-
-    return default_tagger()
+    return load_tagger(model)
 
 
 class TagStage(Stage):

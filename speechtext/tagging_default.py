@@ -32,6 +32,7 @@ import warnings
 from importlib import resources
 
 __all__ = [
+    "load_tagger",
     "CORPUS_SEED",
     "CORPUS_SIZE",
     "TRAINING",
@@ -192,3 +193,12 @@ def default_tagger(*, rebuild=False):
                 )
         _loaded[path] = tagger
         return tagger
+
+
+def load_tagger(model=None):
+    """The tagger of a model file, or the embedded default tagger when ``model`` is None."""
+    if model is None:
+        return default_tagger()
+    from .tagging import SlotTagger
+
+    return SlotTagger.load(model)

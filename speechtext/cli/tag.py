@@ -110,17 +110,6 @@ def _read(path, *, need_tags):
     return sentences
 
 
-def _load(model):
-    """The tagger of a model file, or the embedded default tagger when no file is given."""
-    if model is None:
-        from ..tagging_default import default_tagger
-
-        return default_tagger()
-    from ..tagging import SlotTagger
-
-    return SlotTagger.load(model)
-
-
 def _tagged(path):
     """Tokens and IOB2 tags of a labelled file; stray I- tags repaired with a warning."""
     from ..io.conll import check_tags
@@ -178,7 +167,9 @@ def _predict(args):
     if args.nbest and args.nbest > args.beam:
         args._subparser.error(f"--nbest {args.nbest} cannot exceed --beam {args.beam}")
     sentences = _read(args.data, need_tags=False)  # before the tagger: the default may train
-    tagger = _load(args.model)
+    from ..tagging_default import load_tagger
+
+    tagger = load_tagger(args.model)
     tokens = [s.tokens for s in sentences]
     tags, scores = tagger.token_scores(tokens)
     write_conll(
@@ -209,7 +200,9 @@ def _select(args):
     from ..io.atomic import write_text
 
     sentences = _read(args.data, need_tags=False)  # before the tagger: the default may train
-    tagger = _load(args.model)
+    from ..tagging_default import load_tagger
+
+    tagger = load_tagger(args.model)
     tokens = [s.tokens for s in sentences]
     import numpy as np
 
