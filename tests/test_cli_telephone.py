@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from clitools import SPEECHTEXT, peak_rss_mb, run_cli
 
 from speechtext.cli import main
 from speechtext.io import atomic_path
-
-SPEECHTEXT = [sys.executable, "-m", "speechtext"]
 
 
 def noise(seconds, sr, channels=1, seed=0):
@@ -24,11 +23,8 @@ def noise(seconds, sr, channels=1, seed=0):
 
 def run(*args):
     """Run the CLI in a subprocess; return (exit status, stderr)."""
-    proc = subprocess.run(
-        [*SPEECHTEXT, *map(str, args)], capture_output=True, text=True, timeout=300
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc.returncode, proc.stderr
+    status, _, err = run_cli(*args)
+    return status, err
 
 
 def failures(outdir):
@@ -197,15 +193,7 @@ def test_an_hour_at_48khz_converts_in_bounded_memory(tmp_path):
     with sf.SoundFile(path, "w", samplerate=48000, channels=1, subtype="PCM_16") as f:
         for _ in range(60):
             f.write(block)
-    code = (
-        "import resource, sys; from speechtext.cli import main\n"
-        f"status = main(['telephone', {str(path)!r}, '-o', {str(tmp_path / 'out')!r}])\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-        "sys.exit(status)"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    peak_mb = int(proc.stdout.split()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+    peak_mb = peak_rss_mb("telephone", path, "-o", tmp_path / "out")
     assert peak_mb < 300, f"peak memory {peak_mb:.0f} MB"
     assert sf.info(tmp_path / "out" / "hour.wav").frames == 3600 * 8000
     os.unlink(path)

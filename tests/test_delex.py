@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from clitools import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,16 +29,7 @@ from speechtext.delex import (
 from speechtext.errors import FormatError, ParameterError
 from speechtext.io.conll import Sentence, check_tags, read_sentences, write_conll
 
-SPEECHTEXT = [sys.executable, "-m", "speechtext"]
-
-
-def run(*args):
-    """The CLI in a subprocess: (exit status, stdout, stderr); never a traceback."""
-    proc = subprocess.run(
-        [*SPEECHTEXT, *map(str, args)], capture_output=True, text=True, timeout=120
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc.returncode, proc.stdout, proc.stderr
+run = run_cli  # (exit status, stdout, stderr); never a traceback
 
 
 def roundtrips(d):

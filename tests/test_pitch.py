@@ -2,13 +2,12 @@
 
 import csv
 import json
-import subprocess
-import sys
 import warnings
 
 import numpy as np
 import pytest
 import soundfile as sf
+from clitools import peak_rss_mb, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -355,58 +354,13 @@ def test_cli_options_reach_the_tracker(tmp_path):
 def test_cli_bad_range_is_an_error_message_not_a_traceback(tmp_path):
     path = tmp_path / "x.wav"
     sf.write(path, np.zeros(8000, np.float32), 8000)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "speechtext",
-            "pitch",
-            str(path),
-            "-o",
-            str(tmp_path / "o"),
-            "--fmin",
-            "400",
-            "--fmax",
-            "300",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 1
-    assert "Traceback" not in proc.stderr
-    assert "--fmin 400 must be below --fmax 300" in proc.stderr
+    status, _, err = run_cli("pitch", path, "-o", tmp_path / "o", "--fmin", "400", "--fmax", "300")
+    assert status == 1
+    assert "--fmin 400 must be below --fmax 300" in err
     # fmax above a file's Nyquist frequency fails that file, with the reason
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "speechtext",
-            "pitch",
-            str(path),
-            "-o",
-            str(tmp_path / "o"),
-            "--fmax",
-            "4500",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "Nyquist" in proc.stderr
-
-
-def _peak_rss_mb(path, outdir):
-    code = (
-        "import resource, sys; from speechtext.cli import main\n"
-        f"status = main(['pitch', {str(path)!r}, '-o', {str(outdir)!r}])\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-        "sys.exit(status)"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return int(proc.stdout.split()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+    status, _, err = run_cli("pitch", path, "-o", tmp_path / "o", "--fmax", "4500")
+    assert status == 1
+    assert "Nyquist" in err
 
 
 def test_half_an_hour_is_tracked_in_bounded_memory(tmp_path):
@@ -422,8 +376,8 @@ def test_half_an_hour_is_tracked_in_bounded_memory(tmp_path):
             f.write(block)
     short = tmp_path / "short.wav"
     sf.write(short, block[: 10 * sr], sr)
-    base = _peak_rss_mb(short, tmp_path / "o1")
-    peak = _peak_rss_mb(hour, tmp_path / "o2")
+    base = peak_rss_mb("pitch", short, "-o", tmp_path / "o1")
+    peak = peak_rss_mb("pitch", hour, "-o", tmp_path / "o2")
     # the samples alone would take 115 MB as float32; what grows is ~100 bytes per frame
     assert peak - base < 90, f"30 minutes take {peak - base:.0f} MB more than 10 s"
     track = read_f0_csv(tmp_path / "o2" / "half-hour.f0.csv")
