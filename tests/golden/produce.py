@@ -1,0 +1,121 @@
+"""The golden outputs: the demo spec and every CLI stage run on data/samples, as digests.
+
+``produce(workdir)`` runs the commands a user would (in subprocesses) and returns
+``{output path: sha256}`` over every file they write and every stdout they print, with the
+figures that change from run to run left out: timings, absolute paths and plots (matplotlib
+stamps its version into a PNG). ``digests.json`` beside this file holds what the code produced
+before the package was reorganised; ``tests/test_golden.py`` compares against it byte for byte.
+
+Regenerate it only for an intended change of output:
+``.venv/bin/python tests/golden/produce.py > tests/golden/digests.json``.
+"""
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+HERE = Path(__file__).resolve().parent
+
+_VOLATILE_KEYS = {"seconds"}  # manifest timings
+
+
+def _cli(workdir, *args, stdout=None):
+    proc = subprocess.run(
+        [sys.executable, "-m", "speechtext", *map(str, args)],
+        cwd=workdir,
+        capture_output=True,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"speechtext {' '.join(map(str, args))}: {proc.stderr.decode()}")
+    if stdout is not None:
+        Path(workdir, stdout).write_bytes(proc.stdout)
+
+
+def _normalise(path, data, workdir):
+    """The bytes with run-specific parts taken out: absolute paths, timings."""
+    text_like = path.suffix in {".jsonl", ".json", ".txt", ".csv", ".conll", ".out", ".tsv"}
+    if not text_like:
+        return data
+    text = data.decode("utf-8")
+    text = text.replace(str(workdir), "<work>").replace(str(ROOT), "<root>")
+    marker = path.parent.name == "done"  # .speechtext/done/<stem>.json: a manifest entry
+    if marker or path.name == "manifest.jsonl":
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        rows = [{k: v for k, v in r.items() if k not in _VOLATILE_KEYS} for r in rows]
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows)
+    if marker:  # the spec's fingerprint digests the spec's path too
+        text = re.sub(r'"spec": "[0-9a-f]+"', '"spec": "<fingerprint>"', text)
+    return text.encode("utf-8")
+
+
+def produce(workdir):
+    workdir = Path(workdir).resolve()
+    work = workdir
+    samples = SAMPLES
+    # the commands, as a user types them
+    _cli(work, "run", "demo", samples, "-o", "demo")
+    _cli(work, "run", "text", samples, "-o", "text")
+    _cli(work, "run", "telephone", samples, "-o", "phone", "--workers", "1")
+    _cli(work, "telephone", samples, "-o", "tel-g712", "--workers", "1")
+    _cli(work, "telephone", samples, "-o", "tel-ulaw", "--preset", "narrow", "--codec", "ulaw")
+    _cli(work, "pitch", "tel-g712", "-o", "f0", "--workers", "1")
+    _cli(work, "g2p", "-i", samples, "-o", "g2p", "--workers", "1")
+    _cli(work, "g2p", "-i", samples, "-o", "g2p-json", "--json", "--nbest", "3")
+    words = work / "words.txt"
+    words.write_text("hello\ntomato\nzyxtrofan\nnew york\n42\n", encoding="utf-8")
+    _cli(work, "g2p", "--words", "--nbest", "4", "--beam", "8", "-i", words, stdout="g2p-words.out")
+    _cli(work, "g2p", "--format", "ipa", "I refuse to collect the refuse.", stdout="g2p-ipa.out")
+    gold = samples / "gold.conll"
+    _cli(work, "tag", "predict", gold, "-o", "pred.conll", "--nbest", "4")
+    _cli(work, "tag", "select", gold, "-n", "4", "--by", "margin", stdout="select.out")
+    _cli(work, "tag", "train", gold, "-o", "small.tagger", "--iterations", "5")
+    _cli(work, "tag", "predict", "small.tagger", gold, "-o", "pred-small.conll", "--nbest", "2")
+    _cli(work, "evaluate", gold, "pred.conll", stdout="eval.txt")
+    _cli(work, "evaluate", gold, "pred-small.conll", "--format", "json", stdout="eval.json")
+    _cli(work, "evaluate", gold, "pred-small.conll", "--format", "markdown", "-o", "eval.md")
+    _cli(work, "evaluate", gold, "pred-small.conll", "--mode", "strict", "--format", "csv",
+         stdout="eval.csv")  # fmt: skip
+    _cli(work, "delex", gold, "-o", "delex.jsonl", "--stats", stdout="delex-stats.out")
+    text = work / "utterances.txt"
+    text.write_text(
+        "wake me at 3:15 pm tomorrow\nbook a table for 4 at noon\npay $25 on march 5th\n",
+        encoding="utf-8",
+    )
+    _cli(work, "delex", text, "-o", "delex-raw.jsonl")
+    _cli(work, "relex", "delex.jsonl", "-n", "20", "--seed", "1", "-o", "relex.conll")
+    _make_scores(work)
+    _cli(work, "decode", "scores.npz", "--labels", "labels.txt", "--nbest", "3", "-o", "dec.jsonl")
+
+    digests = {}
+    for path in sorted(p for p in work.rglob("*") if p.is_file()):
+        rel = path.relative_to(work)
+        if path.suffix == ".png" or path.suffix == ".tagger" or path.name == "scores.npz":
+            continue
+        data = _normalise(rel, path.read_bytes(), work)
+        digests[rel.as_posix()] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def _make_scores(work):
+    """Emissions for decode, from fixed numbers (no random generator whose stream may change)."""
+    import numpy as np
+
+    labels = ["O", "B-city", "I-city", "B-date", "I-date"]
+    (work / "labels.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    grid = np.arange(7 * 5, dtype=float).reshape(7, 5)
+    emissions = np.log(((grid * 37) % 11 + 1) / 12.0)
+    np.savez(work / "scores.npz", emissions_0=emissions, emissions_1=emissions[:3, ::-1].copy())
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        json.dump(produce(tmp), sys.stdout, indent=1, sort_keys=True)
+        sys.stdout.write("\n")
