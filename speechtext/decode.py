@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import ParameterError
+from .tags import iob2_parts
 
 __all__ = [
     "Allowed",
@@ -224,21 +225,8 @@ def iob_constraints(labels):
     >>> allowed.start.astype(int)
     array([1, 1, 0])
     """
-    labels = list(labels)
-    n = len(labels)
-    kinds, types = [], []
-    for index, label in enumerate(labels):
-        if label == "O":
-            kinds.append("O")
-            types.append(None)
-        elif isinstance(label, str) and label[:2] in ("B-", "I-") and len(label) > 2:
-            kinds.append(label[0])
-            types.append(label[2:])
-        else:
-            raise ParameterError(
-                f"label {index} ({label!r}) is not IOB2: labels must be 'O', 'B-<type>' or "
-                "'I-<type>'"
-            )
+    kinds, types = iob2_parts(labels)
+    n = len(kinds)
     kinds = np.array(kinds)
     types = np.array(types, dtype=object)
     inside = kinds == "I"

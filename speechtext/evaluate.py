@@ -45,7 +45,8 @@ from types import ModuleType
 import numpy as np
 
 from .errors import FormatError, ParameterError
-from .io.conll import SCHEMES, Sentence, _allowed_prefixes, _split
+from .tags import SCHEMES, allowed_prefixes, split_tag
+from .types import Sentence
 
 __all__ = [
     "ENTITY_SCORES",
@@ -287,7 +288,7 @@ def _tables(mode, scheme):
     import seqeval.scheme
 
     cls = getattr(seqeval.scheme, scheme)
-    allowed = _allowed_prefixes(scheme)
+    allowed = allowed_prefixes(scheme)
     start, inside, end = (np.zeros(shape, bool) for _ in range(3))
     for (i, pp), (j, cp), same in _pairs():
         if pp not in allowed or cp not in allowed:
@@ -696,7 +697,7 @@ def evaluate(
         has_scores = len(pred) > 0
 
     # Every distinct tag is checked and split once.
-    allowed = _allowed_prefixes(scheme)
+    allowed = allowed_prefixes(scheme)
     if mode == "default":
         allowed = allowed & _DEFAULT_MODE_PREFIXES
     tags = set(chain.from_iterable(gold.tags))
@@ -709,7 +710,7 @@ def evaluate(
     type_ = np.zeros(len(tag_list), np.intp)
     for t, tag in enumerate(tag_list):
         try:
-            p, name = _split(tag, allowed, scheme, None)
+            p, name = split_tag(tag, scheme=scheme, allowed=allowed)
         except FormatError as exc:
             raise FormatError(f"{_locate(tag, gold, pred)}: {exc}") from None
         prefix[t] = _PREFIXES.index(p)

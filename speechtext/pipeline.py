@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import AudioError, FormatError, ParameterError, SpeechTextError
+from .types import Record
 
 __all__ = [
     "SPEC_DIR",
@@ -82,52 +83,6 @@ MARKER_DIR = Path(".speechtext") / "done"
 
 
 # ------------------------------------------------------------------------------------ records
-
-
-@dataclass
-class Record:
-    """One utterance as it flows through the stages.
-
-    Attributes
-    ----------
-    id : str
-        The input's path relative to its folder, without suffix (``<stem>:<line>`` for the
-        utterances of a text file).
-    source : str
-        The input file.
-    audio : np.ndarray or None
-        Mono float samples (replaced by the telephone stage's 8 kHz output).
-    sr : int or None
-    text : str or None
-        The transcript or text line.
-    tokens, tags, scores : list or None
-        White-space tokens, IOB2 tags, per-token confidences (tag stage).
-    nbest : list of (tags, logprob) or None
-    phones : list of speechtext.g2p.Word or None
-    f0 : speechtext.pitch.F0Track or None
-    summary : dict or None
-        Pitch summary.
-    delex : speechtext.delex.Delexed or None
-
-    Examples
-    --------
-    >>> Record("a", "a.txt", text="play jazz").text.split()
-    ['play', 'jazz']
-    """
-
-    id: str
-    source: str
-    audio: object = None
-    sr: int | None = None
-    text: str | None = None
-    tokens: list | None = None
-    tags: list | None = None
-    scores: list | None = None
-    nbest: list | None = None
-    phones: list | None = None
-    f0: object = None
-    summary: dict | None = None
-    delex: object = None
 
 
 def _need_audio(record, stage):

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FormatError, NotFittedError, ParameterError
+from .tags import IOB2_PREFIXES, repair_iob2, spans, split_tag
 
 __all__ = [
     "ALGORITHMS",
@@ -44,7 +45,6 @@ __all__ = [
     "MODEL_VERSION",
     "SELECT_STRATEGIES",
     "SlotTagger",
-    "repair_iob2",
 ]
 
 MODEL_FORMAT = "speechtext-slot-tagger"
@@ -78,50 +78,6 @@ def _shape(word):
     return _ALPHA.sub("a", _DIGITS.sub("d", word))
 
 
-def repair_iob2(tags):
-    """Repair ``I-x`` tags that do not continue an ``x`` entity, as conlleval reads them.
-
-    conlleval (and seqeval's default mode) starts a new entity at an ``I-x`` that follows ``O`` or
-    another type; this writes that entity's first tag as ``B-x``.
-
-    Parameters
-    ----------
-    tags : list of str
-
-    Returns
-    -------
-    repaired : list of str
-    positions : list of int
-        Indices of the tags changed.
-
-    Examples
-    --------
-    >>> repair_iob2(["O", "I-city", "I-city", "I-state"])
-    (['O', 'B-city', 'I-city', 'B-state'], [1, 3])
-    """
-    out, changed = list(tags), []
-    prev = "O"
-    for k, tag in enumerate(tags):
-        if tag.startswith("I-") and (prev == "O" or prev[2:] != tag[2:]):
-            out[k] = "B-" + tag[2:]
-            changed.append(k)
-        prev = tag
-    return out, changed
-
-
-def _spans(tags):
-    """Entities ``(start, end, type)`` of IOB2 tags, ``end`` exclusive."""
-    spans = []
-    start = kind = None
-    for k, tag in enumerate([*tags, "O"]):
-        if start is not None and not (tag.startswith("I-") and tag[2:] == kind):
-            spans.append((start, k, kind))
-            start = None
-        if tag.startswith("B-") or (tag.startswith("I-") and start is None):
-            start, kind = k, tag[2:]
-    return spans
-
-
 class _Featurizer:
     """Turns token lists into crfsuite attribute lists; holds the learned cue list and gazetteer."""
 
@@ -152,7 +108,7 @@ class _Featurizer:
         """
         gaz = {}
         for words, labels in zip(sentences, tags, strict=True):
-            for start, end, kind in _spans(labels):
+            for start, end, kind in spans(labels):
                 if end - start <= max_len:
                     gaz.setdefault(" ".join(words[start:end]).lower(), Counter())[kind] += 1
         if min_rate > 0:
@@ -368,12 +324,7 @@ def _check_tagged(sentences, tags, what):
                 f"{what}[{i}]: {len(words)} tokens but {len(labels)} tags; give one tag per token"
             )
         for k, tag in enumerate(labels):
-            if not (
-                tag == "O" or (isinstance(tag, str) and tag[:2] in ("B-", "I-") and len(tag) > 2)
-            ):
-                raise FormatError(
-                    f"{what}[{i}], token {k}: tag {tag!r} is not IOB2; expected O, B-TYPE or I-TYPE"
-                )
+            split_tag(tag, allowed=IOB2_PREFIXES, where=f"{what}[{i}], token {k}")
         labels, changed = repair_iob2(labels)
         if changed:
             repaired.append((i, changed[0]))
@@ -842,7 +793,7 @@ class SlotTagger:
             if len(labels) != len(em):
                 raise ParameterError(f"{len(em)} tokens but {len(labels)} tags")
             ents = []
-            for s, e, kind in _spans(labels):
+            for s, e, kind in spans(labels):
                 lp = self._entity_logprob(em, alpha, beta, log_z, trans, s, e, kind)
                 ents.append((s, e, kind, float(np.exp(lp))))
             out.append((ents, np.exp(alpha + beta - log_z)))

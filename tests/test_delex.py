@@ -592,19 +592,3 @@ def test_public_names_are_exported():
     assert speechtext.relexicalize is relexicalize
     assert speechtext.Delexed is Delexed
     assert speechtext.Lexicon is Lexicon
-
-
-def test_docstring_examples_run():
-    import doctest
-
-    import speechtext.delex.core
-    import speechtext.delex.lexicon
-    import speechtext.delex.patterns
-
-    for module in (
-        speechtext.delex,
-        speechtext.delex.core,
-        speechtext.delex.lexicon,
-        speechtext.delex.patterns,
-    ):
-        assert doctest.testmod(module).failed == 0, module.__name__

@@ -548,12 +548,3 @@ def test_console_script_end_to_end(snips_dir, pred_file):
     lines = result.stdout.splitlines()
     assert lines[2].split()[0] == "album" and lines[3].split()[0] == "artist"
     assert lines[4] == ""
-
-
-def test_docstring_examples_run():
-    import doctest
-
-    import speechtext.evaluate as module
-
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted >= 5

@@ -224,12 +224,3 @@ def test_clean_and_untidy_conll_read_alike(snips_dir, tmp_path):
     assert [(s.tokens, s.tags, s.scores) for s in a] == [(s.tokens, s.tags, s.scores) for s in b]
     assert [s.line + 1 for s in a] == [s.line for s in b]
     assert a[1].line == len(sents[0].tokens) + 2
-
-
-def test_docstring_examples_run():
-    import doctest
-
-    import speechtext.io.conll as module
-
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted >= 4

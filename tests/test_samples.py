@@ -8,7 +8,7 @@ import pytest
 
 from speechtext.io import audio_info
 from speechtext.io.conll import check_tags, read_sentences
-from speechtext.tagging import repair_iob2
+from speechtext.tags import repair_iob2
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"

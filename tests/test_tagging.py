@@ -12,7 +12,8 @@ import pytest
 from speechtext.cli import main
 from speechtext.errors import FormatError, NotFittedError, ParameterError
 from speechtext.io.conll import Sentence, read_sentences, write_conll
-from speechtext.tagging import SlotTagger, repair_iob2
+from speechtext.tagging import SlotTagger
+from speechtext.tags import repair_iob2
 
 N_TRAIN = 1200
 ITERATIONS = 8
@@ -178,7 +179,7 @@ def test_bad_training_input():
     tagger = SlotTagger(iterations=2)
     with pytest.raises(ParameterError, match=r"sentences\[1\]: 2 tokens but 1 tags"):
         tagger.fit([["a"], ["b", "c"]], [["O"], ["O"]])
-    with pytest.raises(FormatError, match=r"sentences\[0\], token 1: tag 'X-city' is not IOB2"):
+    with pytest.raises(FormatError, match=r"sentences\[0\], token 1: invalid tag 'X-city'"):
         tagger.fit([["to", "paris"]], [["O", "X-city"]])
     with pytest.raises(ParameterError, match=r"sentences\[1\] is empty"):
         tagger.fit([["a"], []], [["O"], []])
@@ -321,7 +322,7 @@ def test_cli_decode_bad_inputs(tmp_path, capsys):
     np.savez(tmp_path / "scores.npz", emissions_0=np.zeros((2, 3)))
     args = ["decode", str(tmp_path / "scores.npz"), "-o", str(tmp_path / "o.jsonl")]
     assert main([*args, "--labels", str(tmp_path / "labels.txt")]) == 1
-    assert "labels.txt:3: label 'E-city' is not IOB2" in capsys.readouterr().err
+    assert "labels.txt:3: invalid tag 'E-city' for the IOB2 scheme" in capsys.readouterr().err
     (tmp_path / "labels.txt").write_text("O\nB-city\n")
     assert main([*args, "--labels", str(tmp_path / "labels.txt")]) == 1
     assert "emissions_0 has shape (2, 3); expected [T, 2]" in capsys.readouterr().err

@@ -28,25 +28,17 @@ def add_arguments(parser):
 
 def run(args):
     from ..decode import beam_search_batch, iob_constraints, viterbi_batch
-    from ..errors import FormatError, ParameterError
     from ..io.manifest import write_jsonl
     from ..io.scores import read_emissions, read_labels
+    from ..tags import IOB2_PREFIXES, split_tag
 
     if args.nbest > args.beam:
         args._parser.error(f"--nbest {args.nbest} cannot exceed --beam {args.beam}")
     numbered = read_labels(args.labels)
+    for line, label in numbered:  # the decoder's constraints need IOB2 labels
+        split_tag(label, allowed=IOB2_PREFIXES, where=f"{args.labels}:{line}")
     labels = [label for _, label in numbered]
-    try:
-        allowed = iob_constraints(labels)
-    except ParameterError:
-        bad = next(
-            (n, lab)
-            for n, lab in numbered
-            if not (lab == "O" or (lab[:2] in ("B-", "I-") and len(lab) > 2))
-        )
-        raise FormatError(
-            f"{args.labels}:{bad[0]}: label {bad[1]!r} is not IOB2; expected O, B-TYPE or I-TYPE"
-        ) from None
+    allowed = iob_constraints(labels)
     emissions, extra = read_emissions(args.scores, n_labels=len(labels), labels_path=args.labels)
     arrays = [em for _, em in emissions]
     transitions = extra.get("transitions")

@@ -79,27 +79,6 @@ def add_arguments(parser):
     )
 
 
-def _check_iob2(sentence):
-    """FormatError naming file and line of the first tag delexicalize cannot read."""
-    from ..delex import check_slot_name
-    from ..errors import FormatError, ParameterError
-
-    previous = "O"
-    for k, tag in enumerate(sentence.tags):
-        where = sentence.where(k)
-        if tag.startswith("I-") and previous[2:] != tag[2:]:
-            raise FormatError(
-                f"{where}: tag {tag!r} after {previous!r} does not continue a slot; IOB2 "
-                "starts every slot with B- (repair the tags, e.g. I- -> B-)"
-            )
-        if tag != "O":
-            try:
-                check_slot_name(tag[2:])
-            except ParameterError as exc:
-                raise FormatError(f"{where}: {exc}") from None
-        previous = tag
-
-
 def _stats(delexed, top, out=sys.stdout):
     from collections import Counter
 
@@ -129,6 +108,7 @@ def run(args):
     from ..errors import FormatError
     from ..io.conll import check_tags, read_sentences
     from ..io.manifest import write_jsonl
+    from ..tags import check_iob2
 
     output, patterns = getattr(args, "output", None), getattr(args, "patterns", None)
     if not output and not args.stats:
@@ -148,7 +128,7 @@ def run(args):
     delexed = []
     for s in sentences:
         if tagged:
-            _check_iob2(s)
+            check_iob2(s.tags, where=s.where)
             d = delexicalize(s.tokens, s.tags)
             if find:
                 d = delexicalize_text(d.text, patterns=kinds, lexicon=lexicon, keep=d.slots)

@@ -113,7 +113,7 @@ def _read(path, *, need_tags):
 def _tagged(path):
     """Tokens and IOB2 tags of a labelled file; stray I- tags repaired with a warning."""
     from ..io.conll import check_tags
-    from ..tagging import repair_iob2
+    from ..tags import repair_iob2
 
     sentences = _read(path, need_tags=True)
     check_tags(sentences, scheme="IOB2")

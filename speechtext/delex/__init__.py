@@ -13,6 +13,7 @@ offsets into the text. See :mod:`speechtext.delex.core` for the conventions (spa
 ('at [time]', 'at 3:15 pm')
 """
 
+from ..tags import check_slot_name
 from .core import (
     Delexed,
     Slot,
@@ -26,7 +27,7 @@ from .core import (
     relexicalize,
     to_iob,
 )
-from .lexicon import Lexicon, check_slot_name
+from .lexicon import Lexicon
 from .patterns import PATTERN_KINDS, pattern_matches
 
 __all__ = [

@@ -25,9 +25,11 @@ import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 
 from ..errors import ParameterError
-from .lexicon import Lexicon, check_slot_name
+from ..tags import check_iob2, spans
+from .lexicon import Lexicon
 from .patterns import PATTERN_KINDS, check_kinds, compiled_patterns
 
 __all__ = [
@@ -161,39 +163,13 @@ def delexicalize(tokens, tags):
             f"token {k} ({tokens[k]!r}) is empty or holds white space; tokens are joined by "
             "spaces, so split it into several tokens"
         )
-    slots, pos, name, start, end = [], 0, None, 0, 0
-    for k, (token, tag) in enumerate(zip(tokens, tags, strict=True)):
-        if tag == "O":
-            if name is not None:
-                slots.append(Slot(name, text[start:end], start, end))
-                name = None
-        elif tag.startswith("B-"):
-            if name is not None:
-                slots.append(Slot(name, text[start:end], start, end))
-            name, start = _tag_name(tag, k), pos
-        elif tag.startswith("I-") and name is not None and tag[2:] == name:
-            pass
-        elif tag.startswith("I-"):
-            _tag_name(tag, k)
-            raise ParameterError(
-                f"token {k} ({token!r}): tag {tag!r} does not continue a {tag[2:]!r} slot "
-                f"(previous tag {tags[k - 1] if k else 'none'!r}); IOB2 starts a slot with B-"
-            )
-        else:
-            raise ParameterError(
-                f"token {k} ({token!r}): invalid tag {tag!r}; expected O, B-TYPE or I-TYPE (IOB2)"
-            )
-        pos += len(token)
-        end = pos
-        pos += 1
-    if name is not None:
+    check_iob2(tags, where=lambda k: f"token {k} ({tokens[k]!r})", error=ParameterError)
+    starts = list(accumulate((len(t) + 1 for t in tokens), initial=0))  # offsets in text
+    slots = []
+    for first, stop, name in spans(tags):
+        start, end = starts[first], starts[stop] - 1
         slots.append(Slot(name, text[start:end], start, end))
     return _build(text, slots)
-
-
-def _tag_name(tag, k):
-    name = tag[2:]
-    return check_slot_name(name, where=f"token {k}, tag {tag!r}")
 
 
 # ------------------------------------------------------------------------------- raw text in

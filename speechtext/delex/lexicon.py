@@ -11,30 +11,16 @@ import functools
 import re
 
 from ..errors import ParameterError
+from ..tags import check_slot_name
 from .patterns import PARTICLE, boundaries
 
-__all__ = ["Lexicon", "check_slot_name"]
+__all__ = ["Lexicon"]
 
 _UNIT = re.compile(r"\w+|[^\w\s]")
-_SLOT_NAME = re.compile(r"[^\[\]\\\s]+")
 
 
 def _is_hangul(ch):
     return "\uac00" <= ch <= "\ud7a3"
-
-
-def check_slot_name(name, *, where=None):
-    """Return ``name`` if it can be a placeholder ``[name]``; ParameterError otherwise.
-
-    A slot name is non-empty and holds no white space, ``[``, ``]`` or ``\\``.
-    """
-    if isinstance(name, str) and _SLOT_NAME.fullmatch(name):
-        return name
-    place = f"{where}: " if where else ""
-    raise ParameterError(
-        f"{place}slot name {name!r} cannot be a placeholder; a slot name is non-empty and holds "
-        "no white space, '[', ']' or '\\'"
-    )
 
 
 def _lower(text):

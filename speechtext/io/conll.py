@@ -20,10 +20,11 @@ Line numbers are 1-based and count every physical line, so an error names the li
 
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FormatError, ParameterError
+from ..tags import SCHEMES, check_tags, split_tag
+from ..types import Sentence
 from .atomic import atomic_path
 from .text import read_text
 
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 FORMATS = ("auto", "conll", "seq", "seq.in", "seq.out", "text")
-SCHEMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
 
 # A word that can only be an IOB-style tag; used to tell a seq.out file from plain text.
 _TAG_WORD = re.compile(r"O|[BIESLU]-\S+")
@@ -50,52 +50,6 @@ _TRAILING_SPACE = re.compile(r"[^\S\n]$", re.MULTILINE)
 _CONLL_LINES = re.compile(r"[^\s]+(?:\t[^\s]+)*(?:\n[^\s]+(?:\t[^\s]+)*)*")
 _NONBLANK_LINE = re.compile(r"[^\n]+")
 _BLOCK = re.compile(r"(?:[^\n]+\n?)+")  # a run of non-empty lines: one sentence
-
-
-@dataclass
-class Sentence:
-    """One utterance: its tokens, and where known its tags and per-token confidences.
-
-    Attributes
-    ----------
-    tokens : list of str, or None
-        None only for a bare ``seq.out`` file, whose tokens are unknown.
-    tags : list of str, or None
-        None for unlabeled input (plain text, ``seq.in``, a one-column CoNLL file).
-    scores : list of float, or None
-        Per-token confidences from a CoNLL third column, else None.
-    line : int
-        1-based line of the sentence's first token in ``source``.
-    source : str or None
-        The file the sentence was read from.
-    one_token_per_line : bool
-        True for CoNLL (token ``k`` is on line ``line + k``), False for one utterance a line.
-
-    Examples
-    --------
-    >>> s = Sentence(["play", "jazz"], ["O", "B-genre"], None, line=1)
-    >>> s.where(1)
-    'line 2'
-    """
-
-    tokens: list | None
-    tags: list | None = None
-    scores: list | None = None
-    line: int = 1
-    source: str | None = None
-    one_token_per_line: bool = True
-
-    def __len__(self):
-        return len(self.tokens if self.tokens is not None else self.tags or ())
-
-    def token_line(self, k):
-        """The 1-based line of token ``k``."""
-        return self.line + k if self.one_token_per_line else self.line
-
-    def where(self, k=0):
-        """``"FILE:LINE"`` (or ``"line N"`` without a source) of token ``k``, for messages."""
-        line = self.token_line(k)
-        return f"{self.source}:{line}" if self.source else f"line {line}"
 
 
 # --------------------------------------------------------------------------------------- reading
@@ -499,84 +453,3 @@ def write_seq(folder, sentences):
     with atomic_path(folder / "seq.in") as tmp_in, atomic_path(folder / "seq.out") as tmp_out:
         Path(tmp_in).write_text("".join(lines_in), "utf-8")
         Path(tmp_out).write_text("".join(lines_out), "utf-8")
-
-
-# ----------------------------------------------------------------------------------------- tags
-
-
-def _allowed_prefixes(scheme):
-    if scheme not in SCHEMES:
-        raise ParameterError(f"scheme={scheme!r}; choose one of {', '.join(SCHEMES)}")
-    import seqeval.scheme
-
-    # seqeval's declarative scheme tables say which prefixes each scheme allows.
-    allowed = getattr(seqeval.scheme, scheme).allowed_prefix
-    return frozenset(p.name for p in seqeval.scheme.Prefix if p.name != "ANY" and p in allowed)
-
-
-def split_tag(tag, *, scheme="IOB2", where=None):
-    """Split ``"B-city"`` into ``("B", "city")``; ``"O"`` gives ``("O", None)``.
-
-    Parameters
-    ----------
-    tag : str
-    scheme : {"IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU"}
-        Decides which prefixes are allowed (seqeval's tables).
-    where : str, optional
-        ``"FILE:LINE"`` to name in the error.
-
-    Raises
-    ------
-    FormatError
-        A tag that is neither ``O`` nor ``PREFIX-TYPE`` with a prefix the scheme allows
-        (seqeval itself raises a bare KeyError on ``X-PER``).
-
-    Examples
-    --------
-    >>> split_tag("B-city")
-    ('B', 'city')
-    >>> split_tag("O")
-    ('O', None)
-    """
-    return _split(tag, _allowed_prefixes(scheme), scheme, where)
-
-
-def _split(tag, allowed, scheme, where):
-    if tag == "O" and "O" in allowed:
-        return "O", None
-    prefix, dash, type_ = tag.partition("-")
-    if dash and type_ and prefix in allowed:
-        return prefix, type_
-    place = f"{where}: " if where else ""
-    raise FormatError(
-        f"{place}invalid tag {tag!r} for the {scheme} scheme; expected O or one of "
-        f"{', '.join(sorted(p + '-TYPE' for p in allowed if p != 'O'))}"
-    )
-
-
-def check_tags(sentences, *, scheme="IOB2"):
-    """Check every tag of ``sentences`` against ``scheme``; FormatError naming the first bad one.
-
-    Each distinct tag is checked once, so this costs little on large corpora.
-
-    Returns
-    -------
-    dict
-        Each distinct tag mapped to its ``(prefix, type)``.
-
-    Examples
-    --------
-    >>> check_tags([Sentence(["x"], ["X-PER"], line=3, source="gold.conll")])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    speechtext.errors.FormatError: gold.conll:3: invalid tag 'X-PER' for the IOB2 scheme; ...
-    """
-    allowed = _allowed_prefixes(scheme)
-    parts = {}
-    for s in sentences:
-        if s.tags is None:
-            continue
-        for k, tag in enumerate(s.tags):
-            if tag not in parts:
-                parts[tag] = _split(tag, allowed, scheme, s.where(k))
-    return parts

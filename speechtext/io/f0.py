@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError
+from ..types import F0Track
 from .atomic import atomic_path, write_text
 
 __all__ = [
@@ -85,7 +86,7 @@ def write_f0_csv(path, track):
 
 
 def read_f0_csv(path):
-    """Read an F0 CSV back into an :class:`speechtext.pitch.F0Track`.
+    """Read an F0 CSV back into an :class:`speechtext.types.F0Track`.
 
     Raises
     ------
@@ -93,7 +94,6 @@ def read_f0_csv(path):
         Wrong header, wrong column count or a value that is not a number; the message names the
         file and line.
     """
-    from ..pitch import F0Track
 
     path = Path(path)
     with open(path, encoding="utf-8", newline="") as f:

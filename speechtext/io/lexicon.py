@@ -13,6 +13,7 @@ Templates JSONL
 import json
 
 from ..errors import FormatError
+from ..tags import check_slot_name
 from .text import read_lines
 
 __all__ = ["read_lexicon", "read_templates"]
@@ -37,7 +38,6 @@ def read_lexicon(path):
     >>> read_lexicon("cities.tsv")  # doctest: +SKIP
     [('city', 'new york'), ('city', 'seoul')]
     """
-    from ..delex.lexicon import check_slot_name
     from ..errors import ParameterError
 
     entries = []

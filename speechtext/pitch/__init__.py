@@ -45,6 +45,7 @@ import numpy as np
 
 from ..errors import AudioError, ParameterError
 from ..io.audio import as_float_mono, audio_info, iter_blocks
+from ..types import F0Track
 
 __all__ = ["F0Track", "estimate_f0", "estimate_f0_file", "pitch_file", "summarize"]
 
@@ -74,40 +75,6 @@ QUIET_COST = 1.0
 LOWBAND = (250.0, 1000.0)  # Hz: the band of F1 and the low harmonics, inside the telephone band
 LOWBAND_COST = 0.6  # times (LOWBAND_MID - share of the power in LOWBAND)
 LOWBAND_MID = 0.5
-
-
-@dataclass(frozen=True, eq=False)
-class F0Track:
-    """An F0 contour: one value per frame.
-
-    Attributes
-    ----------
-    times : np.ndarray [shape=(n,)]
-        Frame centres in seconds: ``k * hop``, the first at 0.
-    f0 : np.ndarray [shape=(n,)]
-        F0 in Hz, 0 where unvoiced.
-    voiced : np.ndarray [shape=(n,)], bool
-    confidence : np.ndarray [shape=(n,)]
-        Periodicity 0..1 (1 - the frame's best CMNDF trough), faded to 0 over 30-50 dB below
-        the loud frames of the file: near 1 for a clean voiced frame, near 0 for noise and
-        silence, in between for breathy or creaky voice. Defined for unvoiced frames too.
-    hop : float
-        Frame step in seconds.
-    """
-
-    times: np.ndarray
-    f0: np.ndarray
-    voiced: np.ndarray
-    confidence: np.ndarray
-    hop: float = 0.010
-
-    def __len__(self):
-        return len(self.times)
-
-    @classmethod
-    def empty(cls, *, hop=0.010):
-        z = np.zeros(0)
-        return cls(z, z.copy(), np.zeros(0, bool), z.copy(), hop)
 
 
 def _check_params(sr, fmin, fmax, hop):
