@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import AudioError, FormatError, ParameterError, SpeechTextError
-from .types import Record
+from .types import Record, Sentence
 
 __all__ = [
     "SPEC_DIR",
@@ -166,10 +166,10 @@ class TelephoneStage(Stage):
         decoded: bool = False
 
     def prepare(self):
-        from .telephone import _check_params, channel_filter
+        from .telephone import channel_filter, check_params
 
         c = self.config
-        _check_params(8000, c.preset, self._band(), c.codec)
+        check_params(preset=c.preset, band=self._band(), codec=c.codec)
         channel_filter(c.preset, self._band())
 
     def _band(self):
@@ -214,11 +214,10 @@ class PitchStage(Stage):
         plot: bool = False
 
     def prepare(self):
-        from .pitch import _check_params
+        from .pitch import check_params
 
         c = self.config
-        # the sample rate is checked per file; 16 kHz here only lets fmax be validated
-        _check_params(16000, c.fmin, c.fmax, c.hop)
+        check_params(fmin=c.fmin, fmax=c.fmax, hop=c.hop)  # against the rate: per file
 
     def __call__(self, record):
         from .pitch import estimate_f0, summarize
@@ -297,21 +296,12 @@ class G2PStage(Stage):
         return (".phones.txt",) + ((".phones.jsonl",) if self.config.nbest > 1 else ())
 
     def write(self, records, base):
-        from .cli.g2p import _join_words, _word_entry
-        from .io.atomic import write_text
-        from .io.manifest import write_jsonl
+        from .io.phones import write_phones, write_phones_jsonl
 
         paths = [_out(base, s) for s in self.suffixes()]
-        fmt = self.config.format
-        write_text(paths[0], "".join(_join_words(r.phones, fmt) + "\n" for r in records))
+        write_phones(paths[0], [r.phones for r in records], self.config.format)
         if len(paths) > 1:
-            write_jsonl(
-                paths[1],
-                (
-                    {"id": r.id, "text": r.text, "words": [_word_entry(w) for w in r.phones]}
-                    for r in records
-                ),
-            )
+            write_phones_jsonl(paths[1], [(r.id, r.text, r.phones) for r in records])
         return paths
 
 
@@ -367,23 +357,13 @@ class TagStage(Stage):
         return (".conll",) + ((".nbest.jsonl",) if self.config.nbest > 1 else ())
 
     def write(self, records, base):
-        from .io.conll import Sentence, write_conll
-        from .io.manifest import write_jsonl
+        from .io.conll import write_conll
+        from .io.nbest import write_nbest_jsonl
 
         paths = [_out(base, s) for s in self.suffixes()]
         write_conll(paths[0], [Sentence(r.tokens, r.tags, r.scores) for r in records])
         if len(paths) > 1:
-            write_jsonl(
-                paths[1],
-                (
-                    {
-                        "id": r.id,
-                        "tokens": r.tokens,
-                        "nbest": [{"tags": g, "logprob": round(lp, 6)} for g, lp in r.nbest],
-                    }
-                    for r in records
-                ),
-            )
+            write_nbest_jsonl(paths[1], [(r.id, r.tokens, r.nbest) for r in records])
         return paths
 
 
@@ -407,10 +387,10 @@ class DelexStage(Stage):
         return (".delex.jsonl",)
 
     def write(self, records, base):
-        from .io.manifest import write_jsonl
+        from .io.delexed import write_delex_jsonl
 
         path = _out(base, ".delex.jsonl")
-        write_jsonl(path, (r.delex.to_record(r.id) for r in records))
+        write_delex_jsonl(path, [(r.id, r.delex) for r in records])
         return [path]
 
 

@@ -33,7 +33,14 @@ import numpy as np
 from .errors import AudioError, ParameterError
 from .io.audio import AudioWriter, as_float_mono, audio_info, iter_blocks
 
-__all__ = ["PRESETS", "TELEPHONE_SR", "TelephoneChannel", "telephone_file", "to_telephone"]
+__all__ = [
+    "PRESETS",
+    "TELEPHONE_SR",
+    "TelephoneChannel",
+    "check_params",
+    "telephone_file",
+    "to_telephone",
+]
 
 TELEPHONE_SR = 8000
 PRESETS = ("g712", "narrow")
@@ -80,7 +87,7 @@ def _firwin2(numtaps, freqs, gains, *, fs, beta):
 @functools.lru_cache(maxsize=16)
 def channel_filter(preset="g712", band=None):
     """Linear-phase FIR taps (``NUMTAPS``, at 8 kHz) of a preset or of a custom ``band``."""
-    band = _check_params(TELEPHONE_SR, preset, band, None)
+    band = check_params(preset=preset, band=band)
     freqs = np.linspace(0.0, TELEPHONE_SR / 2, 4097)
     gains = _target_gain(freqs, preset, band)
     gains[0] = 0.0
@@ -92,7 +99,21 @@ def _taps_spectrum(key, nfft):
     return np.fft.rfft(channel_filter(*key), nfft)
 
 
-def _check_params(sr, preset, band, codec):
+def check_params(*, sr=TELEPHONE_SR, preset="g712", band=None, codec=None):
+    """Check the channel settings; return ``band`` as a float pair (or None).
+
+    The stages' settings are checked once by this (the pipeline checks a spec before any file).
+
+    Raises
+    ------
+    ParameterError
+        Naming the setting and what would work.
+
+    Examples
+    --------
+    >>> check_params(preset="narrow", band=(300, 3000))
+    (300.0, 3000.0)
+    """
     if not isinstance(sr, (int, float, np.integer, np.floating)) or not sr > 0:
         raise ParameterError(f"sr={sr!r} must be a positive sample rate in Hz")
     if preset not in PRESETS:
@@ -127,7 +148,7 @@ class TelephoneChannel:
     """
 
     def __init__(self, *, sr, preset="g712", band=None, dtype=np.float32):
-        band = _check_params(sr, preset, band, None)
+        band = check_params(sr=sr, preset=preset, band=band)
         if sr < TELEPHONE_SR:
             warnings.warn(
                 f"input at {sr:g} Hz is below 8 kHz: upsampled, but it holds nothing above "
@@ -230,7 +251,7 @@ def to_telephone(y, *, sr, preset="g712", band=None, codec=None):
     >>> to_telephone(y, sr=16000, codec="ulaw").shape
     (8000,)
     """
-    _check_params(sr, preset, band, codec)
+    check_params(sr=sr, preset=preset, band=band, codec=codec)
     y = as_float_mono(y)
     if not len(y):
         raise AudioError("audio holds no samples; nothing to convert")
@@ -278,7 +299,7 @@ def telephone_file(
         ``duration`` (input seconds), ``frames`` (output samples), ``peak`` and ``clipped``
         (output samples beyond full scale, clipped when written; a warning says how many).
     """
-    _check_params(TELEPHONE_SR, preset, band, codec)
+    check_params(preset=preset, band=band, codec=codec)
     info = audio_info(source)
     if round(info.frames * TELEPHONE_SR / info.sr) < 1:
         raise AudioError(

@@ -28,7 +28,7 @@ def add_arguments(parser):
 
 def run(args):
     from ..decode import beam_search_batch, iob_constraints, viterbi_batch
-    from ..io.manifest import write_jsonl
+    from ..io.nbest import write_nbest_jsonl
     from ..io.scores import read_emissions, read_labels
     from ..tags import IOB2_PREFIXES, split_tag
 
@@ -47,18 +47,12 @@ def run(args):
         found = [[best] for best in viterbi_batch(arrays, transitions, **kw)]
     else:
         found = beam_search_batch(arrays, transitions, beam=args.beam, nbest=args.nbest, **kw)
-    write_jsonl(
+    write_nbest_jsonl(
         args.output,
-        (
-            {
-                "id": name,
-                "tokens": None,
-                "nbest": [
-                    {"tags": [labels[j] for j in seq], "logprob": round(lp, 6)} for seq, lp in nb
-                ],
-            }
+        [
+            (name, None, [([labels[j] for j in seq], lp) for seq, lp in nb])
             for (name, _), nb in zip(emissions, found, strict=True)
-        ),
+        ],
     )
     print(f"speechtext: decoded {len(arrays)} sequences into {args.output}", file=sys.stderr)
     return 0

@@ -107,7 +107,7 @@ def run(args):
     from ..delex import delexicalize, delexicalize_text, load_lexicon
     from ..errors import FormatError
     from ..io.conll import check_tags, read_sentences
-    from ..io.manifest import write_jsonl
+    from ..io.delexed import write_delex_jsonl
     from ..tags import check_iob2
 
     output, patterns = getattr(args, "output", None), getattr(args, "patterns", None)
@@ -137,7 +137,7 @@ def run(args):
         delexed.append(d)
 
     if output:
-        write_jsonl(output, (d.to_record(i) for i, d in enumerate(delexed)))
+        write_delex_jsonl(output, enumerate(delexed))
         distinct = len({d.template for d in delexed})
         nslots = sum(len(d.slots) for d in delexed)
         print(

@@ -81,30 +81,16 @@ def _logprob(value):
     return "nan" if value is None else f"{value:.4f}"
 
 
-def _join_words(words, fmt):
-    units = [" ".join(w.phones) if fmt == "arpabet" else "".join(w.phones) for w in words]
-    units = [u if u else w.token for u, w in zip(units, words, strict=True)]
-    return (" | " if fmt == "arpabet" else " ").join(units)
-
-
-def _word_entry(word):
-    entry = {"token": word.token, "phones": word.phones}
-    if len(word.pronunciations) > 1:
-        entry["nbest"] = [
-            {"phones": list(p.phones), "logprob": p.logprob, "source": p.source}
-            for p in word.pronunciations
-        ]
-    return entry
-
-
 def _format_line(line, words, options):
     """Output lines for one input line."""
+    from ..io.phones import phones_line, word_entry
+
     if options["json"]:
         return [
-            json.dumps({"text": line, "words": [_word_entry(w) for w in words]}, ensure_ascii=False)
+            json.dumps({"text": line, "words": [word_entry(w) for w in words]}, ensure_ascii=False)
         ]
     if not options["words"]:
-        return [_join_words(words, options["format"])]
+        return [phones_line(words, options["format"])]
     if not line.strip():
         return [""]
     word = line.strip()

@@ -162,7 +162,7 @@ def _train(args):
 
 def _predict(args):
     from ..io.conll import Sentence, write_conll
-    from ..io.manifest import write_jsonl
+    from ..io.nbest import write_nbest_jsonl
 
     if args.nbest and args.nbest > args.beam:
         args._subparser.error(f"--nbest {args.nbest} cannot exceed --beam {args.beam}")
@@ -181,16 +181,9 @@ def _predict(args):
     )
     if args.nbest:
         nbest = tagger.predict_nbest(tokens, args.nbest, beam=args.beam)
-        write_jsonl(
+        write_nbest_jsonl(
             f"{args.output}.nbest.jsonl",
-            (
-                {
-                    "id": i,
-                    "tokens": t,
-                    "nbest": [{"tags": g, "logprob": round(lp, 6)} for g, lp in nb],
-                }
-                for i, (t, nb) in enumerate(zip(tokens, nbest, strict=True))
-            ),
+            [(i, t, nb) for i, (t, nb) in enumerate(zip(tokens, nbest, strict=True))],
         )
     print(f"speechtext: tagged {len(tokens)} sentences into {args.output}", file=sys.stderr)
     return 0

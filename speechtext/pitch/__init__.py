@@ -47,7 +47,14 @@ from ..errors import AudioError, ParameterError
 from ..io.audio import as_float_mono, audio_info, iter_blocks
 from ..types import F0Track
 
-__all__ = ["F0Track", "estimate_f0", "estimate_f0_file", "pitch_file", "summarize"]
+__all__ = [
+    "F0Track",
+    "check_params",
+    "estimate_f0",
+    "estimate_f0_file",
+    "pitch_file",
+    "summarize",
+]
 
 WORK_SR = 8000  # working sample rate (raised when fmax needs it)
 WINDOW = 0.020  # integration window of the difference function, seconds
@@ -77,8 +84,26 @@ LOWBAND_COST = 0.6  # times (LOWBAND_MID - share of the power in LOWBAND)
 LOWBAND_MID = 0.5
 
 
-def _check_params(sr, fmin, fmax, hop):
-    if not isinstance(sr, (int, float, np.integer, np.floating)) or not sr > 0:
+def check_params(*, fmin=50.0, fmax=550.0, hop=0.010, sr=None):
+    """Check the tracker's settings; with ``sr``, also against that sample rate.
+
+    Without ``sr`` (a pipeline spec, checked before any file is read) the checks that need the
+    rate (fmax below Nyquist, hop of at least one sample) wait for the audio.
+
+    Raises
+    ------
+    ParameterError
+        Naming the setting and what would work.
+
+    Examples
+    --------
+    >>> check_params(fmin=60, fmax=400, hop=0.01, sr=8000)
+    >>> check_params(fmin=400, fmax=60)
+    Traceback (most recent call last):
+    ...
+    speechtext.errors.ParameterError: fmin=400 must be below fmax=60, e.g. fmin=50, fmax=550 (speech)
+    """  # noqa: E501
+    if sr is not None and (not isinstance(sr, (int, float, np.integer, np.floating)) or not sr > 0):
         raise ParameterError(f"sr={sr!r} must be a positive sample rate in Hz")
     for name, value in (("fmin", fmin), ("fmax", fmax), ("hop", hop)):
         if not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
@@ -89,13 +114,15 @@ def _check_params(sr, fmin, fmax, hop):
         raise ParameterError(
             f"fmin={fmin:g} must be below fmax={fmax:g}, e.g. fmin=50, fmax=550 (speech)"
         )
+    if not 0 < hop <= 1.0:
+        raise ParameterError(f"hop={hop:g} must be a frame step in seconds, 0 < hop <= 1")
+    if sr is None:
+        return
     if fmax > sr / 2:
         raise ParameterError(
             f"fmax={fmax:g} cannot exceed the Nyquist frequency {sr / 2:g} Hz of sr={sr:g}; "
             f"use fmax <= {sr / 2:g}"
         )
-    if not 0 < hop <= 1.0:
-        raise ParameterError(f"hop={hop:g} must be a frame step in seconds, 0 < hop <= 1")
     if hop * min(sr, WORK_SR) < 1:
         raise ParameterError(f"hop={hop:g} s is shorter than one sample; use hop >= {1 / sr:g}")
 
@@ -129,7 +156,7 @@ class _Setup:
 
 
 def _setup(sr, fmin, fmax, hop):
-    _check_params(sr, fmin, fmax, hop)
+    check_params(fmin=fmin, fmax=fmax, hop=hop, sr=sr)
     # at least ~8 samples per period at fmax; never above the input rate
     wsr = int(min(sr, max(WORK_SR, 1000 * math.ceil(8 * fmax / 1000)))) if sr > WORK_SR else sr
     tau_min = max(2, int(math.floor(wsr / fmax)))

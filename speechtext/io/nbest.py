@@ -1,0 +1,30 @@
+"""N-best label sequences on disk: JSON Lines, one object per sentence.
+
+``{"id", "tokens", "nbest": [{"tags", "logprob"}, ...]}``, best first; log-probabilities rounded
+to 6 decimals. Written by ``speechtext tag predict --nbest``, ``speechtext decode`` and the
+pipeline's tag stage.
+"""
+
+from .manifest import write_jsonl
+
+__all__ = ["nbest_entry", "write_nbest_jsonl"]
+
+
+def nbest_entry(id, tokens, nbest):
+    """The JSON object of one sentence: ``nbest`` holds ``(tags, logprob)`` pairs, best first.
+
+    Examples
+    --------
+    >>> nbest_entry(0, ["hi"], [(["O"], -0.0123456789)])
+    {'id': 0, 'tokens': ['hi'], 'nbest': [{'tags': ['O'], 'logprob': -0.012346}]}
+    """
+    return {
+        "id": id,
+        "tokens": tokens,
+        "nbest": [{"tags": list(tags), "logprob": round(lp, 6)} for tags, lp in nbest],
+    }
+
+
+def write_nbest_jsonl(path, sentences):
+    """Write ``(id, tokens, nbest)`` triples as N-best JSON Lines, atomically."""
+    write_jsonl(path, (nbest_entry(*sentence) for sentence in sentences))
