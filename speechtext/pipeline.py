@@ -220,13 +220,15 @@ class PitchStage(Stage):
         check_params(fmin=c.fmin, fmax=c.fmax, hop=c.hop)  # against the rate: per file
 
     def __call__(self, record):
-        from .pitch import estimate_f0, summarize
+        from .pitch import estimate_f0, file_summary
 
         _need_audio(record, self.name)
         c = self.config
         track = estimate_f0(record.audio, sr=record.sr, fmin=c.fmin, fmax=c.fmax, hop=c.hop)
-        summary = {"source": record.source, "duration": len(record.audio) / record.sr}
-        summary.update(summarize(track), fmin=float(c.fmin), fmax=float(c.fmax), hop=float(c.hop))
+        duration = len(record.audio) / record.sr
+        summary = file_summary(
+            track, source=record.source, duration=duration, fmin=c.fmin, fmax=c.fmax, hop=c.hop
+        )
         record.f0, record.summary = track, summary
         return record
 

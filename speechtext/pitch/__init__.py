@@ -52,6 +52,7 @@ __all__ = [
     "check_params",
     "estimate_f0",
     "estimate_f0_file",
+    "file_summary",
     "pitch_file",
     "summarize",
 ]
@@ -501,8 +502,7 @@ def pitch_file(
     track, duration = estimate_f0_file(
         source, fmin=fmin, fmax=fmax, hop=hop, block_seconds=block_seconds
     )
-    summary = {"source": str(source), "duration": duration, **summarize(track)}
-    summary.update(fmin=float(fmin), fmax=float(fmax), hop=float(hop))
+    summary = file_summary(track, source=source, duration=duration, fmin=fmin, fmax=fmax, hop=hop)
     write_f0_csv(f0_csv, track)
     write_summary_json(summary_json, summary)
     if plot is not None:
@@ -516,6 +516,23 @@ def pitch_file(
 # Registers of the median F0 (descriptions of pitch, not of a person).
 LOW_RANGE = (85.0, 180.0)
 HIGH_RANGE = (165.0, 255.0)
+
+
+def file_summary(track, *, source, duration, fmin, fmax, hop):
+    """The summary of one file as ``<name>.summary.json`` holds it: the file (``source``,
+    ``duration`` in seconds), :func:`summarize` of its track, and the settings it was tracked
+    with.
+
+    Examples
+    --------
+    >>> from speechtext.types import F0Track
+    >>> s = file_summary(F0Track.empty(), source="a.wav", duration=0.0, fmin=50, fmax=550, hop=0.01)
+    >>> s["source"], s["register"], s["fmax"]
+    ('a.wav', 'unvoiced', 550.0)
+    """
+    summary = {"source": str(source), "duration": duration, **summarize(track)}
+    summary.update(fmin=float(fmin), fmax=float(fmax), hop=float(hop))
+    return summary
 
 
 def summarize(track):
