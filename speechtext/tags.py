@@ -16,7 +16,11 @@ readers that refuse it (delexicalization).
 Errors carry ``where`` (``"FILE:LINE"`` or another place) when the caller gives it.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from .errors import FormatError, ParameterError
 
@@ -49,7 +53,7 @@ IOB2_PREFIXES = frozenset(_SCHEME_PREFIXES["IOB2"])
 _SLOT_NAME = re.compile(r"[^\s\[\]\\]+")
 
 
-def allowed_prefixes(scheme):
+def allowed_prefixes(scheme: str) -> frozenset[str]:
     """The prefixes ``scheme`` allows, ``"O"`` included.
 
     Examples
@@ -63,7 +67,13 @@ def allowed_prefixes(scheme):
         raise ParameterError(f"scheme={scheme!r}; choose one of {', '.join(SCHEMES)}") from None
 
 
-def split_tag(tag, *, scheme="IOB2", where=None, allowed=None):
+def split_tag(
+    tag: str,
+    *,
+    scheme: str = "IOB2",
+    where: str | None = None,
+    allowed: frozenset[str] | None = None,
+) -> tuple[str, str | None]:
     """Split ``"B-city"`` into ``("B", "city")``; ``"O"`` gives ``("O", None)``.
 
     Parameters
@@ -108,7 +118,9 @@ def split_tag(tag, *, scheme="IOB2", where=None, allowed=None):
     )
 
 
-def check_tags(sentences, *, scheme="IOB2"):
+def check_tags(
+    sentences: Iterable[Any], *, scheme: str = "IOB2"
+) -> dict[str, tuple[str, str | None]]:
     """Check every tag of ``sentences`` against ``scheme``; FormatError naming the first bad one.
 
     ``sentences`` are :class:`speechtext.types.Sentence` (anything with ``tags`` and
@@ -139,7 +151,7 @@ def check_tags(sentences, *, scheme="IOB2"):
     return parts
 
 
-def iob2_parts(labels, *, what="label"):
+def iob2_parts(labels: Iterable[str], *, what: str = "label") -> tuple[list[str], list[str | None]]:
     """Prefix and type of each IOB2 label, for decoders that index labels by position.
 
     Returns
@@ -173,12 +185,17 @@ def iob2_parts(labels, *, what="label"):
     return prefixes, types
 
 
-def _continues(previous, tag):
+def _continues(previous: str, tag: str) -> bool:
     """True if IOB2 ``tag`` is an ``I-x`` that continues the entity ``previous`` is part of."""
     return previous != "O" and previous[2:] == tag[2:]
 
 
-def check_iob2(tags, *, where=None, error=FormatError):
+def check_iob2(
+    tags: Sequence[str],
+    *,
+    where: Callable[[int], str] | None = None,
+    error: type[Exception] = FormatError,
+) -> None:
     """Check IOB2 tags strictly: each ``O``, ``B-x``, or ``I-x`` continuing an ``x`` entity,
     with ``x`` a slot name (:func:`check_slot_name`).
 
@@ -214,7 +231,7 @@ def check_iob2(tags, *, where=None, error=FormatError):
         previous = tag
 
 
-def first_broken_inside(tags):
+def first_broken_inside(tags: Sequence[str]) -> int | None:
     """Index of the first ``I-x`` that does not continue an ``x`` entity, or None.
 
     Examples
@@ -232,7 +249,7 @@ def first_broken_inside(tags):
     return None
 
 
-def repair_iob2(tags):
+def repair_iob2(tags: Sequence[str]) -> tuple[list[str], list[int]]:
     """Repair ``I-x`` tags that do not continue an ``x`` entity, as conlleval reads them.
 
     conlleval (and seqeval's default mode) starts a new entity at an ``I-x`` that follows ``O`` or
@@ -259,7 +276,7 @@ def repair_iob2(tags):
     return out, changed
 
 
-def spans(tags):
+def spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
     """Entities ``(start, end, type)`` of IOB2 tags, ``end`` exclusive, read as conlleval does.
 
     Examples
@@ -278,7 +295,7 @@ def spans(tags):
     return found
 
 
-def check_slot_name(name, *, where=None):
+def check_slot_name(name: str, *, where: str | None = None) -> str:
     """Return ``name`` if it can be a placeholder ``[name]``; ParameterError otherwise.
 
     A slot name is non-empty and holds no white space, ``[``, ``]`` or ``\\``.

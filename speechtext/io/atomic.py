@@ -1,9 +1,12 @@
 """Atomic writes: a file appears complete under its final name, or not at all."""
 
+from __future__ import annotations
+
 import contextlib
 import functools
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import SpeechTextError
@@ -19,7 +22,7 @@ def _umask():
 
 
 @contextlib.contextmanager
-def atomic_path(path, *, suffix=None):
+def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` when the block succeeds.
 
     The temporary file lives in the same folder (so the rename is atomic on POSIX) and is removed
@@ -51,13 +54,13 @@ def atomic_path(path, *, suffix=None):
         raise
 
 
-def write_text(path, text, *, encoding="utf-8"):
+def write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding=encoding)
 
 
-def write_bytes(path, data):
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(data)

@@ -6,9 +6,13 @@ downmixed to mono by averaging the channels.** Writes are atomic (temp file + re
 samples that had to be clipped to full scale.
 """
 
+from __future__ import annotations
+
 import math
+import os
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +83,7 @@ def _soundfile():
     return soundfile
 
 
-def audio_info(path):
+def audio_info(path: str | os.PathLike) -> AudioInfo:
     """Describe an audio file without reading its samples.
 
     Raises
@@ -114,7 +118,7 @@ def audio_info(path):
     return AudioInfo(path, info.samplerate, info.frames, info.channels, info.format, info.subtype)
 
 
-def as_float_mono(y):
+def as_float_mono(y: np.ndarray) -> np.ndarray:
     """Return ``y`` as a 1-D float array in [-1, 1): channels averaged, integers scaled.
 
     Float input keeps its dtype (float32 or float64); integer input becomes float32. A 2-D array is
@@ -150,7 +154,7 @@ def _check_finite(block, info, offset):
         )
 
 
-def read_audio(path):
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Read a whole file as mono float32.
 
     Returns
@@ -170,7 +174,9 @@ def read_audio(path):
     return y, sr
 
 
-def iter_blocks(path, *, seconds=10.0, info=None):
+def iter_blocks(
+    path: str | os.PathLike, *, seconds: float = 10.0, info: AudioInfo | None = None
+) -> Iterator[np.ndarray]:
     """Yield a file's samples as consecutive mono float32 blocks of about ``seconds`` each.
 
     Memory stays bounded by one block, whatever the file's length.
@@ -194,7 +200,7 @@ class AudioWriter:
     ``codec`` is None (PCM16 WAV), ``"ulaw"`` or ``"alaw"`` (G.711 WAV, encoded by libsndfile).
     """
 
-    def __init__(self, path, sr, *, codec=None):
+    def __init__(self, path: str | os.PathLike, sr: int, *, codec: str | None = None):
         self.path = Path(path)
         self.sr = int(sr)
         self.subtype = SUBTYPES[codec]
@@ -231,7 +237,9 @@ class AudioWriter:
         return self._atomic.__exit__(exc_type, exc, tb)
 
 
-def write_audio(path, y, sr, *, codec=None):
+def write_audio(
+    path: str | os.PathLike, y: np.ndarray, sr: int, *, codec: str | None = None
+) -> None:
     """Write mono audio atomically as WAV (PCM16, or G.711 with ``codec``); return clipped count."""
     with AudioWriter(path, sr, codec=codec) as writer:
         writer.write(y)

@@ -18,8 +18,12 @@ Formats read by :func:`read_sentences` (detected from the path and the content):
 Line numbers are 1-based and count every physical line, so an error names the line an editor shows.
 """
 
+from __future__ import annotations
+
 import math
+import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import FormatError, ParameterError
@@ -248,7 +252,7 @@ def _detect(path):
     return "seq.out" if _looks_like_tags(lines) else "text"
 
 
-def read_sentences(path, *, format="auto"):
+def read_sentences(path: str | os.PathLike, *, format: str = "auto") -> list[Sentence]:
     """Read tagged or untagged sentences from a CoNLL file, a seq.in/seq.out folder or plain text.
 
     Parameters
@@ -293,7 +297,7 @@ def read_sentences(path, *, format="auto"):
     return _read_conll(path)
 
 
-def read_conlleval(path):
+def read_conlleval(path: str | os.PathLike) -> tuple[list[Sentence], list[Sentence]]:
     """Read conlleval's input: white-space separated columns, the last two gold and predicted.
 
     The first column is the token; blank lines and ``-DOCSTART-`` lines separate sentences.
@@ -383,7 +387,9 @@ def _bad_word(i, s):
     return FormatError(f"sentence {i} ({s.where()}): cannot be written as columns")
 
 
-def write_conll(path, sentences, *, scores=True):
+def write_conll(
+    path: str | os.PathLike, sentences: Iterable[Sentence], *, scores: bool = True
+) -> None:
     """Write sentences as CoNLL, ``token<TAB>tag[<TAB>score]``, atomically.
 
     Parameters
@@ -431,7 +437,7 @@ def write_conll(path, sentences, *, scores=True):
         Path(tmp).write_text("".join(p + "\n\n" for p in parts), encoding="utf-8")
 
 
-def write_seq(folder, sentences):
+def write_seq(folder: str | os.PathLike, sentences: Iterable[Sentence]) -> None:
     """Write tagged sentences as an ATIS/SNIPS folder: ``seq.in`` and ``seq.out``, atomically.
 
     Examples

@@ -5,12 +5,20 @@ to 6 decimals. Written by ``speechtext tag predict --nbest``, ``speechtext decod
 pipeline's tag stage.
 """
 
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
 from .manifest import write_jsonl
 
 __all__ = ["nbest_entry", "write_nbest_jsonl"]
 
 
-def nbest_entry(id, tokens, nbest):
+def nbest_entry(
+    id: Any, tokens: list[str] | None, nbest: Iterable[tuple[list[str], float]]
+) -> dict[str, Any]:
     """The JSON object of one sentence: ``nbest`` holds ``(tags, logprob)`` pairs, best first.
 
     Examples
@@ -25,6 +33,6 @@ def nbest_entry(id, tokens, nbest):
     }
 
 
-def write_nbest_jsonl(path, sentences):
+def write_nbest_jsonl(path: str | os.PathLike, sentences: Iterable[tuple]) -> None:
     """Write ``(id, tokens, nbest)`` triples as N-best JSON Lines, atomically."""
     write_jsonl(path, (nbest_entry(*sentence) for sentence in sentences))

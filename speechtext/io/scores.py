@@ -1,15 +1,22 @@
 """Label score files for ``speechtext decode``: label lists and ``.npz`` emission archives."""
 
+from __future__ import annotations
+
+import os
 import re
 import zipfile
+from typing import TYPE_CHECKING
 
 from ..errors import FormatError
 from .text import read_lines
 
+if TYPE_CHECKING:
+    import numpy as np
+
 __all__ = ["read_emissions", "read_labels"]
 
 
-def read_labels(path):
+def read_labels(path: str | os.PathLike) -> list[tuple[int, str]]:
     """Label names, one a line, as ``[(line number, label), ...]`` (blank lines skipped)."""
     lines = read_lines(path, what="labels")
     labels = []
@@ -25,7 +32,9 @@ def read_labels(path):
     return labels
 
 
-def read_emissions(path, *, n_labels, labels_path):
+def read_emissions(
+    path: str | os.PathLike, *, n_labels: int, labels_path: str | os.PathLike
+) -> tuple[list[tuple[str, np.ndarray]], dict[str, np.ndarray]]:
     """Per-token scores from an ``.npz``: arrays ``emissions_0``, ``emissions_1``, ... of shape
     ``[T, n_labels]`` in index order, and optional ``transitions`` ``[L, L]``, ``start`` and
     ``end`` ``[L]``. Returns ``([(name, emissions), ...], {"transitions": ..., ...})``."""
