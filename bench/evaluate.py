@@ -122,7 +122,7 @@ def main():
     from seqeval.metrics import classification_report
     from seqeval.scheme import IOB2
 
-    from speechtext.evaluate import evaluate
+    from speechtext.evaluation import evaluate
     from speechtext.io import Sentence, read_sentences, write_conll
 
     load = os.getloadavg()[0]
@@ -208,7 +208,7 @@ def main():
     roundtrip = [s.tags for s in back] == pred and [s.scores for s in back] == scores
 
     t_imp_seqeval = cold_import("import seqeval.metrics")
-    t_imp_st = cold_import("import speechtext.evaluate")
+    t_imp_st = cold_import("from speechtext.evaluation import evaluate")
     t_cli = cold_import(
         "import sys; from speechtext.cli import main; sys.argv=['x','--help']; main()"
     )
@@ -226,7 +226,7 @@ def main():
     print(f"{name:46s} {t_write:8.3f} {n_tokens / t_write / 1e6:7.2f}")
     print(f"{'read_sentences, same file':46s} {t_read:8.3f} {n_tokens / t_read / 1e6:7.2f}")
     print(f"{'cold start: import seqeval.metrics':46s} {t_imp_seqeval:8.3f}")
-    print(f"{'cold start: import speechtext.evaluate':46s} {t_imp_st:8.3f}")
+    print(f"{'cold start: speechtext.evaluation.evaluate':46s} {t_imp_st:8.3f}")
     print(f"{'cold start: speechtext --help':46s} {t_cli:8.3f}")
     print()
     print(

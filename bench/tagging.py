@@ -92,7 +92,8 @@ def main():
 
     from speechtext.decode import beam_search_batch
     from speechtext.io.conll import read_sentences
-    from speechtext.tagging import SlotTagger, _spans
+    from speechtext.tagging import SlotTagger
+    from speechtext.tags import spans
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-iterations", type=int, default=200)
@@ -133,14 +134,14 @@ def main():
     scores_s = time_best(lambda: tagger.token_scores(x_test), repeat=1)
 
     # Decoding: the tagger's own emissions on test (72 labels), beam 8, 4-best, normalised.
-    ems, trans = tagger._lattices(x_test)
+    ems, trans = tagger.lattices(x_test)
     n_labels = len(tagger.labels_)
     decode_s = time_best(
         lambda: beam_search_batch(ems, trans, beam=8, nbest=4, allowed=tagger.allowed_)
     )
 
     # Calibration of the entity confidences on test: expected calibration error over 10 bins.
-    gold_spans = [set(_spans(t)) for t in y_test]
+    gold_spans = [set(spans(t)) for t in y_test]
     conf, correct = [], []
     for ents, gold in zip(tagger.entity_confidences(x_test), gold_spans, strict=True):
         for start, end, kind, p in ents:

@@ -4,44 +4,85 @@ Shared by every file-level command (``speechtext telephone``, ``pitch`` ...). A 
 stderr as it happens, recorded in ``failures.jsonl`` and never stops the rest of the batch.
 """
 
+from __future__ import annotations
+
 import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import SpeechTextError
 from .io.folders import ensure_output_dir
 from .io.manifest import write_jsonl
 
-__all__ = ["BatchReport", "run_batch"]
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from .io.folders import Job
+
+__all__ = ["BatchReport", "run_batch", "write_failures"]
 
 
 @dataclass
 class BatchReport:
+    """What a batch did: the files done (with the facts ``work`` returned), skipped, failed."""
+
     done: list = field(default_factory=list)  # (source, info) per converted file
     skipped: list = field(default_factory=list)  # sources whose outputs were already there
     failed: list = field(default_factory=list)  # (source, message)
     seconds: float = 0.0
 
     @property
-    def exit_status(self):
+    def exit_status(self) -> int:
         return 1 if self.failed else 0
 
-    def summary(self):
+    def summary(
+        self,
+        *,
+        skipped_note: str = "outputs exist; --overwrite redoes them",
+        utterances: bool = False,
+        speed_decimals: int = 0,
+    ) -> str:
+        """One line: files done/skipped/failed, seconds, and times real time for audio.
+
+        ``skipped_note`` says why files were skipped; with ``utterances``, the utterances are
+        counted too where files hold more than one; ``speed_decimals`` for the real-time factor.
+
+        Examples
+        --------
+        >>> report = BatchReport(done=[("a.wav", {"duration": 9.0})], seconds=1.5)
+        >>> report.summary()
+        '1 file: 1 done in 1.5 s (9.0 s of audio, 6x real time)'
+        >>> report.summary(skipped_note="complete", speed_decimals=1)
+        '1 file: 1 done in 1.5 s (9.0 s of audio, 6.0x real time)'
+        """
         total = len(self.done) + len(self.skipped) + len(self.failed)
         parts = [f"{len(self.done)} done"]
         if self.skipped:
-            parts.append(f"{len(self.skipped)} skipped (outputs exist; --overwrite redoes them)")
+            parts.append(f"{len(self.skipped)} skipped ({skipped_note})")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         text = f"{total} file{'' if total == 1 else 's'}: " + ", ".join(parts)
         text += f" in {self.seconds:.1f} s"
+        count = sum(info.get("utterances", 0) for _, info in self.done) if utterances else 0
+        if count and count != len(self.done):
+            text += f", {count} utterances"
         audio = sum(info.get("duration", 0.0) for _, info in self.done)
         if audio and self.seconds > 0:
-            text += f" ({audio:.1f} s of audio, {audio / self.seconds:.0f}x real time)"
+            speed = audio / self.seconds
+            text += f" ({audio:.1f} s of audio, {speed:.{speed_decimals}f}x real time)"
         return text
+
+
+def write_failures(outdir: str | Path, failed: Iterable[tuple[str, str]]) -> None:
+    """Write ``OUTDIR/failures.jsonl``: one ``{"source", "error"}`` object per failure."""
+    write_jsonl(
+        Path(outdir) / "failures.jsonl",
+        ({"source": source, "error": message} for source, message in failed),
+    )
 
 
 def _call(work, job):
@@ -70,8 +111,17 @@ def _say(message, bar):
 
 
 def run_batch(
-    jobs, work, *, outdir, workers=1, overwrite=False, problems=(), desc="files", client=None
-):
+    jobs: Sequence[Job],
+    work: Callable[[Job], dict | None],
+    *,
+    outdir: str | Path,
+    workers: int = 1,
+    overwrite: bool = False,
+    problems: Iterable[tuple[str | Path, str]] = (),
+    desc: str = "files",
+    client: Any = None,
+    failures_file: bool = True,
+) -> BatchReport:
     """Run ``work(job)`` for every job; write ``outdir/failures.jsonl``; return a BatchReport.
 
     Parameters
@@ -90,6 +140,9 @@ def run_batch(
     client : distributed.Client, optional
         Run the jobs on this Dask cluster instead (``workers`` is then ignored); ``work`` and the
         jobs must pickle, and the paths must be the same on every worker.
+    failures_file : bool
+        Write ``failures.jsonl`` when the batch ends, even if interrupted (False: the caller
+        writes it with :func:`write_failures`, together with failures of its own).
     """
     from tqdm import tqdm
 
@@ -137,10 +190,8 @@ def run_batch(
     finally:
         bar.close()
         report.seconds = time.perf_counter() - start
-        write_jsonl(
-            Path(outdir) / "failures.jsonl",
-            ({"source": source, "error": message} for source, message in report.failed),
-        )
+        if failures_file:
+            write_failures(outdir, report.failed)
     return report
 
 

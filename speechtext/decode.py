@@ -22,26 +22,45 @@ The partition function is the forward algorithm in log space. Each step's log-su
 previous label is computed with the usual max shift, the shifted exponentials being summed by a
 matrix product (``exp(alpha - max) @ exp(transitions - colmax)``), which makes it a BLAS call
 rather than an ``[L, L]`` exponential per token.
+
+The building blocks other stages reuse (the slot tagger's marginals, entity confidences and
+calibration) are public too: :func:`as_lattice` validates a lattice and writes its constraints
+into the scores, :func:`group_by_length` groups sentences that stack into one array, and
+:func:`forward`, :func:`backward` and :func:`log_partition` run on such a stack.
 """
 
-from typing import NamedTuple
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import ParameterError
 from .tags import iob2_parts
 
 __all__ = [
     "Allowed",
+    "Scored",
+    "as_lattice",
+    "backward",
     "beam_search",
     "beam_search_batch",
     "beam_search_steps",
+    "forward",
     "forward_backward",
+    "group_by_length",
     "iob_constraints",
+    "log_partition",
+    "nbest_batch",
     "sequence_score",
     "viterbi",
     "viterbi_batch",
 ]
+
+Scored = tuple[list[int], float]
+"""A label sequence (label ids) and its log-probability (or raw score)."""
 
 
 def _check_beam(beam, nbest):
@@ -61,7 +80,16 @@ def _take(state, index):
     return state[index]
 
 
-def beam_search_steps(step, state, *, start, end, beam, nbest, max_len):
+def beam_search_steps(
+    step: Callable[[np.ndarray, Any], tuple[np.ndarray, Any]],
+    state: Any,
+    *,
+    start: int,
+    end: int,
+    beam: int,
+    nbest: int,
+    max_len: int,
+) -> list[Scored]:
     """N best label sequences of an autoregressive model by beam search.
 
     At each step every live hypothesis is extended by every label; the ``beam`` best extensions
@@ -196,7 +224,7 @@ class Allowed(NamedTuple):
     end: np.ndarray
 
 
-def iob_constraints(labels):
+def iob_constraints(labels: Sequence[str]) -> Allowed:
     """IOB2 constraints from label names: ``I-x`` only right after ``B-x`` or ``I-x``.
 
     Parameters
@@ -237,8 +265,48 @@ def iob_constraints(labels):
     return Allowed(transitions, ~inside, np.ones(n, dtype=bool))
 
 
-def _as_lattice(emissions, transitions, allowed, start, end, *, batch):
-    """Validate the inputs; return float64 emissions and masked transitions/start/end scores."""
+def as_lattice(
+    emissions: ArrayLike | Sequence[ArrayLike],
+    transitions: ArrayLike | None = None,
+    *,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+    batch: bool = False,
+) -> tuple[np.ndarray | list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a lattice and return it ready to search: the constraints written into the scores.
+
+    The searches below (:func:`forward`, :func:`backward`, :func:`log_partition`) take what this
+    returns; every public search calls it first.
+
+    Parameters
+    ----------
+    emissions : np.ndarray [shape=(T, L)], or with ``batch`` a sequence of them
+        Per-token label scores (with ``batch``, one matrix per sentence, lengths may differ).
+    transitions, allowed, start, end
+        As in :func:`viterbi`.
+    batch : bool
+        ``emissions`` is a sequence of matrices sharing ``L``.
+
+    Returns
+    -------
+    emissions : np.ndarray [shape=(T, L)], or with ``batch`` a list of them
+        float64 copies of the emissions.
+    transitions : np.ndarray [shape=(L, L)]
+    start, end : np.ndarray [shape=(L,)]
+        Scores (zeros where not given) with ``-inf`` where ``allowed`` forbids.
+
+    Raises
+    ------
+    ParameterError
+        If the shapes do not agree.
+
+    Examples
+    --------
+    >>> em, trans, start, end = as_lattice(np.zeros((2, 2)), allowed=iob_constraints(["O", "I-x"]))
+    >>> start
+    array([  0., -inf])
+    """
     if batch:
         ems = [np.asarray(e, dtype=np.float64) for e in emissions]
         shapes = {e.shape[1] if e.ndim == 2 else None for e in ems}
@@ -296,8 +364,26 @@ def _as_lattice(emissions, transitions, allowed, start, end, *, batch):
     return ems, trans, start, end
 
 
-def _groups(lengths, chunk=None):
-    """Indices of sentences grouped by length, in chunks of at most ``chunk`` (``_CHUNK``)."""
+def group_by_length(lengths: Sequence[int], chunk: int | None = None) -> Iterator[np.ndarray]:
+    """Indices of sentences grouped by length, so that each group stacks into one array.
+
+    Parameters
+    ----------
+    lengths : sequence of int
+        Each sentence's length.
+    chunk : int, optional
+        Most sentences in a group (default 128: it bounds the ``[N, L, L]`` temporaries).
+
+    Yields
+    ------
+    np.ndarray [dtype=int]
+        Indices of sentences of one length, shortest lengths first, in input order within one.
+
+    Examples
+    --------
+    >>> [g.tolist() for g in group_by_length([3, 1, 3, 2])]
+    [[1], [3], [0, 2]]
+    """
     chunk = chunk or _CHUNK
     order = np.argsort(lengths, kind="stable")
     sorted_len = np.asarray(lengths)[order]
@@ -326,8 +412,32 @@ def _exp_shifted(trans):
     return np.exp(trans - shift), shift
 
 
-def _forward(em, trans, start, end):
-    """Log forward variables ``[N, T, L]`` and log partition ``[N]`` of ``em`` ``[N, T, L]``."""
+def forward(
+    em: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log forward variables and log partition functions of sentences of one length.
+
+    Parameters
+    ----------
+    em : np.ndarray [shape=(N, T, L)]
+        Emissions of ``N`` sentences of ``T >= 1`` tokens (stacked, as :func:`group_by_length`
+        groups them).
+    trans, start, end : np.ndarray
+        A lattice's scores as :func:`as_lattice` returns them (constraints as ``-inf``).
+
+    Returns
+    -------
+    log_alpha : np.ndarray [shape=(N, T, L)]
+        As in :func:`forward_backward`, per sentence.
+    log_z : np.ndarray [shape=(N,)]
+
+    Examples
+    --------
+    >>> em, trans, start, end = as_lattice(np.log([[0.6, 0.4], [0.5, 0.5]]))
+    >>> alpha, log_z = forward(em[None], trans, start, end)
+    >>> np.exp(log_z).round(3)
+    array([1.])
+    """
     n, t_len, _ = em.shape
     exp_t, shift = _exp_shifted(trans)
     alpha = np.empty_like(em)
@@ -342,8 +452,26 @@ def _forward(em, trans, start, end):
     return alpha, log_z
 
 
-def _backward(em, trans, end):
-    """Log backward variables ``[N, T, L]``: the scores of every suffix after each label."""
+def backward(em: np.ndarray, trans: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Log backward variables of sentences of one length: the scores of every suffix.
+
+    Parameters
+    ----------
+    em, trans, end
+        As in :func:`forward`.
+
+    Returns
+    -------
+    log_beta : np.ndarray [shape=(N, T, L)]
+        As in :func:`forward_backward`, per sentence.
+
+    Examples
+    --------
+    >>> em, trans, start, end = as_lattice(np.log([[0.6, 0.4], [0.5, 0.5]]))
+    >>> np.exp(backward(em[None], trans, end))[0].round(3)
+    array([[1., 1.],
+           [1., 1.]])
+    """
     n, t_len, _ = em.shape
     exp_t, shift = _exp_shifted(trans.T)
     beta = np.empty_like(em)
@@ -353,8 +481,26 @@ def _backward(em, trans, end):
     return beta
 
 
-def _log_partition(em, trans, start, end):
-    """Log partition ``[N]`` alone, without keeping every forward variable."""
+def log_partition(
+    em: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """Log partition functions of sentences of one length, without keeping the forward variables.
+
+    Parameters
+    ----------
+    em, trans, start, end
+        As in :func:`forward`.
+
+    Returns
+    -------
+    log_z : np.ndarray [shape=(N,)]
+
+    Examples
+    --------
+    >>> em, trans, start, end = as_lattice(np.log([[0.6, 0.4], [0.5, 0.5]]))
+    >>> log_partition(em[None], trans, start, end).round(6)
+    array([0.])
+    """
     exp_t, shift = _exp_shifted(trans)
     alpha = start + em[:, 0]
     for t in range(1, em.shape[1]):
@@ -443,8 +589,14 @@ def _beam_group(em, trans, start, end, beam, nbest):
 
 
 def viterbi_batch(
-    emissions, transitions=None, *, allowed=None, start=None, end=None, normalize=True
-):
+    emissions: Sequence[ArrayLike],
+    transitions: ArrayLike | None = None,
+    *,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+    normalize: bool = True,
+) -> list[Scored]:
     """The best label sequence of each of several lattices; see :func:`viterbi`.
 
     Parameters
@@ -465,12 +617,12 @@ def viterbi_batch(
     >>> [labels for labels, _ in viterbi_batch(em)]
     [[0, 1], [1]]
     """
-    ems, trans, start_s, end_s = _as_lattice(
-        emissions, transitions, allowed, start, end, batch=True
+    ems, trans, start_s, end_s = as_lattice(
+        emissions, transitions, allowed=allowed, start=start, end=end, batch=True
     )
     lengths = [len(e) for e in ems]
     out = [None] * len(ems)
-    for group in _groups(lengths):
+    for group in group_by_length(lengths):
         if lengths[group[0]] == 0:
             for i in group:
                 out[i] = ([], 0.0)
@@ -478,13 +630,21 @@ def viterbi_batch(
         em = np.stack([ems[i] for i in group])
         paths, scores = _viterbi_group(em, trans, start_s, end_s)
         if normalize:
-            scores = scores - _log_partition(em, trans, start_s, end_s)
+            scores = scores - log_partition(em, trans, start_s, end_s)
         for row, i in enumerate(group):
             out[i] = (paths[row].tolist(), float(scores[row]))
     return out
 
 
-def viterbi(emissions, transitions=None, *, allowed=None, start=None, end=None, normalize=True):
+def viterbi(
+    emissions: ArrayLike,
+    transitions: ArrayLike | None = None,
+    *,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+    normalize: bool = True,
+) -> Scored:
     """The best label sequence of a lattice (exact, by dynamic programming).
 
     Parameters
@@ -520,15 +680,23 @@ def viterbi(emissions, transitions=None, *, allowed=None, start=None, end=None, 
     >>> labels
     [1, 2]
     """
-    ems, *_ = _as_lattice(emissions, transitions, allowed, start, end, batch=False)
+    ems, *_ = as_lattice(emissions, transitions, allowed=allowed, start=start, end=end, batch=False)
     return viterbi_batch(
         [ems], transitions, allowed=allowed, start=start, end=end, normalize=normalize
     )[0]
 
 
 def beam_search_batch(
-    emissions, transitions=None, *, beam, nbest, allowed=None, start=None, end=None, normalize=True
-):
+    emissions: Sequence[ArrayLike],
+    transitions: ArrayLike | None = None,
+    *,
+    beam: int,
+    nbest: int,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+    normalize: bool = True,
+) -> list[list[Scored]]:
     """N best label sequences of each of several lattices; see :func:`beam_search`.
 
     Sentences of equal length are searched together, so this is much faster than calling
@@ -546,12 +714,12 @@ def beam_search_batch(
     [[[0, 1], [0, 0]], [[1], [0]]]
     """
     _check_beam(beam, nbest)
-    ems, trans, start_s, end_s = _as_lattice(
-        emissions, transitions, allowed, start, end, batch=True
+    ems, trans, start_s, end_s = as_lattice(
+        emissions, transitions, allowed=allowed, start=start, end=end, batch=True
     )
     lengths = [len(e) for e in ems]
     out = [None] * len(ems)
-    for group in _groups(lengths, _BEAM_CHUNK):
+    for group in group_by_length(lengths, _BEAM_CHUNK):
         if lengths[group[0]] == 0:
             for i in group:
                 out[i] = [([], 0.0)]
@@ -559,7 +727,7 @@ def beam_search_batch(
         em = np.stack([ems[i] for i in group])
         paths, scores = _beam_group(em, trans, start_s, end_s, beam, nbest)
         if normalize:
-            scores = scores - _log_partition(em, trans, start_s, end_s)[:, None]
+            scores = scores - log_partition(em, trans, start_s, end_s)[:, None]
         finite = np.isfinite(scores)
         for i, p, s, f in zip(group, paths.tolist(), scores.tolist(), finite, strict=True):
             out[i] = [(p[j], s[j]) for j in range(len(p)) if f[j]]
@@ -567,8 +735,16 @@ def beam_search_batch(
 
 
 def beam_search(
-    emissions, transitions=None, *, beam, nbest, allowed=None, start=None, end=None, normalize=True
-):
+    emissions: ArrayLike,
+    transitions: ArrayLike | None = None,
+    *,
+    beam: int,
+    nbest: int,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+    normalize: bool = True,
+) -> list[Scored]:
     """N best label sequences of a lattice by beam search.
 
     Left to right, every kept hypothesis is extended by every label and the ``beam`` best
@@ -615,7 +791,7 @@ def beam_search(
     [1, 2] 0.437
     [0, 1] 0.25
     """
-    ems, *_ = _as_lattice(emissions, transitions, allowed, start, end, batch=False)
+    ems, *_ = as_lattice(emissions, transitions, allowed=allowed, start=start, end=end, batch=False)
     return beam_search_batch(
         [ems],
         transitions,
@@ -628,7 +804,54 @@ def beam_search(
     )[0]
 
 
-def forward_backward(emissions, transitions=None, *, allowed=None, start=None, end=None):
+def nbest_batch(
+    emissions: Sequence[ArrayLike],
+    transitions: ArrayLike | None = None,
+    *,
+    nbest: int,
+    beam: int,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+) -> list[list[Scored]]:
+    """The ``nbest`` best sequences of each lattice: exact Viterbi for one, beam search for more.
+
+    Parameters
+    ----------
+    emissions, transitions, allowed, start, end
+        As in :func:`viterbi_batch`.
+    nbest : int
+        Sequences per lattice.
+    beam : int
+        Beam width when ``nbest > 1``, at least ``nbest``.
+
+    Returns
+    -------
+    list of list of (list of int, float)
+        Per lattice, ``(labels, logprob)`` pairs best first; log-probabilities are normalised
+        over the allowed sequences.
+
+    Examples
+    --------
+    >>> em = [np.log([[0.9, 0.1], [0.2, 0.8]])]
+    >>> [labels for labels, _ in nbest_batch(em, nbest=1, beam=8)[0]]
+    [[0, 1]]
+    """
+    _check_beam(beam, nbest)
+    kw = dict(allowed=allowed, start=start, end=end)
+    if nbest == 1:
+        return [[best] for best in viterbi_batch(emissions, transitions, **kw)]
+    return beam_search_batch(emissions, transitions, beam=beam, nbest=nbest, **kw)
+
+
+def forward_backward(
+    emissions: ArrayLike,
+    transitions: ArrayLike | None = None,
+    *,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Log forward and backward variables and the log partition function of a lattice.
 
     Parameters
@@ -660,17 +883,25 @@ def forward_backward(emissions, transitions=None, *, allowed=None, start=None, e
     array([[0.6, 0.4],
            [0.5, 0.5]])
     """
-    em, trans, start_s, end_s = _as_lattice(
-        emissions, transitions, allowed, start, end, batch=False
+    em, trans, start_s, end_s = as_lattice(
+        emissions, transitions, allowed=allowed, start=start, end=end, batch=False
     )
     if len(em) == 0:
         return em.copy(), em.copy(), 0.0
-    alpha, log_z = _forward(em[None], trans, start_s, end_s)
-    beta = _backward(em[None], trans, end_s)
+    alpha, log_z = forward(em[None], trans, start_s, end_s)
+    beta = backward(em[None], trans, end_s)
     return alpha[0], beta[0], float(log_z[0])
 
 
-def sequence_score(labels, emissions, transitions=None, *, allowed=None, start=None, end=None):
+def sequence_score(
+    labels: Sequence[int],
+    emissions: ArrayLike,
+    transitions: ArrayLike | None = None,
+    *,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+) -> np.float64:
     """The raw score of one label sequence (``-inf`` if it breaks the constraints).
 
     Examples
@@ -678,8 +909,8 @@ def sequence_score(labels, emissions, transitions=None, *, allowed=None, start=N
     >>> sequence_score([0, 1], np.log([[0.6, 0.4], [0.5, 0.5]])).round(3)
     np.float64(-1.204)
     """
-    em, trans, start_s, end_s = _as_lattice(
-        emissions, transitions, allowed, start, end, batch=False
+    em, trans, start_s, end_s = as_lattice(
+        emissions, transitions, allowed=allowed, start=start, end=end, batch=False
     )
     labels = np.asarray(labels, dtype=np.intp)
     if len(labels) != len(em):

@@ -9,11 +9,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from speechtext.decode import (
+    as_lattice,
+    backward,
     beam_search,
     beam_search_batch,
     beam_search_steps,
+    forward,
     forward_backward,
+    group_by_length,
     iob_constraints,
+    log_partition,
+    nbest_batch,
     sequence_score,
     viterbi,
     viterbi_batch,
@@ -207,6 +213,28 @@ def test_batch_equals_single_and_keeps_order():
         assert nb == beam_search(em, trans, beam=6, nbest=3, allowed=allowed)
         assert vb == viterbi(em, trans, allowed=allowed)
     assert vit[4] == ([], 0.0)
+    assert nbest_batch(ems, trans, nbest=1, beam=6, allowed=allowed) == [[v] for v in vit]
+    assert nbest_batch(ems, trans, nbest=3, beam=6, allowed=allowed) == batch
+
+
+def test_stacked_forward_backward_equals_single():
+    rng = np.random.default_rng(4)
+    ems = [rng.normal(size=(t, 5)) for t in (3, 2, 3, 1, 3)]
+    trans = rng.normal(size=(5, 5))
+    allowed = iob_constraints(LABELS)
+    groups = [g.tolist() for g in group_by_length([len(e) for e in ems], chunk=2)]
+    assert groups == [[3], [1], [0, 2], [4]]
+    stacked, trans_m, start, end = as_lattice(ems, trans, allowed=allowed, batch=True)
+    for group in groups:
+        em = np.stack([stacked[i] for i in group])
+        alpha, log_z = forward(em, trans_m, start, end)
+        beta = backward(em, trans_m, end)
+        np.testing.assert_array_equal(log_partition(em, trans_m, start, end), log_z)
+        for row, i in enumerate(group):
+            a, b, z = forward_backward(ems[i], trans, allowed=allowed)
+            np.testing.assert_allclose(alpha[row], a)
+            np.testing.assert_allclose(beta[row], b)
+            assert log_z[row] == pytest.approx(z)
 
 
 def test_iob_constraints_table():

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 import speechtext
-from speechtext import tagging_default
 from speechtext.cli import main
 from speechtext.delex import delexicalize
-from speechtext.evaluate import evaluate
+from speechtext.evaluation import evaluate
 from speechtext.io.conll import read_sentences
 from speechtext.tagging import SlotTagger
+from speechtext.tagging import default as tagging_default
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "data" / "samples" / "gold.conll"
@@ -98,7 +98,7 @@ def test_key_follows_corpus_and_model_format(monkeypatch):
     monkeypatch.setattr(tagging_default, "CORPUS_SIZE", tagging_default.CORPUS_SIZE + 1)
     assert tagging_default.corpus_key() != key
     monkeypatch.undo()
-    monkeypatch.setattr("speechtext.tagging.MODEL_VERSION", 99)
+    monkeypatch.setattr("speechtext.tagging.model_file.MODEL_VERSION", 99)
     assert tagging_default.corpus_key() != key
 
 
@@ -160,10 +160,10 @@ def test_cli_predict_with_a_model_file_still_works(cache, tmp_path):
 def test_corpus_files_are_package_data():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = config["tool"]["setuptools"]["package-data"]["speechtext"]
-    folder = resources.files("speechtext") / "resources"
+    folder = resources.files("speechtext.tagging") / "corpus"
     for name in ("slot_templates.txt", "slot_values.tsv"):
         assert (folder / name).is_file()
-        assert any(Path("resources", name).match(p) for p in patterns), name
+        assert any(Path("tagging", "corpus", name).match(p) for p in patterns), name
 
 
 def test_cli_bad_data_fails_before_training(isolated, tmp_path, capsys):

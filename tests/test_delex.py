@@ -16,13 +16,17 @@ from speechtext.delex import (
     Delexed,
     Lexicon,
     Slot,
+    check_template_values,
+    count_templates,
     delexicalize,
+    delexicalize_sentences,
     delexicalize_text,
     fill_template,
     find_values,
     generate,
     load_lexicon,
     parse_template,
+    read_template_records,
     relexicalize,
     to_iob,
 )
@@ -426,6 +430,53 @@ def test_tokens_with_spaces_or_tabs_are_a_clear_error_in_conll_output(tmp_path):
 
 
 # ------------------------------------------------------------------------------------- CLI
+
+
+def test_sentences_of_a_file_are_delexicalized_by_tags_or_by_patterns():
+    tagged = [Sentence(["at", "7", "am", "to", "rome"], ["O", "B-time", "I-time", "O", "O"])]
+    assert [d.template for d in delexicalize_sentences(tagged)] == ["at [time] to rome"]
+    found = delexicalize_sentences(tagged, lexicon={"city": ["rome"]})
+    assert found[0].template == "at [time] to [city]"
+    plain = [Sentence(["at", "7", "am", "tomorrow"])]
+    assert delexicalize_sentences(plain)[0].template == "at [time] [date]"
+    assert delexicalize_sentences(plain, patterns=())[0].template == "at 7 am tomorrow"
+    with pytest.raises(FormatError, match=r"^seq\.out: holds tags only"):
+        delexicalize_sentences([Sentence(None, ["O"])], source="seq.out")
+    broken = [Sentence(["to", "rome"], ["O", "I-city"], line=4, source="a.conll")]
+    with pytest.raises(FormatError, match=r"^a\.conll:5: tag 'I-city' after 'O'"):
+        delexicalize_sentences(broken)
+
+
+def test_templates_and_values_are_counted():
+    made = [delexicalize(["to", c], ["O", "B-city"]) for c in ("rome", "oslo", "rome")]
+    counts = count_templates(made + [delexicalize(["hi"], ["O"])])
+    assert counts.utterances == 4 and counts.slot_values == 3
+    assert counts.templates.most_common() == [("to [city]", 3), ("hi", 1)]
+    assert counts.values == {"city": {"rome": 2, "oslo": 1}}
+
+
+def test_template_records_are_checked_naming_file_and_line():
+    good = {"template": "to [city]", "slots": [{"name": "city", "value": "rome"}]}
+    templates, seen = read_template_records([(1, good), (3, {"template": "hi"})], path="t.jsonl")
+    assert [(t.template, t.names, t.where) for t in templates] == [
+        ("to [city]", ("city",), "t.jsonl:1"),
+        ("hi", (), "t.jsonl:3"),
+    ]
+    assert seen.items() == [("city", "rome")]
+    for record, message in [
+        ({"template": "to [city]", "slots": []}, "do not match the placeholders"),
+        ({"template": "to [city", "slots": []}, "a lone '['"),
+        ({"template": "to [city]", "slots": [{"name": "city", "value": " "}]}, "empty value"),
+    ]:
+        with pytest.raises(FormatError, match=r"^t\.jsonl:7: ") as info:
+            read_template_records([(7, record)], path="t.jsonl")
+        assert message in str(info.value)
+    check_template_values(templates, seen, source="seen")
+    with pytest.raises(FormatError) as info:
+        check_template_values(templates, Lexicon(), source="x.tsv", hint=lambda n: f"add {n}")
+    assert str(info.value) == (
+        "t.jsonl:1: template 'to [city]' names the slot [city], which x.tsv lacks; add city"
+    )
 
 
 def test_cli_delex_snips_then_relex_end_to_end(snips_dir, tmp_path):

@@ -1,4 +1,5 @@
-"""speechtext.evaluate and `speechtext evaluate`: seqeval's numbers, AP, calibration, bad input."""
+"""speechtext.evaluation and `speechtext evaluate`: seqeval's numbers, AP, calibration, bad
+input."""
 
 import json
 import random
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 import speechtext
 from speechtext.cli import main
 from speechtext.errors import FormatError, ParameterError
-from speechtext.evaluate import (
+from speechtext.evaluation import (
     Report,
     average_precision,
     evaluate,
@@ -141,13 +142,13 @@ def test_text_report_is_seqevals_plus_ap_column(snips):
 def test_default_mode_rules_equal_seqeval_functions():
     from seqeval.metrics.sequence_labeling import end_of_chunk, start_of_chunk
 
-    from speechtext.evaluate import _end_of_chunk, _start_of_chunk
+    from speechtext.evaluation import chunking
 
     for prev_tag, tag in product("OBIES.", repeat=2):
         for prev_type, type_ in product(["_", "a", "b"], repeat=2):
             args = (prev_tag, tag, prev_type, type_)
-            assert _end_of_chunk(*args) == end_of_chunk(*args), args
-            assert _start_of_chunk(*args) == start_of_chunk(*args), args
+            assert chunking.end_of_chunk(*args) == end_of_chunk(*args), args
+            assert chunking.start_of_chunk(*args) == start_of_chunk(*args), args
 
 
 def _tag(prefixes):
@@ -432,17 +433,45 @@ def test_types_filter_and_accuracies():
 
 
 def test_public_names():
-    import speechtext.evaluate as module
+    import speechtext.evaluation as module
 
     assert speechtext.Report is Report
-    # the module and the function share a name: both must be callable as evaluate(gold, pred)
-    assert module([["B-x"]], [["B-x"]]).micro.f1 == 1.0
+    # the package is speechtext.evaluation; speechtext.evaluate is always the function
+    assert module.evaluate([["B-x"]], [["B-x"]]).micro.f1 == 1.0
     assert speechtext.evaluate([["B-x"]], [["B-x"]]).micro.f1 == 1.0
+    assert speechtext.evaluate is evaluate
     from speechtext.cli import evaluate as cli
 
+    # the CLI takes its choices from the library (repeating them is what this test once caught)
     assert cli.MODES == module.MODES
     assert cli.FORMATS == module.FORMATS
     assert cli.ENTITY_SCORES == module.ENTITY_SCORES
+    assert set(module.__all__) <= set(dir(module))
+
+
+@pytest.mark.parametrize("first", ["import speechtext.evaluation", "import speechtext.cli"])
+def test_evaluate_is_the_function_whatever_was_imported_first(first):
+    code = (
+        f"import sys, types; {first}; import speechtext\n"
+        "from speechtext.evaluation import evaluate\n"
+        "print(isinstance(speechtext.evaluate, types.FunctionType), "
+        "speechtext.evaluate is evaluate)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["True", "True"]
+
+
+def test_imports_stay_light():
+    code = (
+        "import sys\n"
+        "from speechtext.evaluation import ENTITY_SCORES, FORMATS, MODES\n"
+        "print(sorted({'numpy'} & set(sys.modules)))\n"
+        "from speechtext.evaluation import evaluate\n"
+        "evaluate([['B-x']], [['B-x']])\n"
+        "print(sorted({'seqeval', 'sklearn', 'matplotlib'} & set(sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["[]", "[]"]
 
 
 # ------------------------------------------------------------------------------------------- CLI

@@ -79,8 +79,8 @@ def test_offline_without_tagger_warns_once_and_falls_back(tmp_path):
     script = (
         "import sys, nltk\n"
         "nltk.download = lambda *a, **k: sys.exit('nltk.download called')\n"
-        "from speechtext.g2p.resources import _tagger\n"
-        "if _tagger() is not None: print('tagger found'); sys.exit(0)\n"
+        "from speechtext.g2p.resources import find_tagger\n"
+        "if find_tagger() is not None: print('tagger found'); sys.exit(0)\n"
         "from speechtext.cli import main\n"
         "code = main(['g2p', 'I refuse to collect the refuse. Refuse it!'])\n"
         "assert 'g2p_en' not in sys.modules, 'g2p_en was imported'\n"
@@ -130,13 +130,13 @@ def test_console_script_offline_and_dictionary_cache(tmp_path):
 
 
 def test_dictionary_file_search_matches_cmudict():
-    from speechtext.g2p.resources import CMUDict, _cmudict_source, load_cmudict
+    from speechtext.g2p.resources import CMUDict, cmudict_source, load_cmudict
 
     full = load_cmudict()
     words = random.Random(0).sample(sorted(full), 40)
     words += ["read", "tomato", "o'brien", "a", "no-such-word", "x(2)", ".", "a.b"]
-    source, _ = _cmudict_source()
-    found = CMUDict()._scan(source, words)
+    source, _ = cmudict_source()
+    found = CMUDict().scan(source, words)
     assert found == {w: full[w] for w in words if w in full}
 
 
@@ -169,9 +169,9 @@ def test_greedy_reproduces_g2p_en_on_500_words(new_words, monkeypatch):
     ours = G2P(model_only=True)
     assert ours.words(words) == expected
     # The shared beam search with a beam of 1 is the same greedy decoder.
-    from speechtext.g2p import _model
+    from speechtext.g2p.model import load_model
 
-    model = _model()
+    model = load_model()
     for word, phones in zip(words[:100], expected, strict=False):
         ((best, _),) = model.beam(word, beam=1, nbest=1)
         assert best == phones, word
@@ -182,9 +182,9 @@ def test_greedy_reproduces_g2p_en_on_500_words(new_words, monkeypatch):
 
 def test_nbest_is_ordered_and_scored(new_words):
     g = G2P(nbest=4, beam=8, model_only=True)
-    from speechtext.g2p import _model
+    from speechtext.g2p.model import load_model
 
-    model = _model()
+    model = load_model()
     for word in new_words[:40:4]:
         prons = g.nbest_word(word)
         assert len(prons) == 4

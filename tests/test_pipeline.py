@@ -207,7 +207,8 @@ def test_model_setting_is_relative_to_the_spec_file(samples, tmp_path):
 def test_resume_after_an_interrupted_run(samples, tmp_path, monkeypatch):
     folder, stems = samples
     out = tmp_path / "out"
-    original = pipeline.DelexStage.write
+    delex = pipeline.STAGES["delex"]
+    original = delex.write
     calls = []
 
     def write_then_interrupt(self, records, base):
@@ -216,10 +217,10 @@ def test_resume_after_an_interrupted_run(samples, tmp_path, monkeypatch):
             raise KeyboardInterrupt  # Ctrl-C in the middle of the fourth file
         return original(self, records, base)
 
-    monkeypatch.setattr(pipeline.DelexStage, "write", write_then_interrupt)
+    monkeypatch.setattr(delex, "write", write_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         run_pipeline("text", [folder], out, workers=1)
-    monkeypatch.setattr(pipeline.DelexStage, "write", original)
+    monkeypatch.setattr(delex, "write", original)
     assert no_temp_files(out)
     markers = sorted(p.stem for p in (out / ".speechtext" / "done").iterdir())
     assert markers == stems[:3]  # the fourth wrote some outputs, but is not complete

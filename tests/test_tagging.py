@@ -59,6 +59,58 @@ def test_learns_snips_slots(tagger, snips):
     assert 0.25 <= tagger.temperature_ <= 4.0
 
 
+def test_dev_f1_is_seqeval_default_mode_f1(tagger, snips):
+    from seqeval.metrics import f1_score
+
+    _, valid, _ = snips
+    pred = tagger.predict([s.tokens for s in valid])
+    assert tagger.dev_f1_ == float(f1_score([s.tags for s in valid], pred))
+
+
+def test_scikit_learn_clone_and_params():
+    from sklearn.base import clone
+    from sklearn.model_selection import ParameterGrid
+
+    features = {"window": 2}
+    tagger = SlotTagger(algorithm="lbfgs", c1=0.2, iterations=3, features=features)
+    copy = clone(tagger)
+    assert copy is not tagger and copy.get_params() == tagger.get_params()
+    assert copy.features == features and copy.features is not features  # deep-copied
+    assert not hasattr(copy, "labels_")
+    assert list(tagger.get_params()) == [
+        "algorithm",
+        "c1",
+        "c2",
+        "iterations",
+        "min_freq",
+        "features",
+        "calibrate",
+    ]
+    grid = [clone(tagger).set_params(**p) for p in ParameterGrid({"c2": [0.01, 0.1]})]
+    assert [t.c2 for t in grid] == [0.01, 0.1] and tagger.c2 == 0.1
+    with pytest.raises(ParameterError, match="'c3': not a SlotTagger parameter"):
+        tagger.set_params(c3=1.0)
+    assert tagger.get_params()["c1"] == 0.2
+
+
+def test_trained_tagger_clones_unfitted(tagger):
+    from sklearn.base import clone
+
+    copy = clone(tagger)
+    assert copy.get_params() == tagger.get_params()
+    with pytest.raises(NotFittedError):
+        copy.predict([["a"]])
+
+
+def test_importing_the_package_loads_no_numpy():
+    code = (
+        "import sys, speechtext.tagging as t; t.SlotTagger(); "
+        "print(sorted({'numpy', 'pycrfsuite', 'sklearn', 'seqeval'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_numpy_decoding_equals_crfsuite(tagger, snips):
     import pycrfsuite
 
@@ -131,6 +183,7 @@ def test_select_most_uncertain_first(tagger, snips):
         chosen = tagger.select(pool, 5, by=by)
         assert len(chosen) == 5
         assert list(scores[chosen]) == sorted(scores, reverse=True)[:5]
+        assert tagger.most_uncertain(pool, 5, by=by) == [(i, scores[i]) for i in chosen]
     with pytest.raises(ParameterError, match="by='random'"):
         tagger.select(pool, 5, by="random")
 

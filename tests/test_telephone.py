@@ -213,16 +213,16 @@ def test_clipping_on_write_is_counted_and_reported(tmp_path):
 
 
 def test_fir_design_equals_scipy_firwin2():
-    from scipy.signal import firwin2
+    from scipy.signal import firwin2 as scipy_firwin2
 
-    from speechtext.telephone import NUMTAPS, _firwin2, _target_gain
+    from speechtext.telephone import NUMTAPS, firwin2, target_gain
 
     freqs = np.linspace(0, 4000, 4097)
     for preset, band in [("g712", None), ("narrow", None), ("g712", (250.0, 3000.0))]:
-        gains = _target_gain(freqs, preset, band)
+        gains = target_gain(freqs, preset, band)
         gains[0] = 0.0
-        ours = _firwin2(NUMTAPS, freqs, gains, fs=8000, beta=6.0)
-        theirs = firwin2(NUMTAPS, freqs, gains, fs=8000, window=("kaiser", 6.0))
+        ours = firwin2(NUMTAPS, freqs, gains, fs=8000, beta=6.0)
+        theirs = scipy_firwin2(NUMTAPS, freqs, gains, fs=8000, window=("kaiser", 6.0))
         np.testing.assert_allclose(ours, theirs, atol=1e-12)
 
 

@@ -27,7 +27,7 @@ def add_arguments(parser):
 
 
 def run(args):
-    from ..decode import beam_search_batch, iob_constraints, viterbi_batch
+    from ..decode import iob_constraints, nbest_batch
     from ..io.nbest import write_nbest_jsonl
     from ..io.scores import read_emissions, read_labels
     from ..tags import IOB2_PREFIXES, split_tag
@@ -38,15 +38,16 @@ def run(args):
     for line, label in numbered:  # the decoder's constraints need IOB2 labels
         split_tag(label, allowed=IOB2_PREFIXES, where=f"{args.labels}:{line}")
     labels = [label for _, label in numbered]
-    allowed = iob_constraints(labels)
     emissions, extra = read_emissions(args.scores, n_labels=len(labels), labels_path=args.labels)
-    arrays = [em for _, em in emissions]
-    transitions = extra.get("transitions")
-    kw = dict(allowed=allowed, start=extra.get("start"), end=extra.get("end"))
-    if args.nbest == 1:
-        found = [[best] for best in viterbi_batch(arrays, transitions, **kw)]
-    else:
-        found = beam_search_batch(arrays, transitions, beam=args.beam, nbest=args.nbest, **kw)
+    found = nbest_batch(
+        [em for _, em in emissions],
+        extra.get("transitions"),
+        nbest=args.nbest,
+        beam=args.beam,
+        allowed=iob_constraints(labels),
+        start=extra.get("start"),
+        end=extra.get("end"),
+    )
     write_nbest_jsonl(
         args.output,
         [
@@ -54,5 +55,5 @@ def run(args):
             for (name, _), nb in zip(emissions, found, strict=True)
         ],
     )
-    print(f"speechtext: decoded {len(arrays)} sequences into {args.output}", file=sys.stderr)
+    print(f"speechtext: decoded {len(emissions)} sequences into {args.output}", file=sys.stderr)
     return 0

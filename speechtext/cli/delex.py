@@ -2,7 +2,9 @@
 
 import sys
 
-__all__ = ["DESCRIPTION", "HELP", "PATTERN_KINDS", "add_arguments", "run"]
+from ..delex import PATTERN_KINDS  # a constant of its own module: --help compiles no pattern
+
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
 
 HELP = "delexicalize utterances into [slot] templates, losslessly (from IOB2 tags or patterns)"
 DESCRIPTION = (
@@ -16,10 +18,6 @@ DESCRIPTION = (
     '"end"}]}, id the utterance\'s 0-based position in DATA, [start, end) code-point offsets '
     "into text; a literal [, ] or \\ of the text is escaped in the template as \\[, \\] or \\\\."
 )
-
-# The library's kinds, repeated so that `speechtext --help` need not compile the patterns; a test
-# keeps them equal to speechtext.delex.PATTERN_KINDS.
-PATTERN_KINDS = ("money", "percent", "time", "date", "number")
 
 
 def _kinds(text):
@@ -79,16 +77,11 @@ def add_arguments(parser):
     )
 
 
-def _stats(delexed, top, out=sys.stdout):
-    from collections import Counter
-
-    templates = Counter(d.template for d in delexed)
-    values = {}
-    for d in delexed:
-        for slot in d.slots:
-            values.setdefault(slot.name, Counter())[slot.value] += 1
+def _print_stats(stats, top, out=sys.stdout):
+    """Print what :func:`speechtext.delex.count_templates` counted, the ``top`` most frequent."""
+    templates, values = stats.templates, stats.values
     limit = top if top > 0 else None
-    print(f"{len(templates)} distinct templates in {len(delexed)} utterances", file=out)
+    print(f"{len(templates)} distinct templates in {stats.utterances} utterances", file=out)
     for template, count in templates.most_common(limit):
         print(f"{count}\t{template}", file=out)
     if limit is not None and len(templates) > limit:
@@ -104,11 +97,9 @@ def _stats(delexed, top, out=sys.stdout):
 
 
 def run(args):
-    from ..delex import delexicalize, delexicalize_text, load_lexicon
-    from ..errors import FormatError
-    from ..io.conll import check_tags, read_sentences
+    from ..delex import count_templates, delexicalize_sentences, load_lexicon
+    from ..io.conll import read_sentences
     from ..io.delexed import write_delex_jsonl
-    from ..tags import check_iob2
 
     output, patterns = getattr(args, "output", None), getattr(args, "patterns", None)
     if not output and not args.stats:
@@ -116,35 +107,18 @@ def run(args):
     if args.top < 0:
         args._parser.error(f"--top {args.top}: give 0 (all) or more")
     sentences = read_sentences(args.data, format=args.format)
-    if any(s.tokens is None for s in sentences):
-        raise FormatError(f"{args.data}: holds tags only (a bare seq.out); give the tokens too")
     lexicon = load_lexicon(*args.lexicon) if args.lexicon else None
-    tagged = sentences[0].tags is not None
-    kinds = patterns if patterns is not None else (() if tagged else PATTERN_KINDS)
-    if tagged:
-        check_tags(sentences, scheme="IOB2")
-    find = bool(kinds) or lexicon is not None
-
-    delexed = []
-    for s in sentences:
-        if tagged:
-            check_iob2(s.tags, where=s.where)
-            d = delexicalize(s.tokens, s.tags)
-            if find:
-                d = delexicalize_text(d.text, patterns=kinds, lexicon=lexicon, keep=d.slots)
-        else:
-            d = delexicalize_text(" ".join(s.tokens), patterns=kinds, lexicon=lexicon)
-        delexed.append(d)
-
+    delexed = delexicalize_sentences(
+        sentences, patterns=patterns, lexicon=lexicon, source=args.data
+    )
+    counts = count_templates(delexed)
     if output:
         write_delex_jsonl(output, enumerate(delexed))
-        distinct = len({d.template for d in delexed})
-        nslots = sum(len(d.slots) for d in delexed)
         print(
-            f"speechtext: {len(delexed)} utterances, {distinct} distinct templates, "
-            f"{nslots} slot values -> {output}",
+            f"speechtext: {counts.utterances} utterances, {len(counts.templates)} distinct "
+            f"templates, {counts.slot_values} slot values -> {output}",
             file=sys.stderr,
         )
     if args.stats:
-        _stats(delexed, args.top)
+        _print_stats(counts, args.top)
     return 0

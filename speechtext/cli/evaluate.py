@@ -2,6 +2,10 @@
 
 import sys
 
+# The library's choices; importing them costs no numpy, so `speechtext --help` stays fast.
+from ..evaluation import ENTITY_SCORES, FORMATS, MODES
+from ..tags import SCHEMES
+
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
 
 HELP = "score predicted slot tags against gold: precision/recall/F1, AP, calibration"
@@ -16,16 +20,7 @@ DESCRIPTION = (
 )
 
 
-# The library's choices, repeated so that `speechtext --help` need not import numpy; a test keeps
-# them equal to speechtext.evaluate's.
-MODES = ("default", "strict")
-FORMATS = ("text", "json", "csv", "markdown")
-ENTITY_SCORES = ("min", "mean", "first", "product")
-
-
 def add_arguments(parser):
-    from ..io.conll import SCHEMES
-
     parser.add_argument("gold", metavar="GOLD", help="gold tags (or, with --conlleval, the FILE)")
     parser.add_argument("pred", metavar="PRED", nargs="?", help="predicted tags")
     parser.add_argument(
@@ -70,7 +65,7 @@ def add_arguments(parser):
 
 
 def run(args):
-    from ..evaluate import evaluate, plot_report
+    from ..evaluation import evaluate, plot_report
     from ..io.atomic import write_text
     from ..io.conll import read_conlleval, read_sentences
 

@@ -57,29 +57,12 @@ def _track(job, **options):
     return pitch_file(job.source, job.outputs[0], job.outputs[1], plot=plot, **options)
 
 
-def _summaries(jobs):
-    """Summary dicts of every job whose summary JSON exists (new or from an earlier run)."""
-    from ..errors import FormatError
-    from ..io.f0 import read_summary_json
-
-    rows = []
-    for job in jobs:
-        path = job.outputs[1]
-        if not path.exists():
-            continue  # failed: listed in failures.jsonl
-        try:
-            rows.append(read_summary_json(path))
-        except (FormatError, OSError) as exc:
-            print(f"speechtext: warning: {path}: left out of summary.csv ({exc})", file=sys.stderr)
-    return rows
-
-
 def run(args):
     from pathlib import Path
 
     from ..errors import ParameterError
     from ..io.audio import AUDIO_EXTENSIONS
-    from ..io.f0 import write_summary_csv
+    from ..io.f0 import write_summary_table
     from .common import finish_batch, run_files
 
     if args.fmin >= args.fmax:
@@ -99,5 +82,7 @@ def run(args):
         output_suffixes=suffixes,
         desc="pitch",
     )
-    write_summary_csv(Path(args.output) / "summary.csv", _summaries(jobs))
+    summaries = [job.outputs[1] for job in jobs]  # new or from an earlier run
+    for message in write_summary_table(Path(args.output) / "summary.csv", summaries):
+        print(f"speechtext: warning: {message}", file=sys.stderr)
     return finish_batch(report, args.output)

@@ -39,56 +39,29 @@ def add_arguments(parser):
 
 
 def run(args):
-    from ..delex import Lexicon, generate, load_lexicon, parse_template
-    from ..errors import FormatError, ParameterError
+    from ..delex import check_template_values, generate, load_lexicon, read_template_records
     from ..io.conll import Sentence, write_conll
     from ..io.lexicon import read_templates
 
-    records = read_templates(args.templates)
-    seen = Lexicon()
-    placeholders = []  # (line, template, names)
-    for line, record in records:
-        where = f"{args.templates}:{line}"
-        try:
-            names = [p for p, is_slot in parse_template(record["template"]) if is_slot]
-            slots = record.get("slots", [])
-            if [s["name"] for s in slots] != names:
-                raise ParameterError(
-                    f"the slots {[s['name'] for s in slots]} do not match the placeholders "
-                    f"{names} of the template"
-                )
-            for s in slots:
-                seen.add(s["name"], s["value"])
-        except ParameterError as exc:
-            raise FormatError(f"{where}: {exc}") from None
-        placeholders.append((line, record["template"], names))
-
+    templates, seen = read_template_records(read_templates(args.templates), path=args.templates)
     if args.lexicon:
         values = load_lexicon(*args.lexicon)
         if args.seen_values:
             values.update(seen)
         source = ", ".join(args.lexicon)
+
+        def hint(name):
+            return f"add {name}<TAB>value lines to a lexicon or pass --seen-values"
     else:
         values, source = seen, f"the values seen in {args.templates}"
-    for line, template, names in placeholders:
-        for name in names:
-            if name not in values:
-                hint = (
-                    f"add {name}<TAB>value lines to a lexicon or pass --seen-values"
-                    if args.lexicon
-                    else "no record gives it a value"
-                )
-                raise FormatError(
-                    f"{args.templates}:{line}: template {template!r} names the slot [{name}], "
-                    f"which {source} lacks; {hint}"
-                )
 
-    made = generate([t for _, t, _ in placeholders], values, n=args.n, seed=args.seed)
-    sentences = []
-    for d in made:
-        tokens, tags = d.iob()
-        sentences.append(Sentence(tokens, tags))
-    write_conll(args.output, sentences)
+        def hint(name):
+            return "no record gives it a value"
+
+    check_template_values(templates, values, source=source, hint=hint)
+
+    made = generate([t.template for t in templates], values, n=args.n, seed=args.seed)
+    write_conll(args.output, [Sentence(*d.iob()) for d in made])
     if len(made) < args.n:
         print(
             f"speechtext: warning: the templates and values make only {len(made)} distinct "

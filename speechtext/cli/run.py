@@ -80,6 +80,8 @@ def run(args):
         dask_workers=args.dask_local,
         resume=args.resume,
     )
+    for _, message in result.corpus_failures:
+        print(f"speechtext: {message}", file=sys.stderr)
     if result.report is not None:
         sys.stdout.write(result.report.to_text())
         for note in result.report.notes:

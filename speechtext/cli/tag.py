@@ -18,6 +18,7 @@ _MODEL_HELP = (
 
 
 def add_arguments(parser):
+    from ..tagging import ALGORITHMS, SELECT_STRATEGIES
     from .common import positive_int
 
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -39,7 +40,7 @@ def add_arguments(parser):
     )
     train.add_argument(
         "--algorithm",
-        choices=["l2sgd", "lbfgs"],
+        choices=sorted(ALGORITHMS),
         default="l2sgd",
         help="crfsuite trainer: SGD with L2, or L-BFGS with L1 and L2",
     )
@@ -85,7 +86,7 @@ def add_arguments(parser):
     select.add_argument("-n", type=positive_int, required=True, metavar="N", help="how many")
     select.add_argument(
         "--by",
-        choices=["least-confidence", "margin", "entropy"],
+        choices=SELECT_STRATEGIES,
         default="least-confidence",
         help="uncertainty measure",
     )
@@ -112,8 +113,7 @@ def _read(path, *, need_tags):
 
 def _tagged(path):
     """Tokens and IOB2 tags of a labelled file; stray I- tags repaired with a warning."""
-    from ..io.conll import check_tags
-    from ..tags import repair_iob2
+    from ..tags import check_tags, repair_iob2
 
     sentences = _read(path, need_tags=True)
     check_tags(sentences, scheme="IOB2")
@@ -137,6 +137,7 @@ def _train(args):
     import time
 
     from ..tagging import SlotTagger
+    from ..tags import iob2_parts
 
     tokens, tags = _tagged(args.data)
     dev = _tagged(args.dev) if args.dev else None
@@ -149,7 +150,7 @@ def _train(args):
     tagger.fit(tokens, tags, dev=dev)
     seconds = time.perf_counter() - start
     tagger.save(args.output)
-    types = sorted({label[2:] for label in tagger.labels_ if label != "O"})
+    types = {slot for slot in iob2_parts(tagger.labels_)[1] if slot is not None}
     message = (
         f"speechtext: trained on {len(tokens)} sentences, {len(types)} slot types, in "
         f"{seconds:.1f} s; model written to {args.output}"
@@ -163,12 +164,11 @@ def _train(args):
 def _predict(args):
     from ..io.conll import Sentence, write_conll
     from ..io.nbest import write_nbest_jsonl
+    from ..tagging import load_tagger
 
     if args.nbest and args.nbest > args.beam:
         args._subparser.error(f"--nbest {args.nbest} cannot exceed --beam {args.beam}")
     sentences = _read(args.data, need_tags=False)  # before the tagger: the default may train
-    from ..tagging_default import load_tagger
-
     tagger = load_tagger(args.model)
     tokens = [s.tokens for s in sentences]
     tags, scores = tagger.token_scores(tokens)
@@ -191,20 +191,16 @@ def _predict(args):
 
 def _select(args):
     from ..io.atomic import write_text
+    from ..tagging import load_tagger
 
     sentences = _read(args.data, need_tags=False)  # before the tagger: the default may train
-    from ..tagging_default import load_tagger
-
     tagger = load_tagger(args.model)
     tokens = [s.tokens for s in sentences]
-    import numpy as np
-
-    scores = tagger.uncertainty(tokens, by=args.by)
-    chosen = np.argsort(-scores, kind="stable")[: args.n]  # as SlotTagger.select, scored once
-    for i in chosen:
-        print(f"{scores[i]:.6f}\t{sentences[i].where()}\t{' '.join(tokens[i])}")
+    chosen = tagger.most_uncertain(tokens, args.n, by=args.by)
+    for i, uncertainty in chosen:
+        print(f"{uncertainty:.6f}\t{sentences[i].where()}\t{' '.join(tokens[i])}")
     if args.output:
-        write_text(args.output, "".join(" ".join(tokens[i]) + "\n" for i in chosen))
+        write_text(args.output, "".join(" ".join(tokens[i]) + "\n" for i, _ in chosen))
     return 0
 
 

@@ -5,7 +5,11 @@ From IOB2-tagged tokens (:func:`delexicalize`) or from raw text with value patte
 :func:`fill_template` (text and offsets) and :func:`to_iob` (tokens and IOB2 tags); templates x
 values -> new tagged utterances with :func:`generate`. Offsets are ``[start, end)`` code-point
 offsets into the text. See :mod:`speechtext.delex.core` for the conventions (spacing, escapes),
-:mod:`speechtext.delex.patterns` for the value patterns and word boundaries (Korean particles).
+:mod:`speechtext.delex.patterns` for the value patterns and word boundaries (Korean particles),
+:mod:`speechtext.delex.corpus` for whole files (templates counted, template records checked).
+
+Names load from their module on first use, so ``PATTERN_KINDS`` (for ``--help``) costs no
+pattern.
 
 >>> from speechtext.delex import delexicalize, relexicalize
 >>> d = delexicalize(["at", "3:15", "pm"], ["O", "B-time", "I-time"])
@@ -13,53 +17,34 @@ offsets into the text. See :mod:`speechtext.delex.core` for the conventions (spa
 ('at [time]', 'at 3:15 pm')
 """
 
+from .._lazy import lazy_exports
 from ..tags import check_slot_name
-from .core import (
-    Delexed,
-    Slot,
-    as_lexicon,
-    delexicalize,
-    delexicalize_text,
-    fill_template,
-    find_values,
-    generate,
-    parse_template,
-    relexicalize,
-    to_iob,
-)
-from .lexicon import Lexicon
-from .patterns import PATTERN_KINDS, pattern_matches
+from .kinds import PATTERN_KINDS
 
-__all__ = [
-    "PATTERN_KINDS",
-    "Delexed",
-    "Lexicon",
-    "Slot",
-    "as_lexicon",
-    "check_slot_name",
-    "delexicalize",
-    "delexicalize_text",
-    "fill_template",
-    "find_values",
-    "generate",
-    "load_lexicon",
-    "parse_template",
-    "pattern_matches",
-    "relexicalize",
-    "to_iob",
-]
+# Public name -> submodule that defines it.
+_EXPORTS = {
+    "Delexed": "core",
+    "Slot": "core",
+    "as_lexicon": "core",
+    "delexicalize": "core",
+    "delexicalize_text": "core",
+    "fill_template": "core",
+    "find_values": "core",
+    "generate": "core",
+    "parse_template": "core",
+    "relexicalize": "core",
+    "to_iob": "core",
+    "Lexicon": "lexicon",
+    "load_lexicon": "lexicon",
+    "pattern_matches": "patterns",
+    "Template": "corpus",
+    "TemplateCounts": "corpus",
+    "check_template_values": "corpus",
+    "count_templates": "corpus",
+    "delexicalize_sentences": "corpus",
+    "read_template_records": "corpus",
+}
 
+__all__ = ["PATTERN_KINDS", "check_slot_name", *sorted(_EXPORTS)]
 
-def load_lexicon(*paths):
-    """A :class:`Lexicon` from TSV files of ``slot<TAB>value`` lines (see speechtext.io.lexicon).
-
-    Examples
-    --------
-    >>> lex = load_lexicon("cities.tsv", "artists.tsv")  # doctest: +SKIP
-    """
-    from ..io.lexicon import read_lexicon
-
-    lexicon = Lexicon()
-    for path in paths:
-        lexicon.update(read_lexicon(path))
-    return lexicon
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -20,21 +20,28 @@ Tokens and tags back
     :func:`delexicalize` this gives back exactly the tokens and tags it was given.
 """
 
+from __future__ import annotations
+
 import bisect
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Any
 
 from ..errors import ParameterError
 from ..tags import check_iob2, spans
+from .kinds import PATTERN_KINDS
 from .lexicon import Lexicon
-from .patterns import PATTERN_KINDS, check_kinds, compiled_patterns
+from .patterns import check_kinds, compiled_patterns
 
 __all__ = [
     "Delexed",
+    "LexiconLike",
     "Slot",
+    "SlotLike",
+    "as_lexicon",
     "delexicalize",
     "delexicalize_text",
     "fill_template",
@@ -67,7 +74,7 @@ class Slot:
     start: int
     end: int
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The JSON form ``{"name", "value", "start", "end"}``."""
         return {"name": self.name, "value": self.value, "start": self.start, "end": self.end}
 
@@ -91,13 +98,13 @@ class Delexed:
 
     text: str
     template: str
-    slots: tuple
+    slots: tuple[Slot, ...]
 
-    def iob(self):
+    def iob(self) -> tuple[list[str], list[str]]:
         """``(tokens, tags)``: IOB2 tags for the text split as :func:`to_iob` splits it."""
         return to_iob(self.text, self.slots)
 
-    def to_record(self, id=None):
+    def to_record(self, id: Any = None) -> dict[str, Any]:
         """The JSONL record ``{"id", "text", "template", "slots": [{name, value, start, end}]}``."""
         return {
             "id": id,
@@ -105,6 +112,12 @@ class Delexed:
             "template": self.template,
             "slots": [s.to_dict() for s in self.slots],
         }
+
+
+# What the functions accept as a lexicon, and as a slot given back: a Slot, its JSON form
+# (a mapping with "name" and "value") or a (name, value) pair.
+LexiconLike = Lexicon | Mapping[str, Sequence[str]] | Iterable[tuple[str, str]]
+SlotLike = Slot | Mapping[str, Any] | Sequence[Any]
 
 
 def _escape(text):
@@ -124,7 +137,7 @@ def _build(text, slots):
 # ------------------------------------------------------------------------- tokens + tags in
 
 
-def delexicalize(tokens, tags):
+def delexicalize(tokens: Sequence[str], tags: Sequence[str]) -> Delexed:
     """Replace each tagged slot of an IOB2-tagged utterance by ``[name]``.
 
     Parameters
@@ -175,7 +188,13 @@ def delexicalize(tokens, tags):
 # ------------------------------------------------------------------------------- raw text in
 
 
-def find_values(text, *, patterns=PATTERN_KINDS, lexicon=None, keep=()):
+def find_values(
+    text: str,
+    *,
+    patterns: Iterable[str] | str = PATTERN_KINDS,
+    lexicon: LexiconLike | None = None,
+    keep: Iterable[Slot] = (),
+) -> list[Slot]:
     """Find slot values in raw text with value patterns and a lexicon; longest match first.
 
     Every pattern and lexicon match is a candidate; candidates are taken longest first, and a
@@ -234,7 +253,7 @@ def find_values(text, *, patterns=PATTERN_KINDS, lexicon=None, keep=()):
     return chosen
 
 
-def as_lexicon(lexicon):
+def as_lexicon(lexicon: LexiconLike | None) -> Lexicon | None:
     """A :class:`Lexicon` from a Lexicon, a mapping slot -> values, or (slot, value) pairs."""
     if lexicon is None or isinstance(lexicon, Lexicon):
         return lexicon
@@ -243,7 +262,13 @@ def as_lexicon(lexicon):
     return Lexicon(lexicon)
 
 
-def delexicalize_text(text, *, patterns=PATTERN_KINDS, lexicon=None, keep=()):
+def delexicalize_text(
+    text: str,
+    *,
+    patterns: Iterable[str] | str = PATTERN_KINDS,
+    lexicon: LexiconLike | None = None,
+    keep: Iterable[Slot] = (),
+) -> Delexed:
     """Delexicalize raw text with value patterns and a lexicon (see :func:`find_values`).
 
     The text is kept exactly as given; :meth:`Delexed.iob` gives silver IOB2 training data.
@@ -264,7 +289,7 @@ def delexicalize_text(text, *, patterns=PATTERN_KINDS, lexicon=None, keep=()):
 # ----------------------------------------------------------------------------------- back out
 
 
-def parse_template(template):
+def parse_template(template: str) -> list[tuple[str, bool]]:
     """Split a template into literal text and placeholders.
 
     Returns
@@ -321,7 +346,7 @@ def _slot_pair(slot):
     return name, value
 
 
-def fill_template(template, slots):
+def fill_template(template: str, slots: Iterable[SlotLike]) -> Delexed:
     """Fill the placeholders of ``template`` in order; the result with fresh offsets.
 
     Parameters
@@ -376,7 +401,7 @@ def fill_template(template, slots):
     return Delexed("".join(text), template, tuple(out))
 
 
-def relexicalize(template, slots):
+def relexicalize(template: str, slots: Iterable[SlotLike]) -> str:
     """The text of ``template`` with its placeholders filled by the slots' values, in order.
 
     ``relexicalize(d.template, d.slots) == d.text`` for every ``Delexed`` d.
@@ -389,7 +414,7 @@ def relexicalize(template, slots):
     return fill_template(template, slots).text
 
 
-def to_iob(text, slots):
+def to_iob(text: str, slots: Iterable[Slot | Mapping[str, Any]]) -> tuple[list[str], list[str]]:
     """Tokens and IOB2 tags of ``text`` with ``slots``.
 
     The text is split on white space and at every slot boundary; see the module docstring.
@@ -447,7 +472,14 @@ def to_iob(text, slots):
 # -------------------------------------------------------------------------------- generation
 
 
-def generate(templates, values, *, n, seed=0, unique=True):
+def generate(
+    templates: Iterable[str],
+    values: Lexicon | Mapping[str, Sequence[str]],
+    *,
+    n: int,
+    seed: int = 0,
+    unique: bool = True,
+) -> list[Delexed]:
     """Fill templates with values: new tagged utterances, reproducible with ``seed``.
 
     Each utterance draws a template uniformly from the distinct ``templates`` (in first-seen

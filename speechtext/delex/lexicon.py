@@ -7,14 +7,19 @@ starts or ends inside a longer word (see :mod:`speechtext.delex.patterns` for th
 including Korean particles: ``서울에서`` holds the value ``서울``).
 """
 
+from __future__ import annotations
+
 import functools
+import os
 import re
+from collections.abc import Iterable
 
 from ..errors import ParameterError
+from ..io.lexicon import read_lexicon
 from ..tags import check_slot_name
 from .patterns import PARTICLE, boundaries
 
-__all__ = ["Lexicon"]
+__all__ = ["Lexicon", "load_lexicon"]
 
 _UNIT = re.compile(r"\w+|[^\w\s]")
 
@@ -49,7 +54,7 @@ class Lexicon:
     ['new york', 'york']
     """
 
-    def __init__(self, entries=()):
+    def __init__(self, entries: Iterable[tuple[str, str]] = ()) -> None:
         self._slot_of = {}  # unit key -> slot it is found as (the first listed)
         self._values = {}  # slot -> values, the first spelling of each kept
         self._keys = {}  # slot -> unit keys of its values
@@ -57,7 +62,7 @@ class Lexicon:
         for slot, value in entries:
             self.add(slot, value)
 
-    def add(self, slot, value):
+    def add(self, slot: str, value: str) -> None:
         """Add one value; ParameterError for a bad slot name or a value with no characters."""
         check_slot_name(slot)
         if not isinstance(value, str) or not value.strip():
@@ -72,36 +77,36 @@ class Lexicon:
             self._values.setdefault(slot, []).append(value)
         self._max_units = max(self._max_units, len(units))
 
-    def update(self, other):
+    def update(self, other: Lexicon | Iterable[tuple[str, str]]) -> Lexicon:
         """Add every entry of another Lexicon (or iterable of pairs)."""
         pairs = other.items() if isinstance(other, Lexicon) else other
         for slot, value in pairs:
             self.add(slot, value)
         return self
 
-    def items(self):
+    def items(self) -> list[tuple[str, str]]:
         """``(slot, value)`` pairs in the order added."""
         return [(slot, v) for slot, values in self._values.items() for v in values]
 
     @property
-    def slots(self):
+    def slots(self) -> list[str]:
         """The slot names, in the order first added."""
         return [slot for slot, values in self._values.items() if values]
 
-    def values(self, slot):
+    def values(self, slot: str) -> list[str]:
         """The values of ``slot`` (an empty list for an unknown slot)."""
         return list(self._values.get(slot, ()))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return sum(len(v) for v in self._values.values())
 
-    def __contains__(self, slot):
+    def __contains__(self, slot: object) -> bool:
         return bool(self._values.get(slot))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Lexicon({len(self)} values, {len(self.slots)} slots)"
 
-    def matches(self, text):
+    def matches(self, text: str) -> list[tuple[int, int, str]]:
         """Every lexicon value in ``text``: ``[(start, end, slot)]``, possibly overlapping.
 
         ``[start, end)`` are code-point offsets; values respect the word boundaries.
@@ -135,6 +140,19 @@ class Lexicon:
                         if slot is not None and right.match(low, us + k):
                             out.append((start, us + k, slot))
         return out
+
+
+def load_lexicon(*paths: str | os.PathLike) -> Lexicon:
+    """A :class:`Lexicon` from TSV files of ``slot<TAB>value`` lines (see speechtext.io.lexicon).
+
+    Examples
+    --------
+    >>> lex = load_lexicon("cities.tsv", "artists.tsv")  # doctest: +SKIP
+    """
+    lexicon = Lexicon()
+    for path in paths:
+        lexicon.update(read_lexicon(path))
+    return lexicon
 
 
 @functools.cache

@@ -38,14 +38,25 @@ percent
     ``25%``, ``25 %``, ``25 percent``, ``twenty per cent``, ``25퍼센트``, ``30프로``.
 """
 
+from __future__ import annotations
+
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 
-__all__ = ["PATTERN_KINDS", "check_kinds", "compiled_patterns", "pattern_matches"]
+from ..errors import ParameterError
+from .kinds import PATTERN_KINDS
 
-# The kinds, in the order that breaks a tie between two matches of the same length.
-PATTERN_KINDS = ("money", "percent", "time", "date", "number")
+__all__ = [
+    "PARTICLE",
+    "PATTERN_KINDS",
+    "boundaries",
+    "check_kinds",
+    "compiled_patterns",
+    "pattern_matches",
+    "word_class",
+]
 
 # Korean particles (josa) and copula endings a value may carry without a space; longest first so
 # the alternation prefers "에서" over "에".
@@ -61,7 +72,7 @@ PARTICLE_RUN = PARTICLE + "{0,3}"
 
 
 @functools.cache
-def word_class():
+def word_class() -> str:
     """A regex character class of the *word characters*: ``\\w`` plus the combining marks."""
     # re has no \p{M}; collect the marks once (about 25 ms) from the Unicode database.
     ranges, start, prev = [], None, None
@@ -82,7 +93,7 @@ def word_class():
 
 
 @functools.cache
-def boundaries():
+def boundaries() -> tuple[str, str]:
     """``(left, right)`` regex fragments: not inside a word; particles allowed on the right."""
     w = word_class()
     left = rf"(?<!{w})(?<!\d[.,:])"
@@ -215,7 +226,7 @@ _SOURCES = {
 
 
 @functools.cache
-def compiled_patterns():
+def compiled_patterns() -> dict[str, re.Pattern[str]]:
     """The compiled pattern of each kind, boundaries included: ``{kind: re.Pattern}``."""
     left, right = boundaries()
     return {
@@ -224,10 +235,14 @@ def compiled_patterns():
     }
 
 
-def check_kinds(kinds):
-    """``kinds`` as a tuple of known pattern kinds; ParameterError naming an unknown one."""
-    from ..errors import ParameterError
+def check_kinds(kinds: Iterable[str] | str) -> tuple[str, ...]:
+    """``kinds`` as a tuple of known pattern kinds; ParameterError naming an unknown one.
 
+    Examples
+    --------
+    >>> check_kinds("time, date")
+    ('time', 'date')
+    """
     if isinstance(kinds, str):
         kinds = [k.strip() for k in kinds.split(",") if k.strip()]
     kinds = tuple(kinds)
@@ -239,7 +254,9 @@ def check_kinds(kinds):
     return kinds
 
 
-def pattern_matches(text, kinds=PATTERN_KINDS):
+def pattern_matches(
+    text: str, kinds: Iterable[str] | str = PATTERN_KINDS
+) -> list[tuple[int, int, str]]:
     """Every match of the pattern ``kinds`` in ``text``, possibly overlapping across kinds.
 
     Parameters

@@ -21,8 +21,11 @@ Examples
 [('i', ['AY1']), ('refuse', ['R', 'IH0', 'F', 'Y', 'UW1', 'Z']), ('to', ['T', 'UW1']), ...]
 """
 
+from __future__ import annotations
+
 import functools
 import re
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from ..errors import ParameterError
@@ -58,7 +61,7 @@ class Pronunciation(NamedTuple):
         ``"homograph"``, ``"dict"``, ``"compound"``, ``"spelled"`` or ``"model"``.
     """
 
-    phones: tuple
+    phones: tuple[str, ...]
     logprob: float | None
     source: str
 
@@ -67,10 +70,10 @@ class Word(NamedTuple):
     """A token of running text and its pronunciations, best first (empty for punctuation)."""
 
     token: str
-    pronunciations: list
+    pronunciations: list[Pronunciation]
 
     @property
-    def phones(self):
+    def phones(self) -> list[str]:
         """The best pronunciation's phones (``[]`` for punctuation)."""
         return list(self.pronunciations[0].phones) if self.pronunciations else []
 
@@ -80,14 +83,6 @@ def _shared_lexicon():
     from .resources import CMUDict
 
     return CMUDict()
-
-
-@functools.cache
-def _model():
-    from .model import G2PModel
-    from .resources import load_model_weights
-
-    return G2PModel(load_model_weights())
 
 
 def _check_count(name, value):
@@ -125,7 +120,15 @@ class G2P:
     [('T', 'AH0', 'M', 'EY1', 'T', 'OW2'), ...]
     """
 
-    def __init__(self, *, nbest=1, beam=None, format="arpabet", stress=True, model_only=False):
+    def __init__(
+        self,
+        *,
+        nbest: int = 1,
+        beam: int | None = None,
+        format: str = "arpabet",
+        stress: bool = True,
+        model_only: bool = False,
+    ) -> None:
         _check_count("nbest", nbest)
         if beam is not None:
             _check_count("beam", beam)
@@ -155,7 +158,7 @@ class G2P:
         return {} if self.model_only else load_homographs()
 
     # -- public API ------------------------------------------------------------------------
-    def __call__(self, text):
+    def __call__(self, text: str) -> list[tuple[str, list[str]]]:
         """Best pronunciation of every token of running text.
 
         Parameters
@@ -172,7 +175,7 @@ class G2P:
         out = []
         best = self._best_for
         for i, token in enumerate(tokens):
-            if not "a" <= token[0] <= "z":
+            if not _is_word(token):
                 out.append((token, []))
             elif i in chosen:
                 out.append((token, list(self._render(Pronunciation(chosen[i], None, "")).phones)))
@@ -180,7 +183,7 @@ class G2P:
                 out.append((token, list(best(token))))
         return out
 
-    def transcribe(self, text):
+    def transcribe(self, text: str) -> list[Word]:
         """Every token of running text with its pronunciations (``nbest`` of them), best first.
 
         Returns
@@ -189,7 +192,7 @@ class G2P:
         """
         return self.transcribe_many([text])[0]
 
-    def transcribe_many(self, texts, *, context=True):
+    def transcribe_many(self, texts: Sequence[str], *, context: bool = True) -> list[list[Word]]:
         """:meth:`transcribe` for many texts, decoding the unknown words of all of them together.
 
         Parameters
@@ -204,7 +207,7 @@ class G2P:
         for tokens, chosen in self._prepare(texts, context=context):
             result = []
             for i, token in enumerate(tokens):
-                if not "a" <= token[0] <= "z":
+                if not _is_word(token):
                     result.append(Word(token, []))
                 elif i in chosen:
                     prons = _put_first(self._cache[token], chosen[i])
@@ -226,7 +229,7 @@ class G2P:
             (tokens, self._homograph_choices(tokens) if context else {}) for tokens in token_lists
         ]
 
-    def word(self, word):
+    def word(self, word: str) -> list[str]:
         """Best pronunciation of one word (no context: a homograph gets its first variant).
 
         Examples
@@ -236,15 +239,15 @@ class G2P:
         """
         return list(self.nbest_words([word])[0][0].phones)
 
-    def words(self, words):
+    def words(self, words: Iterable[str]) -> list[list[str]]:
         """Best pronunciation of each of many words (batch: unknown words decoded together)."""
         return [list(prons[0].phones) for prons in self.nbest_words(words)]
 
-    def nbest_word(self, word):
+    def nbest_word(self, word: str) -> list[Pronunciation]:
         """The ``nbest`` pronunciations of one word, best first (dictionary variants first)."""
         return self.nbest_words([word])[0]
 
-    def nbest_words(self, words):
+    def nbest_words(self, words: Iterable[str]) -> list[list[Pronunciation]]:
         """:meth:`nbest_word` for many words.
 
         Each word is normalised as text (accents folded, digits spelled out) and must give
@@ -351,7 +354,9 @@ class G2P:
             return self._decode_words(words)
 
     def _decode_words(self, words):
-        model = _model()
+        from .model import load_model
+
+        model = load_model()
         if self.beam == 1:
             return {
                 w: [Pronunciation(tuple(phones), logprob, "model")]
@@ -373,7 +378,9 @@ class G2P:
             self._extend_words(words)
 
     def _extend_words(self, words):
-        model = _model()
+        from .model import load_model
+
+        model = load_model()
         for word in words:
             prons = self._cache[word]
             if prons[0].source not in ("dict", "homograph"):
@@ -430,6 +437,7 @@ def _put_first(prons, phones):
 
 
 def _is_word(token):
+    # tokens are normalised text: a word starts with a letter, anything else is punctuation
     return "a" <= token[0] <= "z"
 
 

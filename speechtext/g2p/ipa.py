@@ -4,6 +4,10 @@ Syllables are split by the maximal-onset principle over English onsets, so the s
 "hello" (``HH AH0 L OW1``) comes before the /l/: ``h ə ˈl oʊ``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
 __all__ = ["ARPABET_TO_IPA", "strip_stress", "to_ipa"]
 
 # fmt: off
@@ -29,7 +33,7 @@ _ONSETS = {tuple(o.split()) for o in [
 # fmt: on
 
 
-def strip_stress(phones):
+def strip_stress(phones: Iterable[str]) -> list[str]:
     """ARPAbet phones without stress digits: ``["HH", "AH", "L", "OW"]``."""
     return [p.rstrip("012") for p in phones]
 
@@ -42,7 +46,7 @@ def _onset_length(consonants):
     return 1 if consonants and consonants[-1] != "NG" else 0
 
 
-def to_ipa(phones, *, stress=True):
+def to_ipa(phones: Sequence[str], *, stress: bool = True) -> list[str]:
     """IPA segments of an ARPAbet pronunciation.
 
     Parameters

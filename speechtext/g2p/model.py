@@ -7,15 +7,20 @@ make it faster than g2p-en: the input projections of every grapheme and phoneme 
 decoded together, one matrix product per step for all of them.
 """
 
+from __future__ import annotations
+
 import contextlib
 import functools
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 
 import numpy as np
 
 from ..decode import beam_search_steps
 from ..errors import ParameterError
+from .resources import load_model_weights
 
-__all__ = ["GRAPHEMES", "PHONEMES", "G2PModel", "single_threaded"]
+__all__ = ["GRAPHEMES", "PHONEMES", "G2PModel", "load_model", "max_phones", "single_threaded"]
 
 GRAPHEMES = ["<pad>", "<unk>", "</s>", *"abcdefghijklmnopqrstuvwxyz"]
 # fmt: off
@@ -46,7 +51,7 @@ def _blas():
     return ThreadpoolController()
 
 
-def single_threaded():
+def single_threaded() -> AbstractContextManager:
     """Context in which BLAS uses one thread.
 
     The model's products are small ([beam, 256] x [256, 768]); on a busy 2-core machine two BLAS
@@ -58,7 +63,7 @@ def single_threaded():
     return controller.limit(limits=1, user_api="blas")
 
 
-def max_phones(word):
+def max_phones(word: str) -> int:
     """Most phones decoded for ``word``: g2p-en's 20, more for words over 15 letters."""
     return max(MAX_PHONES, len(word) + 5)
 
@@ -99,7 +104,7 @@ class G2PModel:
     ['AE2', 'K', 'T', 'IH0', 'V', 'EY1', 'SH', 'AH0', 'N', 'IH0', 'S', 'T']
     """
 
-    def __init__(self, weights):
+    def __init__(self, weights: Mapping[str, np.ndarray]) -> None:
         w = {k: np.asarray(weights[k]) for k in weights}
         # Input projections of every symbol, computed once: a row lookup replaces x @ w_ih.T.
         self.enc_in = np.matmul(w["enc_emb"], w["enc_w_ih"].T) + w["enc_b_ih"]
@@ -113,7 +118,7 @@ class G2PModel:
         self.hidden = self.enc_w_hh_t.shape[0]
 
     # -- encoder ---------------------------------------------------------------------------
-    def encode(self, words):
+    def encode(self, words: Sequence[str]) -> np.ndarray:
         """Final encoder states ``[N, H]`` of ``words`` (lower-case; other characters are <unk>)."""
         lengths = np.array([len(w) + 1 for w in words])  # + </s>
         ids = np.zeros((len(words), lengths.max(initial=1)), dtype=np.intp)
@@ -130,13 +135,13 @@ class G2PModel:
         return h
 
     # -- decoder ---------------------------------------------------------------------------
-    def step(self, labels, h):
+    def step(self, labels: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Decoder step for the beam search: next-phoneme log-probabilities and the new state."""
         h = _gru(self.dec_in[labels], h, self.dec_w_hh_t, self.dec_b_hh)
         logits = np.matmul(h, self.fc_w_t) + self.fc_b
         return _log_softmax(logits), h
 
-    def greedy(self, words):
+    def greedy(self, words: Sequence[str]) -> list[tuple[list[str], float]]:
         """Greedy decoding of many words at once, as g2p-en decodes one.
 
         Returns
@@ -171,7 +176,7 @@ class G2PModel:
                 break
         return list(zip(preds, scores.tolist(), strict=True))
 
-    def beam(self, word, *, beam, nbest):
+    def beam(self, word: str, *, beam: int, nbest: int) -> list[tuple[list[str], float]]:
         """The ``nbest`` best pronunciations of one word by beam search (``speechtext.decode``).
 
         Returns
@@ -193,7 +198,7 @@ class G2PModel:
         )
         return [([PHONEMES[p] for p in labels], logprob) for labels, logprob in found]
 
-    def score(self, word, pronunciations):
+    def score(self, word: str, pronunciations: Sequence[Sequence[str]]) -> list[float]:
         """Log-probability of each given pronunciation of ``word`` (``</s>`` included).
 
         Phonemes outside the model's set score ``-inf``.
@@ -219,3 +224,15 @@ class G2PModel:
             labels = target[:, t]
         total[~valid] = -np.inf
         return total.tolist()
+
+
+@functools.cache
+def load_model() -> G2PModel:
+    """g2p-en's network with its weights, loaded once per process and shared by every G2P.
+
+    Examples
+    --------
+    >>> load_model().greedy(["activationist"])[0][0]
+    ['AE2', 'K', 'T', 'IH0', 'V', 'EY1', 'SH', 'AH0', 'N', 'IH0', 'S', 'T']
+    """
+    return G2PModel(load_model_weights())

@@ -9,6 +9,8 @@ inflect can name (36 digits) or with a leading zero are read digit by digit inst
 number words come without hyphens and commas ("twenty four").
 """
 
+from __future__ import annotations
+
 import functools
 import re
 
@@ -59,7 +61,7 @@ def _digit_by_digit(digits):
 
 
 @functools.lru_cache(maxsize=4096)
-def number_words(digits, *, year_style=True):
+def number_words(digits: str, *, year_style: bool = True) -> str:
     """Words for a string of digits.
 
     Parameters
@@ -133,7 +135,7 @@ def _ordinal(m):
     return " " + _clean(_engine().ordinal(_engine().number_to_words(int(digits)))) + " "
 
 
-def expand_numbers(text):
+def expand_numbers(text: str) -> str:
     """Spell out the numbers in ``text``.
 
     Parameters

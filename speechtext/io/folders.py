@@ -1,6 +1,9 @@
 """Inputs given as files and folders, and the output paths that mirror them."""
 
+from __future__ import annotations
+
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,13 +14,18 @@ __all__ = ["Job", "collect_jobs", "ensure_output_dir"]
 
 @dataclass(frozen=True)
 class Job:
-    """One input file and the output files it makes (the first one is the main output)."""
+    """One input file and the output files it makes (the first one is the main output).
+
+    ``base`` is the outputs' common stem, ``outdir/<relative path without suffix>``: each output
+    is ``base`` with one of the suffixes.
+    """
 
     source: Path
-    outputs: tuple
+    outputs: tuple[Path, ...]
+    base: Path | None = None
 
     @property
-    def done(self):
+    def done(self) -> bool:
         return all(p.exists() for p in self.outputs)
 
 
@@ -32,7 +40,13 @@ def _walk(folder, extensions, skip):
             yield path, rel
 
 
-def collect_jobs(inputs, outdir, *, extensions, output_suffixes):
+def collect_jobs(
+    inputs: Iterable[str | os.PathLike],
+    outdir: str | os.PathLike,
+    *,
+    extensions: Iterable[str],
+    output_suffixes: list[str],
+) -> tuple[list[Job], list[tuple[Path, str]]]:
     """Map input files and folders to jobs whose outputs mirror the inputs' relative paths.
 
     A file given by name maps to ``outdir/<name>``; a folder is searched recursively for files
@@ -43,6 +57,7 @@ def collect_jobs(inputs, outdir, *, extensions, output_suffixes):
     Returns
     -------
     jobs : list of Job
+        With ``base``, ``outdir/<relative path without suffix>``.
     problems : list of (path, message)
         Missing inputs, empty folders, outputs that would overwrite an input, and outputs two
         inputs would share; those inputs are left out of ``jobs``.
@@ -89,11 +104,11 @@ def collect_jobs(inputs, outdir, *, extensions, output_suffixes):
             )
             continue
         owners.update(dict.fromkeys(outputs, source))
-        jobs.append(Job(source, outputs))
+        jobs.append(Job(source, outputs, outdir / stem))
     return jobs, problems
 
 
-def ensure_output_dir(path):
+def ensure_output_dir(path: str | os.PathLike) -> None:
     """Create the output folder if needed and check that files can be written in it."""
     path = Path(path)
     try:

@@ -10,16 +10,20 @@ Templates JSONL
     and ``slots`` (name and value) are required, the rest optional.
 """
 
-import json
+from __future__ import annotations
 
-from ..errors import FormatError
+import json
+import os
+from typing import Any
+
+from ..errors import FormatError, ParameterError
 from ..tags import check_slot_name
 from .text import read_lines
 
 __all__ = ["read_lexicon", "read_templates"]
 
 
-def read_lexicon(path):
+def read_lexicon(path: str | os.PathLike) -> list[tuple[str, str]]:
     """Read a lexicon TSV file.
 
     Returns
@@ -38,8 +42,6 @@ def read_lexicon(path):
     >>> read_lexicon("cities.tsv")  # doctest: +SKIP
     [('city', 'new york'), ('city', 'seoul')]
     """
-    from ..errors import ParameterError
-
     entries = []
     for number, raw in enumerate(read_lines(path, what="lexicon"), 1):
         if not raw.strip() or raw.lstrip().startswith("#"):
@@ -67,7 +69,7 @@ def read_lexicon(path):
     return entries
 
 
-def read_templates(path):
+def read_templates(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
     """Read a templates JSONL file.
 
     Returns

@@ -37,9 +37,13 @@ the hour's samples at 16 kHz as float32. It grows with the number of frames, not
 rate or the block size.
 """
 
+from __future__ import annotations
+
 import functools
 import math
+import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +89,9 @@ LOWBAND_COST = 0.6  # times (LOWBAND_MID - share of the power in LOWBAND)
 LOWBAND_MID = 0.5
 
 
-def check_params(*, fmin=50.0, fmax=550.0, hop=0.010, sr=None):
+def check_params(
+    *, fmin: float = 50.0, fmax: float = 550.0, hop: float = 0.010, sr: float | None = None
+) -> None:
     """Check the tracker's settings; with ``sr``, also against that sample rate.
 
     Without ``sr`` (a pipeline spec, checked before any file is read) the checks that need the
@@ -182,11 +188,11 @@ def _correlations(x, s):
     return spec, scipy.fft.irfft(head, s.nfft, axis=1, workers=1)[:, : s.tau_max + 1]
 
 
-def _numba():
+def _kernels():
     # numba is heavy to import: load the kernels on first use (compiled once, cached on disk)
-    from . import _kernels
+    from . import kernels
 
-    return _kernels
+    return kernels
 
 
 def _analyse(frames, squared, level, s):
@@ -204,18 +210,18 @@ def _analyse(frames, squared, level, s):
     # float32 halves what a long file keeps per frame until the final Viterbi pass
     lag, value = np.empty((n, k), np.float32), np.empty((n, k), np.float32)
     periodic = np.empty(n)
-    _numba().frames_kernel(
+    _kernels().frames_kernel(
         x,
         q,
         corr_x,
         corr_sq,
-        s.window,
-        s.tau_min,
-        s.tau_max,
-        NONLINEAR,
-        lag,
-        value,
-        periodic,
+        w=s.window,
+        tmin=s.tau_min,
+        tmax=s.tau_max,
+        squared_weight=NONLINEAR,
+        lag=lag,
+        value=value,
+        periodic=periodic,
     )
     # energy above 250 Hz of the W samples centred on the frame (see _FrameFeatures)
     lo = s.left - s.window // 2
@@ -350,24 +356,27 @@ def _decode(lag, value, periodic, energy, lowband, s):
     # level above 250 Hz relative to the loud frames of the file
     level = 10 * np.log10(energy + 1e-20)
     rel = level - np.percentile(level, 95)
-    weights = np.array(
-        [
-            PITCH_WEIGHT,
-            OCTAVE_COST,
-            OCTAVE_MARGIN,
-            JUMP_COST,
-            SWITCH_COST,
-            *QUIET_DB,
-            QUIET_COST,
-            LOWBAND_COST,
-            LOWBAND_MID,
-            UNVOICED_QUIET,
-            UNVOICED_LOUD,
-            *LEVELS,
-        ],
-        dtype=np.float64,
+    path = _kernels().decode(
+        lag,
+        value,
+        periodic,
+        rel,
+        lowband,
+        pitch_weight=PITCH_WEIGHT,
+        octave_cost=OCTAVE_COST,
+        octave_margin=OCTAVE_MARGIN,
+        jump_cost=JUMP_COST,
+        switch_cost=SWITCH_COST,
+        quiet_high=QUIET_DB[0],
+        quiet_low=QUIET_DB[1],
+        quiet_cost=QUIET_COST,
+        lowband_cost=LOWBAND_COST,
+        lowband_mid=LOWBAND_MID,
+        unvoiced_quiet=UNVOICED_QUIET,
+        unvoiced_loud=UNVOICED_LOUD,
+        level_low=LEVELS[0],
+        level_high=LEVELS[1],
     )
-    path = _numba().decode(lag, value, periodic, rel, lowband, weights)
     voiced = path < k
     pick = np.where(voiced, path, 0)
     f0 = np.where(voiced, s.wsr / lag[np.arange(n), pick].astype(np.float64), 0.0)
@@ -386,7 +395,14 @@ def _track(features, n_frames, s):
     return F0Track(times, f0, voiced, confidence, s.hop)
 
 
-def estimate_f0(y, *, sr, fmin=50.0, fmax=550.0, hop=0.010):
+def estimate_f0(
+    y: np.ndarray,
+    *,
+    sr: float,
+    fmin: float = 50.0,
+    fmax: float = 550.0,
+    hop: float = 0.010,
+) -> F0Track:
     """Estimate F0, voicing and confidence per frame.
 
     Parameters
@@ -438,7 +454,14 @@ def estimate_f0(y, *, sr, fmin=50.0, fmax=550.0, hop=0.010):
     return _track(front.finish(n_frames), n_frames, s)
 
 
-def estimate_f0_file(path, *, fmin=50.0, fmax=550.0, hop=0.010, block_seconds=30.0):
+def estimate_f0_file(
+    path: str | os.PathLike,
+    *,
+    fmin: float = 50.0,
+    fmax: float = 550.0,
+    hop: float = 0.010,
+    block_seconds: float = 30.0,
+) -> tuple[F0Track, float]:
     """:func:`estimate_f0` over an audio file, read in blocks so memory stays bounded.
 
     The audio is never held whole: only per-frame candidates (a few numbers per frame) are kept
@@ -463,16 +486,16 @@ def estimate_f0_file(path, *, fmin=50.0, fmax=550.0, hop=0.010, block_seconds=30
 
 
 def pitch_file(
-    source,
-    f0_csv,
-    summary_json,
+    source: str | os.PathLike,
+    f0_csv: str | os.PathLike,
+    summary_json: str | os.PathLike,
     *,
-    plot=None,
-    fmin=50.0,
-    fmax=550.0,
-    hop=0.010,
-    block_seconds=30.0,
-):
+    plot: str | os.PathLike | None = None,
+    fmin: float = 50.0,
+    fmax: float = 550.0,
+    hop: float = 0.010,
+    block_seconds: float = 30.0,
+) -> dict[str, Any]:
     """Track F0 in one audio file and write its CSV, summary JSON and (optionally) plot.
 
     Parameters
@@ -518,7 +541,15 @@ LOW_RANGE = (85.0, 180.0)
 HIGH_RANGE = (165.0, 255.0)
 
 
-def file_summary(track, *, source, duration, fmin, fmax, hop):
+def file_summary(
+    track: F0Track,
+    *,
+    source: str | os.PathLike,
+    duration: float,
+    fmin: float,
+    fmax: float,
+    hop: float,
+) -> dict[str, Any]:
     """The summary of one file as ``<name>.summary.json`` holds it: the file (``source``,
     ``duration`` in seconds), :func:`summarize` of its track, and the settings it was tracked
     with.
@@ -535,7 +566,7 @@ def file_summary(track, *, source, duration, fmin, fmax, hop):
     return summary
 
 
-def summarize(track):
+def summarize(track: F0Track) -> dict[str, Any]:
     """Describe an F0 track in a few numbers.
 
     Returns

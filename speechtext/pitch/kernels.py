@@ -1,6 +1,8 @@
 """numba kernels of the pitch tracker (imported lazily: numba is heavy to import).
 
 Compiled on first use and cached on disk (``cache=True``), so later processes load them at once.
+Every setting is a named scalar argument (numba takes keywords, not keyword-only arguments): the
+caller passes them by name, ``decode(..., jump_cost=JUMP_COST, ...)``.
 """
 
 import numba
@@ -11,7 +13,11 @@ __all__ = ["cmndf", "decode", "frames_kernel"]
 
 @numba.njit(cache=True, nogil=True)
 def cmndf(x, corr, w, tmax, out):
-    """YIN's cumulative-mean-normalised difference of one frame into ``out[0..tmax]``."""
+    """YIN's cumulative-mean-normalised difference of one frame into ``out[0..tmax]``.
+
+    ``x`` the frame, ``corr`` its head-window correlation (lags 0..tmax), ``w`` the window in
+    samples.
+    """
     acc = 0.0
     e0 = 0.0
     for j in range(w):
@@ -45,7 +51,7 @@ def frames_kernel(
     w,
     tmin,
     tmax,
-    weight,
+    squared_weight,
     lag,
     value,
     periodic,
@@ -53,8 +59,10 @@ def frames_kernel(
     """Candidates of every frame: the ``k`` deepest troughs of the mixed CMNDF and more.
 
     ``frames`` and ``squared`` [n, span]: the signal and its (low-passed) square per frame;
-    ``corr_*`` [n, tmax + 1]: their head-window correlations. Writes ``lag``, ``value`` [n, k]
-    (missing troughs: value inf) and ``periodic`` [n] (the best CMNDF value of either).
+    ``corr_*`` [n, tmax + 1]: their head-window correlations; ``w`` the window and
+    ``tmin``..``tmax`` the lags searched, in samples; ``squared_weight`` the share of the squared
+    signal's CMNDF in the mixed one. Writes ``lag``, ``value`` [n, k] (missing troughs: value
+    inf) and ``periodic`` [n] (the best CMNDF value of either).
     """
     n, span = frames.shape
     k = lag.shape[1]
@@ -77,7 +85,7 @@ def frames_kernel(
                 best = cs[tau]
         periodic[t] = best
         for tau in range(tmax + 1):
-            c[tau] = (1.0 - weight) * cx[tau] + weight * cs[tau]
+            c[tau] = (1.0 - squared_weight) * cx[tau] + squared_weight * cs[tau]
         # the k deepest troughs, kept sorted by value (insertion)
         m = 0
         for tau in range(tmin, tmax - 1):
@@ -112,24 +120,36 @@ def frames_kernel(
 
 
 @numba.njit(cache=True, nogil=True)
-def decode(lag, value, periodic, rel, lowband, weights):
+def decode(
+    lag,
+    value,
+    periodic,
+    rel,
+    lowband,
+    pitch_weight,
+    octave_cost,
+    octave_margin,
+    jump_cost,
+    switch_cost,
+    quiet_high,
+    quiet_low,
+    quiet_cost,
+    lowband_cost,
+    lowband_mid,
+    unvoiced_quiet,
+    unvoiced_loud,
+    level_low,
+    level_high,
+):
     """Viterbi over (candidate, unvoiced) with the local costs computed frame by frame.
 
-    Memory is the inputs plus one byte per state and frame for the back-pointers: the costs of
-    a long file are never held whole. ``weights`` holds, in order: PITCH_WEIGHT, OCTAVE_COST,
-    OCTAVE_MARGIN, JUMP_COST, SWITCH_COST, QUIET_DB (2), QUIET_COST, LOWBAND_COST, LOWBAND_MID,
-    UNVOICED_QUIET, UNVOICED_LOUD, LEVELS (2). Returns the state per frame (k = unvoiced).
+    ``lag``, ``value`` [n, k]: the candidates of :func:`frames_kernel`; ``periodic`` [n] the
+    best periodicity, ``rel`` [n] the level in dB relative to the loud frames, ``lowband`` [n]
+    the low-band share of each frame. The weights are the constants of the same names in
+    :mod:`speechtext.pitch` (``quiet_high, quiet_low`` are QUIET_DB, ``level_low, level_high``
+    are LEVELS). Memory is the inputs plus one byte per state and frame for the back-pointers:
+    the costs of a long file are never held whole. Returns the state per frame (k = unvoiced).
     """
-    pitch_w, oct_cost, oct_margin, jump, switch = (
-        weights[0],
-        weights[1],
-        weights[2],
-        weights[3],
-        weights[4],
-    )
-    q_hi, q_lo, q_cost = weights[5], weights[6], weights[7]
-    lb_cost, lb_mid = weights[8], weights[9]
-    u_quiet, u_loud, l0, l1 = weights[10], weights[11], weights[12], weights[13]
     n, k = lag.shape
     back = np.empty((n, k + 1), np.int8)
     cost = np.empty(k + 1)
@@ -149,24 +169,26 @@ def decode(lag, value, periodic, rel, lowband, weights):
         for j in range(k):
             if (
                 np.isfinite(value[t, j])
-                and value[t, j] <= best + oct_margin
+                and value[t, j] <= best + octave_margin
                 and lag[t, j] < best_lag
             ):
                 best_lag = lag[t, j]
         if not np.isfinite(best_lag):
             best_lag = lag[t, 0]
-        ramp_q = min(max((q_hi - rel[t]) / (q_hi - q_lo), 0.0), 1.0)
-        extra = periodic[t] + q_cost * ramp_q + lb_cost * (lb_mid - lowband[t])
+        ramp_q = min(max((quiet_high - rel[t]) / (quiet_high - quiet_low), 0.0), 1.0)
+        extra = periodic[t] + quiet_cost * ramp_q + lowband_cost * (lowband_mid - lowband[t])
         for j in range(k):
             lj = np.float64(lag[t, j])
             logl[j] = np.log2(lj)
             if np.isfinite(value[t, j]):
                 octave = np.log2(lj / best_lag)
-                local[j] = pitch_w * (value[t, j] - best) + extra + oct_cost * max(octave, 0.0)
+                local[j] = (
+                    pitch_weight * (value[t, j] - best) + extra + octave_cost * max(octave, 0.0)
+                )
             else:
                 local[j] = np.inf
-        ramp = min(max((rel[t] - l0) / (l1 - l0), 0.0), 1.0)
-        local_u = u_quiet + (u_loud - u_quiet) * ramp
+        ramp = min(max((rel[t] - level_low) / (level_high - level_low), 0.0), 1.0)
+        local_u = unvoiced_quiet + (unvoiced_loud - unvoiced_quiet) * ramp
         if t == 0:
             for j in range(k):
                 cost[j] = local[j]
@@ -177,10 +199,10 @@ def decode(lag, value, periodic, rel, lowband, weights):
                     new[j] = np.inf
                     back[t, j] = k
                     continue
-                b = cost[k] + switch
+                b = cost[k] + switch_cost
                 arg = k
                 for i in range(k):
-                    c = cost[i] + jump * abs(logl[j] - prev[i])
+                    c = cost[i] + jump_cost * abs(logl[j] - prev[i])
                     if c < b:
                         b = c
                         arg = i
@@ -189,7 +211,7 @@ def decode(lag, value, periodic, rel, lowband, weights):
             b = cost[k]
             arg = k
             for i in range(k):
-                c = cost[i] + switch
+                c = cost[i] + switch_cost
                 if c < b:
                     b = c
                     arg = i

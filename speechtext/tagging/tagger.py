@@ -1,291 +1,52 @@
-"""Slot tagging: a linear-chain CRF (python-crfsuite) with N-best, confidences and active learning.
+"""The slot tagger: a linear-chain CRF (python-crfsuite), N-best, confidences, active learning.
 
 :class:`SlotTagger` learns IOB2 slot tags from tokenised utterances. crfsuite trains the
-weights (SGD or L-BFGS); decoding reads the learned weights back (``Tagger.info()``) and runs in
-numpy through :mod:`speechtext.decode`, so 1-best, N-best, marginals and entity confidences all
-come from one lattice and all respect the IOB2 constraints (``I-x`` only after ``B-x`` or ``I-x``).
-
-Features (measured on SNIPS; the gazetteer is worth about 1.2 F1, the rest a few tenths each):
-
-- the word, its prefixes and suffixes (1-4 characters), its shape (``dd:dd``, ``a'a``), digit
-  patterns (number and length of digit runs);
-- the words at -3..+3 and the bigrams around the word;
-- the two nearest *cue words* to the left and to the right (cue words: the 60 words most often
-  tagged ``O`` in the training data, such as "to", "the", "my", "playlist", "by"), which carry the
-  long-range context that decides a slot's type;
-- the first word of the utterance and the bag of its cue words, on every token (a cheap stand-in
-  for the intent: "add ... to my playlist", "book ... restaurant");
-- a gazetteer of slot values seen in training: an n-gram of the utterance that matches a value of
-  slot ``x`` marks its tokens ``B-x``/``I-x``; and the slot type of words seen mostly inside one
-  slot type. In training both are built *out of fold* (each fold's marks come from the other
-  folds' values), so the model learns how far to trust a match on a value it has not seen, as
-  it must at test time; a gazetteer built from the same sentences leaks (79.4 F1 on SNIPS test).
+weights (SGD or L-BFGS) on the features of :mod:`speechtext.tagging.features`; decoding reads the
+learned weights back (``Tagger.info()``) and runs in numpy through :mod:`speechtext.decode`, so
+1-best, N-best, marginals and entity confidences all come from one lattice and all respect the
+IOB2 constraints (``I-x`` only after ``B-x`` or ``I-x``).
 
 Entity confidence is the posterior probability of the entity (same span, same type) under the
 CRF, from constrained forward-backward: ``P(y_s = B-x, y_s+1..e-1 = I-x, y_e != I-x)``, exact, not
 from a truncated N-best list.
+
+The module imports neither numpy nor crfsuite until a tagger trains or tags, so that reading its
+constants and building a tagger stay light.
 """
 
-import io
-import json
-import re
+from __future__ import annotations
+
 import warnings
-import zipfile
-from collections import Counter
+from collections.abc import Sequence
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from ..errors import FormatError, NotFittedError, ParameterError
+from ..tags import IOB2_PREFIXES, repair_iob2, spans, split_tag
+from .features import DEFAULT_FEATURES, Featurizer
+from .model_file import pack_model, unpack_model
 
-from .errors import FormatError, NotFittedError, ParameterError
-from .tags import IOB2_PREFIXES, repair_iob2, spans, split_tag
+if TYPE_CHECKING:
+    import numpy as np
 
-__all__ = [
-    "ALGORITHMS",
-    "MODEL_FORMAT",
-    "MODEL_VERSION",
-    "SELECT_STRATEGIES",
-    "SlotTagger",
-]
+__all__ = ["ALGORITHMS", "SELECT_STRATEGIES", "SlotTagger"]
 
-MODEL_FORMAT = "speechtext-slot-tagger"
-MODEL_VERSION = 1
 SELECT_STRATEGIES = ("least-confidence", "margin", "entropy")
 ALGORITHMS = ("lbfgs", "l2sgd")
-_META = "tagger.json"
-_CRF = "model.crfsuite"
 
-DEFAULT_FEATURES = {
-    "window": 3,  # neighbouring words at -window..+window
-    "affixes": 4,  # prefixes and suffixes of 1..affixes characters
-    "bigrams": True,
-    "cues": 60,  # size of the cue-word list (0: no cue features)
-    "cue_depth": 2,  # nearest cue words used on each side
-    "first_word": True,
-    "bag_of_cues": True,  # every cue word of the utterance, on every token
-    "first_cue": False,  # the nearest cues conjoined with the first word
-    "gazetteer": True,
-    "gazetteer_folds": 4,
-    "gazetteer_max_len": 6,
-    "gazetteer_min_rate": 0.0,  # keep values tagged as a slot at least this often
-    "word_slots": True,  # words seen mostly inside one slot type (out of fold in training)
-}
-
-_DIGITS = re.compile(r"\d+")
-_ALPHA = re.compile(r"[^\W\d_]+")
+Tokens = Sequence[Sequence[str]]
 
 
-def _shape(word):
-    return _ALPHA.sub("a", _DIGITS.sub("d", word))
+def _dev_f1(gold: list[list[str]], pred: list[list[str]]) -> float:
+    """Entity F1 of ``pred`` against ``gold``, micro average, as conlleval and seqeval count it."""
+    from ..evaluation import evaluate  # numpy; here rather than seqeval, which loads sklearn
+
+    return float(evaluate(gold, pred).micro.f1)
 
 
-class _Featurizer:
-    """Turns token lists into crfsuite attribute lists; holds the learned cue list and gazetteer."""
-
-    def __init__(self, settings, cues=(), gazetteer=None, word_slots=None):
-        self.settings = settings
-        self.cues = frozenset(cues)
-        self.gazetteer = gazetteer or {}
-        self.word_slots = word_slots or {}
-        self._word_cache = {}
-        self._prefix_cache = {}
-
-    @staticmethod
-    def learn_cues(sentences, tags, n):
-        counts = Counter(
-            w
-            for words, labels in zip(sentences, tags, strict=True)
-            for w, t in zip(words, labels, strict=True)
-            if t == "O"
-        )
-        return [w for w, _ in counts.most_common(n)]
-
-    @staticmethod
-    def learn_gazetteer(sentences, tags, max_len, min_rate=0.0):
-        """``{value words joined by space: sorted slot types}`` from tagged sentences.
-
-        With ``min_rate``, a value is kept only if at least that share of its occurrences in
-        the sentences are tagged as a slot (so "the" or "me" do not mark every utterance).
-        """
-        gaz = {}
-        for words, labels in zip(sentences, tags, strict=True):
-            for start, end, kind in spans(labels):
-                if end - start <= max_len:
-                    gaz.setdefault(" ".join(words[start:end]).lower(), Counter())[kind] += 1
-        if min_rate > 0:
-            prefixes = {" ".join(v.split(" ")[:i]) for v in gaz for i in range(1, v.count(" ") + 1)}
-            seen = Counter()
-            for words in sentences:
-                lower = [w.lower() for w in words]
-                for start in range(len(lower)):
-                    key = lower[start]
-                    for end in range(start + 1, min(len(lower), start + max_len) + 1):
-                        if end > start + 1:
-                            key = key + " " + lower[end - 1]
-                        if key in gaz:
-                            seen[key] += 1
-                        if key not in prefixes:
-                            break
-            gaz = {
-                v: kinds for v, kinds in gaz.items() if sum(kinds.values()) >= min_rate * seen[v]
-            }
-        return {value: sorted(kinds) for value, kinds in gaz.items()}
-
-    def _word_features(self, word):
-        feats = self._word_cache.get(word)
-        if feats is not None:
-            return feats
-        lower = word.lower()
-        feats = [f"w={lower}", f"sh={_shape(word)}"]
-        if word != lower:
-            feats.append("upper")
-        for n in range(1, self.settings["affixes"] + 1):
-            if len(lower) > n:
-                feats.append(f"p{n}={lower[:n]}")
-                feats.append(f"s{n}={lower[-n:]}")
-        if any(ch.isdigit() for ch in word):
-            digits = _DIGITS.findall(word)
-            feats.append(f"dg={len(digits)}:{len(max(digits, key=len))}")
-        if len(self._word_cache) < 200_000:
-            self._word_cache[word] = feats
-        return feats
-
-    def _prefixes(self, gazetteer):
-        """Every word prefix of the gazetteer's values, to stop extending an n-gram early."""
-        cached = self._prefix_cache.get(id(gazetteer))
-        if cached is None or cached[0] is not gazetteer:
-            prefixes = set()
-            for value in gazetteer:
-                parts = value.split(" ")
-                for i in range(1, len(parts)):
-                    prefixes.add(" ".join(parts[:i]))
-            cached = self._prefix_cache[id(gazetteer)] = (gazetteer, prefixes)
-        return cached[1]
-
-    def gazetteer_marks(self, words, gazetteer):
-        """Per token, the ``B-x``/``I-x`` marks of the gazetteer values the utterance holds."""
-        marks = [[] for _ in words]
-        if not gazetteer:
-            return marks
-        prefixes = self._prefixes(gazetteer)
-        n = len(words)
-        max_len = self.settings["gazetteer_max_len"]
-        for start in range(n):
-            key = words[start]
-            for end in range(start + 1, min(n, start + max_len) + 1):
-                if end > start + 1:
-                    key = key + " " + words[end - 1]
-                kinds = gazetteer.get(key)
-                if kinds:
-                    for kind in kinds:
-                        marks[start].append(f"g=B-{kind}")
-                        for k in range(start + 1, end):
-                            marks[k].append(f"g=I-{kind}")
-                if key not in prefixes:
-                    break
-        return marks
-
-    @staticmethod
-    def learn_word_slots(sentences, tags, min_count=2, min_rate=0.5):
-        """``{word: slot type}`` for words seen inside one slot type in most of their uses."""
-        uses, inside = Counter(), {}
-        for words, labels in zip(sentences, tags, strict=True):
-            for w, t in zip(words, labels, strict=True):
-                w = w.lower()
-                uses[w] += 1
-                if t != "O":
-                    inside.setdefault(w, Counter())[t[2:]] += 1
-        out = {}
-        for w, kinds in inside.items():
-            kind, count = kinds.most_common(1)[0]
-            if count >= min_count and count >= min_rate * uses[w]:
-                out[w] = kind
-        return out
-
-    def features(self, words, gazetteer=None, word_slots=None):
-        """crfsuite attributes (lists of str) of one tokenised utterance."""
-        s = self.settings
-        lower = [w.lower() for w in words]
-        n = len(words)
-        if not n:
-            return []
-        win = s["window"]
-        padded = ["<s>"] * win + lower + ["</s>"] * win
-        # Context features are built a column at a time (one comprehension per kind), which is
-        # several times faster than formatting them token by token.
-        cols = []
-        for d in range(1, win + 1):
-            cols.append([f"w-{d}={w}" for w in padded[win - d : win - d + n]])
-            cols.append([f"w+{d}={w}" for w in padded[win + d : win + d + n]])
-        if s["bigrams"]:
-            pairs = [f"{a}|{b}" for a, b in zip(padded[win - 1 :], padded[win:], strict=False)]
-            cols.append(["b-=" + p for p in pairs[:n]])
-            cols.append(["b+=" + p for p in pairs[1 : n + 1]])
-        if s["cues"]:
-            # The nearest `cue_depth` cue words on each side, nearest first.
-            depth = s.get("cue_depth", 1)
-            cues = self.cues
-            for side, seq, pad in (("lc", lower, "<s>"), ("rc", lower[::-1], "</s>")):
-                seen = [pad] * depth
-                per_depth = [[] for _ in range(depth)]
-                for w in seq:
-                    for d in range(depth):
-                        per_depth[d].append(seen[-1 - d])
-                    if w in cues:
-                        seen.append(w)
-                for d in range(depth):
-                    values = per_depth[d] if side == "lc" else per_depth[d][::-1]
-                    cols.append([f"{side}{d}={w}" for w in values])
-                    if d == 0 and s.get("first_cue"):
-                        # The cue read in the light of the utterance's first word ("add ... to"
-                        # is a playlist, "play ... by" an artist).
-                        cols.append([f"f{side}={lower[0]}|{w}" for w in values])
-        rows = list(zip(*cols, strict=True)) if cols else [()] * n
-        shared = [f"first={lower[0]}"] if s["first_word"] else []
-        if s.get("bag_of_cues"):
-            shared.extend(sorted({f"has={w}" for w in lower if w in self.cues}))
-        marks = self.gazetteer_marks(lower, self.gazetteer if gazetteer is None else gazetteer)
-        slots = self.word_slots if word_slots is None else word_slots
-        if slots:
-            for k, w in enumerate(lower):
-                kind = slots.get(w)
-                if kind:
-                    marks[k] = [*marks[k], "ws=" + kind]
-        word_features = self._word_features
-        out = [
-            ["bias", *word_features(word), *row, *shared, *mark]
-            for word, row, mark in zip(words, rows, marks, strict=True)
-        ]
-        out[0].append("BOS")
-        out[-1].append("EOS")
-        return out
-
-    def training_features(self, sentences, tags):
-        """Features of the training sentences, gazetteer marks out of fold."""
-        if not self.settings["gazetteer"]:
-            return [self.features(w, gazetteer={}, word_slots={}) for w in sentences]
-        folds = self.settings["gazetteer_folds"]
-        fold_of = np.arange(len(sentences)) % folds
-        out = [None] * len(sentences)
-        max_len = self.settings["gazetteer_max_len"]
-        for f in range(folds):
-            others = np.flatnonzero(fold_of != f)
-            gaz = self.learn_gazetteer(
-                [sentences[i] for i in others],
-                [tags[i] for i in others],
-                max_len,
-                self.settings.get("gazetteer_min_rate", 0.0),
-            )
-            slots = (
-                self.learn_word_slots([sentences[i] for i in others], [tags[i] for i in others])
-                if self.settings.get("word_slots")
-                else {}
-            )
-            for i in np.flatnonzero(fold_of == f):
-                out[i] = self.features(sentences[i], gazetteer=gaz, word_slots=slots)
-        return out
-
-
-def _check_tokens(sentences, what="sentences"):
+def _check_tokens(sentences: Tokens, what: str = "sentences") -> list[list[str]]:
+    """The sentences as lists of tokens; ParameterError naming the first that is not one."""
     if isinstance(sentences, str) or not hasattr(sentences, "__len__"):
         raise ParameterError(
             f"{what} must be a list of token lists, got {type(sentences).__name__}"
@@ -306,7 +67,9 @@ def _check_tokens(sentences, what="sentences"):
     return out
 
 
-def _check_tagged(sentences, tags, what):
+def _check_tagged(
+    sentences: Tokens, tags: Tokens | None, what: str
+) -> tuple[list[list[str]], list[list[str]]]:
     """Validate a labelled set; repair stray I- tags (with one warning); return lists."""
     sentences = _check_tokens(sentences, what)
     if tags is None or len(tags) != len(sentences):
@@ -343,6 +106,10 @@ def _check_tagged(sentences, tags, what):
 class SlotTagger:
     """IOB2 slot tagger: a linear-chain CRF trained by python-crfsuite, decoded in numpy.
 
+    A scikit-learn estimator: the constructor only stores its keyword arguments,
+    :meth:`get_params` and :meth:`set_params` read and change them (so ``sklearn.base.clone``
+    and grid searches work), :meth:`fit` validates and learns, and learned state ends in ``_``.
+
     Parameters
     ----------
     algorithm : {"l2sgd", "lbfgs"}
@@ -372,10 +139,16 @@ class SlotTagger:
     temperature_ : float
         The temperature scores are divided by (1.0 without calibration).
     dev_f1_ : float or None
-        Entity F1 (seqeval, default mode) on ``dev`` after training.
+        Entity F1 (micro average, conlleval's default mode, as seqeval's) on ``dev`` after
+        training.
 
     Examples
     --------
+    >>> tagger = SlotTagger(iterations=10)
+    >>> tagger.get_params()["iterations"]
+    10
+    >>> tagger.set_params(c2=0.2).c2
+    0.2
     >>> tagger = SlotTagger().fit(train_tokens, train_tags)  # doctest: +SKIP
     >>> tagger.predict([["fly", "to", "denver"]])  # doctest: +SKIP
     [['O', 'O', 'B-toloc.city_name']]
@@ -384,13 +157,13 @@ class SlotTagger:
     def __init__(
         self,
         *,
-        algorithm="l2sgd",
-        c1=None,
-        c2=0.1,
-        iterations=20,
-        min_freq=0,
-        features=None,
-        calibrate=True,
+        algorithm: str = "l2sgd",
+        c1: float | None = None,
+        c2: float = 0.1,
+        iterations: int = 20,
+        min_freq: int = 0,
+        features: dict[str, Any] | None = None,
+        calibrate: bool = True,
     ):
         self.algorithm = algorithm
         self.c1 = c1
@@ -400,9 +173,59 @@ class SlotTagger:
         self.features = features
         self.calibrate = calibrate
 
-    # ------------------------------------------------------------------ training
+    # ------------------------------------------------------------------ parameters
 
-    def _settings(self):
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """The constructor's keyword arguments, in order (as scikit-learn reads them)."""
+        import inspect
+
+        return [
+            p.name
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.kind is p.KEYWORD_ONLY
+        ]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's parameters and their values (scikit-learn's estimator interface).
+
+        Parameters
+        ----------
+        deep : bool
+            Accepted for scikit-learn; a tagger holds no other estimator.
+
+        Examples
+        --------
+        >>> SlotTagger(algorithm="lbfgs", c1=0.1).get_params()
+        {'algorithm': 'lbfgs', 'c1': 0.1, 'c2': 0.1, 'iterations': 20, 'min_freq': 0, 'features': None, 'calibrate': True}
+        """  # noqa: E501
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> SlotTagger:
+        """Change parameters (scikit-learn's estimator interface); they apply at the next fit.
+
+        Raises
+        ------
+        ParameterError
+            A name that is not a parameter (nothing is changed then).
+
+        Examples
+        --------
+        >>> SlotTagger().set_params(iterations=5, min_freq=2).get_params()["min_freq"]
+        2
+        """
+        names = self._param_names()
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ParameterError(
+                f"{', '.join(map(repr, unknown))}: not a SlotTagger parameter; choose from "
+                f"{', '.join(names)}"
+            )
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def _settings(self) -> dict[str, Any]:
         settings = dict(DEFAULT_FEATURES)
         unknown = set(self.features or ()) - set(settings)
         if unknown:
@@ -412,7 +235,7 @@ class SlotTagger:
         settings.update(self.features or {})
         return settings
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if self.algorithm not in ALGORITHMS:
             raise ParameterError(
                 f"algorithm={self.algorithm!r}; choose one of {', '.join(ALGORITHMS)}"
@@ -430,7 +253,15 @@ class SlotTagger:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ParameterError(f"{name}={value!r} must be a whole number >= {low}")
 
-    def fit(self, sentences, tags, *, dev=None):
+    # ------------------------------------------------------------------ training
+
+    def fit(
+        self,
+        sentences: Tokens,
+        tags: Tokens,
+        *,
+        dev: tuple[Tokens, Tokens] | None = None,
+    ) -> SlotTagger:
         """Train on tokenised, IOB2-tagged sentences.
 
         Parameters
@@ -454,40 +285,35 @@ class SlotTagger:
         FormatError
             A tag that is not ``O``, ``B-x`` or ``I-x``.
         """
-        import tempfile
-
-        import pycrfsuite
-
         self._check_params()
         settings = self._settings()
         sentences, tags = _check_tagged(sentences, tags, "sentences")
         if dev is not None:
             if not isinstance(dev, (tuple, list)) or len(dev) != 2:
                 raise ParameterError("dev must be a pair (sentences, tags)")
-            dev_x, dev_y = _check_tagged(dev[0], dev[1], "dev")
+            dev = _check_tagged(dev[0], dev[1], "dev")
 
-        lowered = [[w.lower() for w in words] for words in sentences]
-        featurizer = _Featurizer(
-            settings,
-            cues=_Featurizer.learn_cues(lowered, tags, settings["cues"]),
-            gazetteer=(
-                _Featurizer.learn_gazetteer(
-                    lowered,
-                    tags,
-                    settings["gazetteer_max_len"],
-                    settings.get("gazetteer_min_rate", 0.0),
-                )
-                if settings["gazetteer"]
-                else {}
-            ),
-            word_slots=(
-                _Featurizer.learn_word_slots(lowered, tags)
-                if settings["gazetteer"] and settings.get("word_slots")
-                else {}
-            ),
+        featurizer = Featurizer.learn(settings, sentences, tags)
+        crf_bytes = self._train_crf(featurizer.training_features(sentences, tags), tags)
+        self._set_model(
+            crf_bytes, settings, featurizer.cues, featurizer.gazetteer, featurizer.word_slots, 1.0
         )
+        self.dev_f1_ = None
+        if dev is not None:
+            dev_x, dev_y = dev
+            if self.calibrate:
+                self.temperature_ = self._fit_temperature(dev_x, dev_y)
+            self.dev_f1_ = _dev_f1(dev_y, self.predict(dev_x))
+        return self
+
+    def _train_crf(self, features: list[list[list[str]]], tags: list[list[str]]) -> bytes:
+        """crfsuite's model file, trained on the attribute lists of the training sentences."""
+        import tempfile
+
+        import pycrfsuite
+
         trainer = pycrfsuite.Trainer(verbose=False)
-        for feats, labels in zip(featurizer.training_features(sentences, tags), tags, strict=True):
+        for feats, labels in zip(features, tags, strict=True):
             trainer.append(feats, labels)
         trainer.select(self.algorithm)
         params = {
@@ -502,23 +328,15 @@ class SlotTagger:
         with tempfile.TemporaryDirectory(prefix="speechtext-crf-") as tmp:
             model_path = str(Path(tmp) / "model.crfsuite")
             trainer.train(model_path)
-            crf_bytes = Path(model_path).read_bytes()
-        self._set_model(
-            crf_bytes, settings, featurizer.cues, featurizer.gazetteer, featurizer.word_slots, 1.0
-        )
-        self.dev_f1_ = None
-        if dev is not None:
-            if self.calibrate:
-                self.temperature_ = self._fit_temperature(dev_x, dev_y)
-            from seqeval.metrics import f1_score
-
-            self.dev_f1_ = float(f1_score(dev_y, self.predict(dev_x)))
-        return self
+            return Path(model_path).read_bytes()
 
     def _set_model(self, crf_bytes, settings, cues, gazetteer, word_slots, temperature):
         """Read crfsuite's learned weights into numpy arrays."""
+        import numpy as np
         import pycrfsuite
         import scipy.sparse
+
+        from ..decode import iob_constraints
 
         tagger = pycrfsuite.Tagger()
         try:
@@ -545,21 +363,22 @@ class SlotTagger:
         self.transitions_ = trans
         self.attributes_ = attrs
         self.labels_ = list(labels)
-        from .decode import iob_constraints
-
         self.allowed_ = iob_constraints(self.labels_)
         self.settings_ = settings
-        self.featurizer_ = _Featurizer(
+        self.featurizer_ = Featurizer(
             settings, cues=cues, gazetteer=gazetteer, word_slots=word_slots
         )
         self.temperature_ = float(temperature)
         self.crf_ = crf_bytes
 
+    # ------------------------------------------------------------------ calibration
+
     def _fit_temperature(self, sentences, tags):
         """The temperature minimising the negative log-likelihood of the dev gold sequences."""
+        import numpy as np
         from scipy.optimize import minimize_scalar
 
-        from .decode import _as_lattice, _groups, _log_partition
+        from ..decode import as_lattice, group_by_length, log_partition
 
         label_id = {label: j for j, label in enumerate(self.labels_)}
         keep = [i for i, t in enumerate(tags) if all(x in label_id for x in t)]
@@ -567,23 +386,21 @@ class SlotTagger:
             return 1.0
         ems = self._emissions([sentences[i] for i in keep], temperature=1.0)
         gold = [np.array([label_id[x] for x in tags[i]]) for i in keep]
-        _, trans, start, end = _as_lattice(
-            ems, self.transitions_, self.allowed_, None, None, batch=True
-        )
+        _, trans, start, end = as_lattice(ems, self.transitions_, allowed=self.allowed_, batch=True)
         raw = np.array(
             [
                 e[np.arange(len(g)), g].sum() + trans[g[:-1], g[1:]].sum()
                 for e, g in zip(ems, gold, strict=True)
             ]
         )
-        groups = list(_groups([len(e) for e in ems]))
+        groups = list(group_by_length([len(e) for e in ems]))
 
         def nll(log_t):
             inv = np.exp(-log_t)
             total = -(raw * inv).sum()
             for group in groups:
                 em = np.stack([ems[i] for i in group]) * inv
-                total += _log_partition(em, trans * inv, start, end).sum()
+                total += log_partition(em, trans * inv, start, end).sum()
             return total / len(ems)
 
         result = minimize_scalar(nll, bounds=(np.log(0.25), np.log(4.0)), method="bounded")
@@ -599,6 +416,7 @@ class SlotTagger:
         """Per sentence, ``[T, L]`` state scores (divided by the temperature)."""
         from itertools import repeat
 
+        import numpy as np
         import scipy.sparse
 
         attrs = self.attributes_
@@ -624,12 +442,32 @@ class SlotTagger:
             scores /= t
         return np.split(scores, np.cumsum(lengths)[:-1]) if sentences else []
 
-    def _lattices(self, sentences):
+    def lattices(self, sentences: Tokens) -> tuple[list[np.ndarray], np.ndarray]:
+        """The lattices the tagger searches: per-token label scores and transition scores.
+
+        Both are divided by the temperature; give them, with ``allowed=tagger.allowed_``, to
+        any search of :mod:`speechtext.decode`.
+
+        Returns
+        -------
+        emissions : list of np.ndarray [shape=(T, L)]
+            Per sentence; columns follow ``labels_``.
+        transitions : np.ndarray [shape=(L, L)]
+
+        Examples
+        --------
+        >>> from speechtext.decode import beam_search_batch
+        >>> ems, trans = tagger.lattices([["play", "jazz"]])  # doctest: +SKIP
+        >>> nbest = beam_search_batch(ems, trans, beam=8, nbest=4,
+        ...                           allowed=tagger.allowed_)  # doctest: +SKIP
+        """
         sentences = _check_tokens(sentences)
         self._check_fitted()
         return self._emissions(sentences), self.transitions_ / self.temperature_
 
-    def predict(self, sentences):
+    # ------------------------------------------------------------------ inference
+
+    def predict(self, sentences: Tokens) -> list[list[str]]:
         """The best IOB2 tag sequence of each sentence (Viterbi under IOB2 constraints).
 
         Parameters
@@ -645,13 +483,15 @@ class SlotTagger:
         >>> tagger.predict([["play", "jazz"]])  # doctest: +SKIP
         [['O', 'B-genre']]
         """
-        from .decode import viterbi_batch
+        from ..decode import viterbi_batch
 
-        ems, trans = self._lattices(sentences)
+        ems, trans = self.lattices(sentences)
         best = viterbi_batch(ems, trans, allowed=self.allowed_, normalize=False)
         return [[self.labels_[j] for j in labels] for labels, _ in best]
 
-    def predict_nbest(self, sentences, k=4, *, beam=8):
+    def predict_nbest(
+        self, sentences: Tokens, k: int = 4, *, beam: int = 8
+    ) -> list[list[tuple[list[str], float]]]:
         """The ``k`` best tag sequences of each sentence with their log-probabilities.
 
         Log-probabilities are normalised over the IOB2-valid sequences (forward algorithm), so
@@ -676,9 +516,9 @@ class SlotTagger:
         ...  tagger.predict_nbest([["play", "jazz"]], k=2)[0]]  # doctest: +SKIP
         [(['O', 'B-genre'], 0.93), (['O', 'B-playlist'], 0.04)]
         """
-        from .decode import beam_search_batch
+        from ..decode import beam_search_batch
 
-        ems, trans = self._lattices(sentences)
+        ems, trans = self.lattices(sentences)
         found = beam_search_batch(ems, trans, beam=beam, nbest=k, allowed=self.allowed_)
         return [
             [([self.labels_[j] for j in labels], logprob) for labels, logprob in nb] for nb in found
@@ -686,25 +526,27 @@ class SlotTagger:
 
     def _forward_backward(self, sentences):
         """Per sentence: emissions, log alpha, log beta, log Z (constrained, batched)."""
-        from .decode import _as_lattice, _backward, _forward, _groups
+        import numpy as np
 
-        ems, trans = self._lattices(sentences)
-        _, trans, start, end = _as_lattice(ems, trans, self.allowed_, None, None, batch=True)
+        from ..decode import as_lattice, backward, forward, group_by_length
+
+        ems, trans = self.lattices(sentences)
+        _, trans, start, end = as_lattice(ems, trans, allowed=self.allowed_, batch=True)
         out = [None] * len(ems)
         lengths = [len(e) for e in ems]
-        for group in _groups(lengths):
+        for group in group_by_length(lengths):
             if lengths[group[0]] == 0:
                 for i in group:
                     out[i] = (ems[i], ems[i], ems[i], 0.0)
                 continue
             em = np.stack([ems[i] for i in group])
-            alpha, log_z = _forward(em, trans, start, end)
-            beta = _backward(em, trans, end)
+            alpha, log_z = forward(em, trans, start, end)
+            beta = backward(em, trans, end)
             for row, i in enumerate(group):
                 out[i] = (ems[i], alpha[row], beta[row], float(log_z[row]))
         return out, trans, end
 
-    def marginals(self, sentences):
+    def marginals(self, sentences: Tokens) -> list[np.ndarray]:
         """Posterior probability of every tag at every token (constrained forward-backward).
 
         Returns
@@ -718,11 +560,15 @@ class SlotTagger:
         >>> tagger.labels_[p[1].argmax()]  # doctest: +SKIP
         'B-genre'
         """
+        import numpy as np
+
         fb, _, _ = self._forward_backward(sentences)
         return [np.exp(alpha + beta - log_z) for _, alpha, beta, log_z in fb]
 
     def _entity_logprob(self, em, alpha, beta, log_z, trans, start, end, kind):
         """Log posterior of the entity ``kind`` spanning tokens ``[start, end)``."""
+        import numpy as np
+
         b = self._label_id.get(f"B-{kind}")
         i = self._label_id.get(f"I-{kind}")
         if b is None:
@@ -755,7 +601,9 @@ class SlotTagger:
             )
         return cached[1]
 
-    def entity_confidences(self, sentences, tags=None):
+    def entity_confidences(
+        self, sentences: Tokens, tags: Tokens | None = None
+    ) -> list[list[tuple[int, int, str, float]]]:
         """The posterior probability of each entity of the predicted (or given) tags.
 
         The probability that the model's tag sequence holds exactly this entity: same span, same
@@ -784,6 +632,8 @@ class SlotTagger:
 
     def _confidences(self, sentences, tags=None):
         """Per sentence: entity confidences and token marginals."""
+        import numpy as np
+
         sentences = _check_tokens(sentences)
         if tags is None:
             tags = self.predict(sentences)
@@ -799,7 +649,9 @@ class SlotTagger:
             out.append((ents, np.exp(alpha + beta - log_z)))
         return out
 
-    def token_scores(self, sentences, tags=None):
+    def token_scores(
+        self, sentences: Tokens, tags: Tokens | None = None
+    ) -> tuple[list[list[str]], list[list[float]]]:
         """Per token, the confidence of the entity it belongs to, or its marginal of ``O``.
 
         This is the score column ``speechtext tag predict`` writes.
@@ -808,6 +660,10 @@ class SlotTagger:
         -------
         tags : list of list of str
         scores : list of list of float
+
+        Examples
+        --------
+        >>> tags, scores = tagger.token_scores([["play", "jazz"]])  # doctest: +SKIP
         """
         sentences = _check_tokens(sentences)
         self._check_fitted()
@@ -824,7 +680,7 @@ class SlotTagger:
 
     # ------------------------------------------------------------------ active learning
 
-    def uncertainty(self, sentences, *, by="least-confidence"):
+    def uncertainty(self, sentences: Tokens, *, by: str = "least-confidence") -> np.ndarray:
         """How unsure the model is of each sentence (higher: more unsure).
 
         Parameters
@@ -836,7 +692,14 @@ class SlotTagger:
         Returns
         -------
         np.ndarray [shape=(n,)]
+
+        Examples
+        --------
+        >>> tagger.uncertainty(pool, by="entropy")  # doctest: +SKIP
+        array([0.12, 1.7 , ...])
         """
+        import numpy as np
+
         if by not in SELECT_STRATEGIES:
             raise ParameterError(f"by={by!r}; choose one of {', '.join(SELECT_STRATEGIES)}")
         sentences = _check_tokens(sentences)
@@ -854,70 +717,70 @@ class SlotTagger:
         second = np.array([np.exp(nb[1][1]) if len(nb) > 1 else 0.0 for nb in nbest])
         return 1.0 - (first - second)
 
-    def select(self, sentences, n, *, by="least-confidence"):
+    def most_uncertain(
+        self, sentences: Tokens, n: int, *, by: str = "least-confidence"
+    ) -> list[tuple[int, float]]:
+        """The ``n`` sentences the model is least sure of, most uncertain first, with how unsure.
+
+        Parameters
+        ----------
+        sentences : list of list of str
+        n : int
+            How many (fewer if there are fewer sentences).
+        by : {"least-confidence", "margin", "entropy"}
+            As in :meth:`uncertainty`.
+
+        Returns
+        -------
+        list of (int, float)
+            ``(index into sentences, uncertainty)``; equal uncertainties keep input order.
+
+        Examples
+        --------
+        >>> tagger.most_uncertain(pool, 2, by="margin")  # doctest: +SKIP
+        [(41, 0.93), (7, 0.88)]
+        """
+        import numpy as np
+
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ParameterError(f"n={n!r} must be a whole number of at least 1")
+        scores = self.uncertainty(sentences, by=by)
+        order = np.argsort(-scores, kind="stable")
+        return [(int(i), float(scores[i])) for i in order[:n]]
+
+    def select(self, sentences: Tokens, n: int, *, by: str = "least-confidence") -> list[int]:
         """Indices of the ``n`` sentences the model is least sure of, most uncertain first.
+
+        See :meth:`most_uncertain`, which gives their uncertainties too.
 
         Examples
         --------
         >>> tagger.select(pool, 2, by="margin")  # doctest: +SKIP
         [41, 7]
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ParameterError(f"n={n!r} must be a whole number of at least 1")
-        scores = self.uncertainty(sentences, by=by)
-        order = np.argsort(-scores, kind="stable")
-        return [int(i) for i in order[:n]]
+        return [i for i, _ in self.most_uncertain(sentences, n, by=by)]
 
     # ------------------------------------------------------------------ persistence
 
-    def to_bytes(self):
-        """The model file's content (see :meth:`save`)."""
+    def to_bytes(self) -> bytes:
+        """The model file's content (see :meth:`save` and :mod:`speechtext.tagging.model_file`)."""
         self._check_fitted()
-        meta = {
-            "format": MODEL_FORMAT,
-            "version": MODEL_VERSION,
+        fields = {
             "labels": self.labels_,
             "settings": self.settings_,
             "cues": sorted(self.featurizer_.cues),
             "gazetteer": self.featurizer_.gazetteer,
             "word_slots": self.featurizer_.word_slots,
             "temperature": self.temperature_,
-            "params": {
-                "algorithm": self.algorithm,
-                "c1": self.c1,
-                "c2": self.c2,
-                "iterations": self.iterations,
-                "min_freq": self.min_freq,
-                "features": self.features,
-                "calibrate": self.calibrate,
-            },
+            "params": self.get_params(),
             "dev_f1": getattr(self, "dev_f1_", None),
         }
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr(_META, json.dumps(meta, ensure_ascii=False))
-            z.writestr(_CRF, self.crf_)
-        return buf.getvalue()
+        return pack_model(fields, self.crf_)
 
     @classmethod
-    def from_bytes(cls, data, *, source="model"):
+    def from_bytes(cls, data: bytes, *, source: str = "model") -> SlotTagger:
         """A tagger from a model file's content; FormatError if it is not one."""
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                meta = json.loads(z.read(_META).decode("utf-8"))
-                crf_bytes = z.read(_CRF)
-        except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError):
-            raise FormatError(
-                f"{source}: not a speechtext slot-tagger model; make one with "
-                "`speechtext tag train DATA -o MODEL`"
-            ) from None
-        if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-            raise FormatError(f"{source}: not a speechtext slot-tagger model")
-        if meta.get("version") != MODEL_VERSION:
-            raise FormatError(
-                f"{source}: slot-tagger model version {meta.get('version')!r}, but this "
-                f"speechtext reads version {MODEL_VERSION}; retrain it with `speechtext tag train`"
-            )
+        meta, crf_bytes = unpack_model(data, source=source)
         try:
             tagger = cls(**meta["params"])
             tagger._set_model(
@@ -935,7 +798,7 @@ class SlotTagger:
         tagger.dev_f1_ = meta.get("dev_f1")
         return tagger
 
-    def save(self, path):
+    def save(self, path: str | PathLike[str]) -> None:
         """Write the model file, atomically: a zip holding ``tagger.json`` (format, version,
         labels, feature settings, cue words, gazetteer, temperature) and the crfsuite model.
 
@@ -943,12 +806,12 @@ class SlotTagger:
         --------
         >>> tagger.save("snips.tagger")  # doctest: +SKIP
         """
-        from .io.atomic import write_bytes
+        from ..io.atomic import write_bytes
 
         write_bytes(path, self.to_bytes())
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | PathLike[str]) -> SlotTagger:
         """Read a model file written by :meth:`save`.
 
         Raises
@@ -960,6 +823,6 @@ class SlotTagger:
         --------
         >>> tagger = SlotTagger.load("snips.tagger")  # doctest: +SKIP
         """
-        from .io.text import read_bytes
+        from ..io.text import read_bytes
 
         return cls.from_bytes(read_bytes(path, what="model"), source=str(path))

@@ -2,7 +2,7 @@
 
 ``speechtext tag predict`` without a model and the text pipeline tag with :func:`default_tagger`:
 a :class:`~speechtext.tagging.SlotTagger` trained on a small corpus the project made itself. The
-corpus ships as package data (``speechtext/resources``): templates written by the team
+corpus ships as package data (``speechtext/tagging/corpus``): templates written by the team
 (``slot_templates.txt``, ``[slot]`` placeholders) and slot values (``slot_values.tsv``, a
 lexicon TSV), filled by :func:`speechtext.delex.generate` into :data:`CORPUS_SIZE` tagged
 utterances with a fixed seed. It covers voice-assistant requests: flights (ATIS slot names such
@@ -20,19 +20,24 @@ binary would go stale with each model-format version, where training takes secon
 
 Examples
 --------
->>> from speechtext.tagging_default import default_tagger
+>>> from speechtext.tagging import default_tagger
 >>> default_tagger().predict([["play", "some", "jazz", "in", "the", "kitchen"]])  # doctest: +SKIP
 [['O', 'O', 'B-genre', 'O', 'O', 'B-room']]
 """
 
-import hashlib
+from __future__ import annotations
+
 import json
 import threading
 import warnings
-from importlib import resources
+from os import PathLike
+from pathlib import Path
+
+from ..errors import FormatError, SpeechTextError
+from . import model_file
+from .tagger import SlotTagger
 
 __all__ = [
-    "load_tagger",
     "CORPUS_SEED",
     "CORPUS_SIZE",
     "TRAINING",
@@ -40,11 +45,13 @@ __all__ = [
     "default_corpus",
     "default_model_path",
     "default_tagger",
+    "load_tagger",
 ]
 
 CORPUS_SIZE = 2000  # utterances generated from the templates
 CORPUS_SEED = 0
 TRAINING = {"algorithm": "l2sgd", "iterations": 10, "calibrate": False}
+_CORPUS = "corpus"  # the package data folder beside this module
 _TEMPLATES = "slot_templates.txt"
 _VALUES = "slot_values.tsv"
 _CORPUS_VERSION = 1  # bump when the way the corpus is made from the files changes
@@ -55,30 +62,29 @@ _loaded = {}  # model path -> SlotTagger, so a process builds or loads the tagge
 
 def _resource(name):
     """A packaged corpus file as bytes; FormatError if the installation lacks it."""
-    from .errors import FormatError
+    from importlib import resources  # here: `speechtext --help` reads this package's constants
 
     try:
-        return (resources.files("speechtext") / "resources" / name).read_bytes()
+        return (resources.files(__package__) / _CORPUS / name).read_bytes()
     except OSError:
         raise FormatError(
-            f"speechtext/resources/{name}: missing from the installed package; reinstall "
+            f"speechtext/tagging/{_CORPUS}/{name}: missing from the installed package; reinstall "
             "speechtext (pip install --force-reinstall speechtext)"
         ) from None
 
 
 def _templates(data):
-    from .io.text import decode_text, split_lines
+    from ..io.text import decode_text, split_lines
 
-    lines = split_lines(decode_text(data, f"speechtext/resources/{_TEMPLATES}"))
+    lines = split_lines(decode_text(data, f"speechtext/tagging/{_CORPUS}/{_TEMPLATES}"))
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def _lexicon(data):
     import tempfile
-    from pathlib import Path
 
-    from .delex import Lexicon
-    from .io.lexicon import read_lexicon
+    from ..delex import Lexicon
+    from ..io.lexicon import read_lexicon
 
     # read_lexicon reads a path and names it in its messages; the package data may be inside
     # a zip, so it is read through a temporary copy.
@@ -89,7 +95,7 @@ def _lexicon(data):
     return Lexicon(entries)
 
 
-def default_corpus():
+def default_corpus() -> tuple[list[list[str]], list[list[str]]]:
     """The default tagger's training corpus: tokens and IOB2 tags, generated from the templates.
 
     Returns
@@ -104,7 +110,7 @@ def default_corpus():
     >>> len(tokens)  # doctest: +SKIP
     2000
     """
-    from .delex import generate
+    from ..delex import generate
 
     templates = _templates(_resource(_TEMPLATES))
     lexicon = _lexicon(_resource(_VALUES))
@@ -113,9 +119,9 @@ def default_corpus():
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def corpus_key():
+def corpus_key() -> str:
     """Hex key of the default model: corpus files, settings and model format and version."""
-    from .tagging import MODEL_FORMAT, MODEL_VERSION
+    import hashlib
 
     h = hashlib.sha256()
     for name in (_TEMPLATES, _VALUES):
@@ -125,28 +131,26 @@ def corpus_key():
         "size": CORPUS_SIZE,
         "seed": CORPUS_SEED,
         "training": TRAINING,
-        "format": MODEL_FORMAT,
-        "model_version": MODEL_VERSION,
+        "format": model_file.MODEL_FORMAT,
+        "model_version": model_file.MODEL_VERSION,
     }
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
-def default_model_path():
+def default_model_path() -> Path:
     """Where the default model is cached: ``<cache folder>/default-tagger-<key>.tagger``."""
-    from .io.cache import cache_dir
+    from ..io.cache import cache_dir
 
     return cache_dir() / f"default-tagger-{corpus_key()}.tagger"
 
 
 def _train():
-    from .tagging import SlotTagger
-
     tokens, tags = default_corpus()
     return SlotTagger(**TRAINING).fit(tokens, tags)
 
 
-def default_tagger(*, rebuild=False):
+def default_tagger(*, rebuild: bool = False) -> SlotTagger:
     """The embedded default :class:`~speechtext.tagging.SlotTagger`, fitted.
 
     Loaded from the user cache; trained (a few seconds) and cached there when absent, damaged
@@ -168,9 +172,6 @@ def default_tagger(*, rebuild=False):
     >>> tagger.predict([["wake", "me", "at", "seven", "am"]])  # doctest: +SKIP
     [['O', 'O', 'O', 'B-time', 'I-time']]
     """
-    from .errors import FormatError, SpeechTextError
-    from .tagging import SlotTagger
-
     path = default_model_path()
     with _lock:
         if not rebuild and path in _loaded:
@@ -195,10 +196,13 @@ def default_tagger(*, rebuild=False):
         return tagger
 
 
-def load_tagger(model=None):
-    """The tagger of a model file, or the embedded default tagger when ``model`` is None."""
+def load_tagger(model: str | PathLike[str] | None = None) -> SlotTagger:
+    """The tagger of a model file, or the embedded default tagger when ``model`` is None.
+
+    Examples
+    --------
+    >>> tagger = load_tagger("snips.tagger")  # doctest: +SKIP
+    """
     if model is None:
         return default_tagger()
-    from .tagging import SlotTagger
-
     return SlotTagger.load(model)

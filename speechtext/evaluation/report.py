@@ -1,0 +1,225 @@
+"""What an evaluation measured (:class:`Report`, :class:`Scores`, :class:`Curve`), and how a
+Report is laid out.
+
+The numbers are computed in :mod:`speechtext.evaluation.metrics`; here they are only laid out:
+seqeval's ``classification_report`` text with an AP column, CSV, Markdown and the JSON document
+(seqeval likewise keeps ``reporters.py`` apart from its metrics). The plots are in
+:mod:`speechtext.evaluation.plot`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ParameterError
+from .options import CALIBRATION_BINS, FORMATS
+
+__all__ = ["Curve", "Report", "Scores"]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Precision, recall, F1 (fractions in [0, 1]), support (gold entities) and AP (or None)."""
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+    ap: float | None = None
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A precision-recall curve: one point per distinct confidence, highest confidence first."""
+
+    precision: np.ndarray
+    recall: np.ndarray
+    thresholds: np.ndarray
+    ap: float
+
+
+@dataclass
+class Report:
+    """What :func:`~speechtext.evaluation.evaluate` measured; ``to_dict``/``render`` give the
+    documented outputs.
+
+    Attributes
+    ----------
+    per_type : dict of str to Scores
+        Sorted by type name; ``ap`` is None without confidences or without gold entities.
+    micro, macro, weighted : Scores
+        seqeval's three averages (``ap`` holds micro AP and mAP on ``micro`` and ``macro``).
+    average_precision : dict or None
+        ``{"micro": x, "mean": y}`` (``mean`` is mAP); None without confidences.
+    calibration : dict or None
+        ``{"ece": z}``; None without confidences (or with confidences outside [0, 1]).
+    token_accuracy, sentence_accuracy : float
+    sentences, tokens : int
+    notes : list of str
+        What a reader should know: no gold entities, no predictions, tokens that differ ...
+    curves : dict of str to Curve
+        ``"micro"`` and each type with gold entities; empty without confidences.
+    reliability : dict or None
+        Per bin: ``edges``, ``count``, ``confidence`` (mean), ``accuracy``.
+    """
+
+    per_type: dict[str, Scores]
+    micro: Scores
+    macro: Scores
+    weighted: Scores
+    average_precision: dict[str, float | None] | None
+    calibration: dict[str, float] | None
+    token_accuracy: float
+    sentence_accuracy: float
+    sentences: int
+    tokens: int
+    mode: str = "default"
+    scheme: str = "IOB2"
+    notes: list[str] = field(default_factory=list)
+    curves: dict[str, Curve] = field(default_factory=dict, repr=False)
+    reliability: dict[str, Any] | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``speechtext evaluate --format json``."""
+
+        def avg(s):
+            return {"precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
+
+        return {
+            "micro": avg(self.micro),
+            "macro": avg(self.macro),
+            "weighted": avg(self.weighted),
+            "per_type": {name: {**avg(s), "ap": s.ap} for name, s in self.per_type.items()},
+            "average_precision": self.average_precision,
+            "calibration": self.calibration,
+            "token_accuracy": self.token_accuracy,
+            "sentence_accuracy": self.sentence_accuracy,
+            "sentences": self.sentences,
+            "tokens": self.tokens,
+        }
+
+    def _rows(self) -> Iterator[tuple[str, Scores] | None]:
+        yield from self.per_type.items()
+        yield None
+        yield "micro avg", self.micro
+        yield "macro avg", self.macro
+        yield "weighted avg", self.weighted
+
+    def to_text(self, *, digits: int = 4) -> str:
+        """seqeval's ``classification_report`` layout with an AP column, then the summary."""
+        names = [*self.per_type, "weighted avg"]
+        width = max(max(map(len, names)), digits)
+        head = "{:>{width}s} " + " {:>9}" * 5
+        row = "{:>{width}s} " + " {:>9.{digits}f}" * 3 + " {:>9}"
+        lines = [head.format("", "precision", "recall", "f1-score", "support", "ap", width=width)]
+        lines.append("")
+        for item in self._rows():
+            if item is None:
+                lines.append("")
+                continue
+            name, s = item
+            text = row.format(
+                name, s.precision, s.recall, s.f1, s.support, width=width, digits=digits
+            )
+            ap = "" if name == "weighted avg" else "n/a" if s.ap is None else f"{s.ap:.{digits}f}"
+            lines.append(f"{text} {ap:>9}")
+        lines.append("")
+        lines.append(
+            f"token accuracy {self.token_accuracy:.{digits}f}, "
+            f"sentence accuracy {self.sentence_accuracy:.{digits}f}; "
+            f"{self.sentences} sentences, {self.tokens} tokens; "
+            f"mode {self.mode}{' (conlleval)' if self.mode == 'default' else ''}, "
+            f"scheme {self.scheme}"
+        )
+        if self.average_precision is None:
+            why = "no confidences in the predictions"
+            if self.micro.support == 0:
+                why = "no gold entities"
+            lines.append(f"average precision: not available ({why})")
+        else:
+            ap = self.average_precision
+            lines.append(
+                f"average precision: micro {ap['micro']:.{digits}f}, mAP {_fmt(ap['mean'], digits)}"
+            )
+        if self.calibration is not None:
+            lines.append(
+                f"expected calibration error ({CALIBRATION_BINS} bins): "
+                f"{self.calibration['ece']:.{digits}f}"
+            )
+        return "\n".join(lines) + "\n"
+
+    def to_csv(self) -> str:
+        """One row per type and per average: ``type,precision,recall,f1,support,ap``."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["type", "precision", "recall", "f1", "support", "ap"])
+        for item in self._rows():
+            if item is not None:
+                name, s = item
+                ap = "" if s.ap is None or name == "weighted avg" else repr(s.ap)
+                writer.writerow(
+                    [name, repr(s.precision), repr(s.recall), repr(s.f1), s.support, ap]
+                )
+        return out.getvalue()
+
+    def to_markdown(self, *, digits: int = 4) -> str:
+        """A Markdown table of the types and averages, then the summary figures."""
+        lines = [
+            "| type | precision | recall | f1 | support | ap |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for item in self._rows():
+            if item is not None:
+                name, s = item
+                ap = "" if name == "weighted avg" else _fmt(s.ap, digits)
+                lines.append(
+                    f"| {name} | {s.precision:.{digits}f} | {s.recall:.{digits}f} | "
+                    f"{s.f1:.{digits}f} | {s.support} | {ap} |"
+                )
+        ap = self.average_precision
+        ece = self.calibration
+        lines += [
+            "",
+            f"- token accuracy: {self.token_accuracy:.{digits}f}",
+            f"- sentence accuracy: {self.sentence_accuracy:.{digits}f}",
+            f"- average precision: micro {_fmt(ap and ap['micro'], digits)}, "
+            f"mAP {_fmt(ap and ap['mean'], digits)}",
+            f"- expected calibration error: {_fmt(ece and ece['ece'], digits)}",
+            f"- {self.sentences} sentences, {self.tokens} tokens; mode {self.mode}, "
+            f"scheme {self.scheme}",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def render(self, format: str = "text", *, digits: int = 4) -> str:
+        """The report as ``"text"``, ``"json"``, ``"csv"`` or ``"markdown"``.
+
+        Examples
+        --------
+        >>> from speechtext.evaluation import evaluate
+        >>> print(evaluate([["B-x", "O"]], [["B-x", "O"]]).render("csv"), end="")
+        type,precision,recall,f1,support,ap
+        x,1.0,1.0,1.0,1,
+        micro avg,1.0,1.0,1.0,1,
+        macro avg,1.0,1.0,1.0,1,
+        weighted avg,1.0,1.0,1.0,1,
+        """
+        if format == "json":
+            return json.dumps(self.to_dict(), indent=2) + "\n"
+        if format == "csv":
+            return self.to_csv()
+        if format == "markdown":
+            return self.to_markdown(digits=digits)
+        if format == "text":
+            return self.to_text(digits=digits)
+        raise ParameterError(f"format={format!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _fmt(value, digits):
+    return "n/a" if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,520 @@
+"""Running a spec over files and folders: the stages built (:class:`Pipeline`), jobs, completion
+markers, a process pool or Dask, the manifest.
+
+**Inputs.** With an audio stage in the spec, the inputs are the audio files (one utterance
+each); a same-stem ``.txt`` beside a recording is its transcript (its lines joined), needed by
+the text stages. With text stages only, the inputs are the ``.txt`` files: a transcript (a
+``.txt`` beside a same-stem recording) is one utterance, any other text file holds one utterance
+per non-blank line (ids ``<stem>:<line>``). Tokens are the text split on white space.
+
+**Outputs** mirror the inputs' relative paths under OUTDIR (see :mod:`speechtext.pipeline.stages`
+for each stage's files). An input file is complete when its marker
+``OUTDIR/.speechtext/done/<stem>.json`` exists (written last, holding its manifest entry and the
+spec's fingerprint); ``resume=True`` skips complete inputs of the same spec. ``manifest.jsonl``
+(one entry per input) and ``failures.jsonl`` are written at the end of the run.
+
+Examples
+--------
+>>> result = run_pipeline("telephone", ["data/samples"], "out", workers=2)  # doctest: +SKIP
+>>> result.exit_status  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import FormatError, ParameterError, SpeechTextError
+from ..types import Record
+from .spec import Spec, load_spec
+from .stages import STAGES, Stage
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..batch import BatchReport
+
+__all__ = ["MARKER_DIR", "Pipeline", "PipelineJob", "RunResult", "read_records", "run_pipeline"]
+
+MARKER_DIR = Path(".speechtext") / "done"  # under OUTDIR: one completion marker per input
+
+
+# ---------------------------------------------------------------------------------- pipeline
+
+
+class Pipeline:
+    """The stages of a spec, built and ready to run over records.
+
+    Examples
+    --------
+    >>> pipe = Pipeline.from_spec(load_spec("text"))  # doctest: +SKIP
+    >>> pipe.process([Record("a", "a.txt", text="play jazz")])[0].tags  # doctest: +SKIP
+    ['O', 'B-genre']
+    >>> [s.name for s in Pipeline([STAGES["delex"]()]).file_stages]
+    ['delex']
+    """
+
+    def __init__(self, stages: Iterable[Stage]) -> None:
+        self.stages = list(stages)
+
+    @classmethod
+    def from_spec(cls, spec: Spec) -> Pipeline:
+        stages = []
+        for s in spec.stages:
+            stage_cls = STAGES[s.name]
+            try:
+                stages.append(stage_cls(stage_cls.Config(**s.settings)))
+            except TypeError as exc:  # checked by parse_spec; kept for hand-made Specs
+                raise FormatError(f"{spec.path}:{s.line}: {s.name}: {exc}") from None
+        return cls(stages)
+
+    @property
+    def needs_audio(self) -> bool:
+        return any(s.kind == "audio" for s in self.stages)
+
+    @property
+    def file_stages(self) -> list[Stage]:
+        return [s for s in self.stages if s.kind != "corpus"]
+
+    def suffixes(self) -> list[str]:
+        return [suffix for s in self.file_stages for suffix in s.suffixes()]
+
+    def prepare(self, spec: Spec | None = None) -> None:
+        """Validate every stage's settings once (errors name the spec line)."""
+        for n, stage in enumerate(self.stages):
+            try:
+                stage.prepare()
+            except SpeechTextError as exc:
+                if spec is None:
+                    raise
+                where = f"{spec.path}:{spec.stages[n].line}"
+                raise type(exc)(f"{where}: {stage.name} stage: {exc}") from None
+
+    def process(
+        self, records: list[Record], *, seconds: dict[str, float] | None = None
+    ) -> list[Record]:
+        """Run the file-level stages over records in order; per-stage seconds into ``seconds``."""
+        for stage in self.file_stages:
+            start = time.perf_counter()
+            records = stage.process(records)
+            if seconds is not None:
+                seconds[stage.name] = seconds.get(stage.name, 0.0) + time.perf_counter() - start
+        return records
+
+
+# -------------------------------------------------------------------------------------- jobs
+
+
+@dataclass(frozen=True)
+class PipelineJob:
+    """One input file of a run: its outputs, its completion marker and the spec's fingerprint."""
+
+    source: Path
+    outputs: tuple[Path, ...]
+    id: str
+    base: Path
+    marker: Path
+    fingerprint: str
+
+    @property
+    def done(self) -> bool:
+        """Complete for this spec: the marker (of the same fingerprint) and every output exist."""
+        from ..io.manifest import read_jsonl
+
+        if not (self.marker.exists() and all(p.exists() for p in self.outputs)):
+            return False
+        try:
+            (entry,) = read_jsonl(self.marker)
+        except (FormatError, OSError, ValueError):
+            return False
+        return entry.get("spec") == self.fingerprint
+
+
+def _make_jobs(spec, pipeline, inputs, outdir):
+    """The inputs as jobs (absolute paths: a Dask worker may run in another folder), and the
+    inputs that failed before any work (missing, clashing outputs)."""
+    from ..io.audio import AUDIO_EXTENSIONS
+    from ..io.folders import collect_jobs
+
+    extensions = AUDIO_EXTENSIONS if pipeline.needs_audio else {".txt"}
+    # the first suffix names the job; a run of evaluate alone still needs one
+    suffixes = pipeline.suffixes() or [".conll"]
+    jobs, problems = collect_jobs(inputs, outdir, extensions=extensions, output_suffixes=suffixes)
+    outdir = Path(outdir).absolute()
+    fingerprint = spec.fingerprint()
+    out = []
+    for job in jobs:
+        stem = job.base.relative_to(outdir)
+        out.append(
+            PipelineJob(
+                source=Path(job.source).absolute(),
+                outputs=job.outputs if pipeline.file_stages else (),
+                id=stem.as_posix(),
+                base=job.base,
+                marker=outdir / MARKER_DIR / f"{stem}.json",
+                fingerprint=fingerprint,
+            )
+        )
+    return out, problems
+
+
+# ----------------------------------------------------------------------------------- records
+
+
+def _transcript(source):
+    """The same-stem ``.txt`` beside a recording, or None."""
+    path = Path(source).with_suffix(".txt")
+    return path if path.is_file() else None
+
+
+def _transcript_text(path, lines):
+    """A transcript's lines joined into one utterance."""
+    text = " ".join(line.strip() for line in lines if line.strip())
+    if not text:
+        raise FormatError(f"{path}: empty transcript; write the words the recording says")
+    return text
+
+
+def read_records(job: PipelineJob, *, needs_audio: bool) -> list[Record]:
+    """The records of one input file, read through :mod:`speechtext.io` (see the module docs).
+
+    Examples
+    --------
+    >>> job = PipelineJob(Path("req.txt"), (), "req", Path("out/req"), Path("m"), "")
+    >>> [r.id for r in read_records(job, needs_audio=False)]  # doctest: +SKIP
+    ['req:1', 'req:2']
+    """
+    from ..io.audio import AUDIO_EXTENSIONS, read_audio
+    from ..io.text import read_lines
+
+    source = Path(job.source)
+    if needs_audio:
+        y, sr = read_audio(source)
+        script = _transcript(source)
+        text = None if script is None else _transcript_text(script, read_lines(script))
+        return [Record(job.id, str(source), audio=y, sr=sr, text=text)]
+    lines = read_lines(source)
+    if any(source.with_suffix(ext).is_file() for ext in AUDIO_EXTENSIONS):
+        return [Record(job.id, str(source), text=_transcript_text(source, lines))]
+    records = [
+        Record(f"{job.id}:{n}", str(source), text=line.strip())
+        for n, line in enumerate(lines, 1)
+        if line.strip()
+    ]
+    if not records:
+        raise FormatError(f"{source}: no text; expected one utterance per line")
+    return records
+
+
+# ------------------------------------------------------------------------ one job, in a worker
+
+_PIPELINES = {}  # fingerprint -> Pipeline, one per worker process (models load once)
+
+
+def _pipeline_for(spec):
+    key = spec.fingerprint()
+    if key not in _PIPELINES:
+        _PIPELINES[key] = Pipeline.from_spec(spec)
+    return _PIPELINES[key]
+
+
+def _process_job(job, *, spec, outdir):
+    """Run the file-level stages on one input file and write its outputs, then its marker."""
+    from ..io.atomic import write_text
+
+    job.marker.unlink(missing_ok=True)  # redone: not complete until the marker is back
+    for output in job.outputs:  # temp files a killed run (SIGKILL) left behind
+        for stale in output.parent.glob(f".{glob.escape(output.name)}.*.part"):
+            stale.unlink(missing_ok=True)
+    pipeline = _pipeline_for(spec)
+    seconds = {}
+    try:
+        start = time.perf_counter()
+        records = read_records(job, needs_audio=pipeline.needs_audio)
+        seconds["read"] = time.perf_counter() - start
+        duration = sum(len(r.audio) / r.sr for r in records if r.audio is not None)
+        outputs = []
+        for stage in pipeline.file_stages:
+            start = time.perf_counter()
+            records = stage.process(records)
+            outputs += stage.write(records, job.base)
+            seconds[stage.name] = time.perf_counter() - start
+    except SpeechTextError as exc:
+        message = str(exc)
+        if str(job.source) not in message:
+            raise type(exc)(f"{job.source}: {message}") from None
+        raise
+    entry = {
+        "id": job.id,
+        "source": str(job.source),
+        "outputs": [str(Path(p).relative_to(outdir)) for p in outputs],
+        "seconds": {k: round(v, 6) for k, v in seconds.items()},
+        "status": "done",
+        "utterances": len(records),
+        "duration": round(duration, 6),
+        "base": str(Path(job.base).relative_to(outdir)),
+        "spec": job.fingerprint,
+    }
+    write_text(job.marker, json.dumps(entry, ensure_ascii=False) + "\n")
+    return {"duration": duration, "utterances": len(records)}
+
+
+# ------------------------------------------------------------------------------------ result
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_pipeline` did.
+
+    Attributes
+    ----------
+    batch : speechtext.batch.BatchReport
+        Files done, skipped (complete already), failed; seconds.
+    entries : list of dict
+        The manifest, one entry per input.
+    outdir : Path
+    inputs : list of str
+    report : speechtext.evaluate.Report or None
+        The evaluation, when the spec ends with ``evaluate``.
+    corpus_failures : list of (stage, message)
+        Corpus-level stages that failed (``message`` starts with ``"<stage> stage: "``); the
+        caller shows them, the library does not print.
+    written : list of Path
+        The files the corpus-level stages wrote.
+    """
+
+    batch: BatchReport
+    entries: list[dict]
+    outdir: Path
+    inputs: list[str]
+    report: Any = None
+    corpus_failures: list[tuple[str, str]] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    def done_entries(self) -> list[dict]:
+        """The manifest entries of the inputs done (now or by an earlier run)."""
+        return [e for e in self.entries if e.get("status") == "done"]
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.batch.failed or self.corpus_failures else 0
+
+    def summary(self) -> str:
+        """One line: files done/skipped/failed, seconds, and times real time for audio."""
+        return self.batch.summary(
+            skipped_note="complete; from an earlier run", utterances=True, speed_decimals=1
+        )
+
+
+# ------------------------------------------------------------------------------- the run
+
+
+def limit_worker_threads() -> None:
+    """One BLAS/OpenMP thread per worker process, as Dask's nannies give their workers.
+
+    Sets ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` to 1 in
+    ``os.environ`` where they are unset (a user's own setting wins). The worker processes already
+    fill the cores; OpenBLAS's own threads on top of them made the telephone + pitch chain 1.7x
+    slower on 2 workers (2 cores). The variables only act where numpy is not loaded yet
+    (``speechtext run``; the pool's workers fork from this process).
+    """
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+
+
+def _prepare(spec, *, scheduler, dask_workers):
+    """The spec parsed and its pipeline built, every setting checked once, before any file."""
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
+    if scheduler and dask_workers:
+        raise ParameterError("give a Dask scheduler address or a local cluster size, not both")
+    pipeline = Pipeline.from_spec(spec)
+    pipeline.prepare(spec)  # fail once, before any file; forked workers inherit loaded models
+    return spec, pipeline
+
+
+def _client(scheduler, dask_workers):
+    """A Dask client: to ``scheduler``, or to a new local cluster on loopback."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ParameterError(
+            "Dask is not installed: pip install 'speechtext[dask]' (dask[distributed])"
+        ) from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except OSError as exc:
+            raise ParameterError(
+                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); check the "
+                "address (tcp://HOST:8786) and that the scheduler runs"
+            ) from None
+    cluster = LocalCluster(
+        n_workers=dask_workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    return Client(cluster), cluster
+
+
+def _run_jobs(jobs, work, *, outdir, workers, scheduler, dask_workers, resume, problems, desc):
+    """The batch, on the local pool or on Dask (whose client and cluster are closed after)."""
+    from ..batch import run_batch
+
+    client = cluster = None
+    if scheduler or dask_workers:
+        client, cluster = _client(scheduler, dask_workers)
+    try:
+        return run_batch(
+            jobs,
+            work,
+            outdir=outdir,
+            workers=workers,
+            overwrite=not resume,
+            problems=problems,
+            desc=desc,
+            client=client,
+            failures_file=False,  # written with the corpus stages' failures at the end
+        )
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _failed_entry(id, source, error):
+    return {"id": id, "source": source, "status": "failed", "error": error}
+
+
+def _manifest_entries(jobs, batch):
+    """One manifest entry per input: its marker's entry, or its failure."""
+    from ..io.manifest import read_jsonl
+
+    errors = dict(batch.failed)
+    entries = []
+    for job in jobs:
+        source = str(job.source)
+        if source in errors:
+            entries.append(_failed_entry(job.id, source, errors.pop(source)))
+            continue
+        try:
+            (entry,) = read_jsonl(job.marker)
+        except (FormatError, OSError, ValueError):
+            entries.append(_failed_entry(job.id, source, f"{source}: no completion marker"))
+            continue
+        if source in batch.skipped:
+            entry["resumed"] = True
+        entries.append(entry)
+    for source, message in errors.items():  # inputs that never became jobs
+        entries.append(_failed_entry(None, source, message))
+    return entries
+
+
+def _finish_corpus_stages(pipeline, result):
+    """Every stage's corpus-level step; a failure is kept in ``result``, the others still run."""
+    for stage in pipeline.stages:
+        try:
+            result.written += stage.finish(result)
+        except SpeechTextError as exc:
+            result.corpus_failures.append((stage.name, f"{stage.name} stage: {exc}"))
+
+
+def _write_run_records(result):
+    """``manifest.jsonl`` (without the fingerprints) and ``failures.jsonl``, last."""
+    from ..batch import write_failures
+    from ..io.manifest import write_jsonl
+
+    entries = ({k: v for k, v in e.items() if k != "spec"} for e in result.entries)
+    write_jsonl(result.outdir / "manifest.jsonl", entries)
+    stages = [(f"stage {name}", message) for name, message in result.corpus_failures]
+    write_failures(result.outdir, result.batch.failed + stages)
+
+
+def run_pipeline(
+    spec: Spec | str | os.PathLike,
+    inputs: list[str | os.PathLike],
+    outdir: str | os.PathLike,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    dask_workers: int | None = None,
+    resume: bool = False,
+    desc: str | None = None,
+) -> RunResult:
+    """Run a pipeline spec over input files and folders; write outputs, manifest and failures.
+
+    Parameters
+    ----------
+    spec : Spec or str
+        A parsed spec, a spec file or the name of a shipped spec.
+    inputs : list of path
+        Files and folders (searched recursively; see the module docs).
+    outdir : path
+    workers : int
+        Local worker processes (1: in this process). Ignored with Dask.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:8786``); the inputs and OUTDIR must be at the
+        same paths on every worker.
+    dask_workers : int, optional
+        Start a local Dask cluster of this many single-threaded worker processes on 127.0.0.1.
+    resume : bool
+        Skip input files already complete for this spec (otherwise every file is redone).
+    desc : str, optional
+        The progress bar's label (default: the spec's name).
+
+    Returns
+    -------
+    RunResult
+        With the failures of the corpus-level stages in ``corpus_failures`` (nothing is printed
+        but the progress of the batch).
+
+    Raises
+    ------
+    SpeechTextError
+        A bad spec or setting, an unwritable OUTDIR (before any file). A bad input file is not
+        raised: it is reported and listed in ``failures.jsonl``.
+
+    Notes
+    -----
+    With more than one worker process, :func:`limit_worker_threads` sets the BLAS/OpenMP
+    thread variables of ``os.environ`` to 1 where they are unset.
+
+    Examples
+    --------
+    >>> run_pipeline("telephone", ["data/samples"], "out").summary()  # doctest: +SKIP
+    '3 files: 3 done in 1.2 s (9.1 s of audio, 7.6x real time)'
+    """
+    from ..io.folders import ensure_output_dir
+
+    if workers > 1 or dask_workers:
+        limit_worker_threads()
+    spec, pipeline = _prepare(spec, scheduler=scheduler, dask_workers=dask_workers)
+    outdir = Path(outdir)
+    ensure_output_dir(outdir)
+    inputs = [str(p) for p in inputs]
+    jobs, problems = _make_jobs(spec, pipeline, inputs, outdir)
+    batch = _run_jobs(
+        jobs,
+        functools.partial(_process_job, spec=spec, outdir=outdir.absolute()),
+        outdir=outdir,
+        workers=workers,
+        scheduler=scheduler,
+        dask_workers=dask_workers,
+        resume=resume,
+        problems=problems,
+        desc=desc or spec.name or "pipeline",
+    )
+    result = RunResult(batch, _manifest_entries(jobs, batch), outdir, inputs)
+    _finish_corpus_stages(pipeline, result)
+    _write_run_records(result)
+    return result

@@ -1,0 +1,513 @@
+"""The pipeline's stages: thin adapters over the library, one registry (:data:`STAGES`).
+
+**Stage protocol.** A stage has a ``name``, a config dataclass (``Config``) and
+``__call__(record) -> record``; :meth:`Stage.process` runs it over the records of one input file
+(the tagger and G2P batch them), :meth:`Stage.write` writes a file's outputs through
+:mod:`speechtext.io` (atomically), :meth:`Stage.finish` is the corpus-level step at the end of a
+run (the pitch ``summary.csv``, the evaluation report). A :class:`~speechtext.types.Record` is
+one utterance. Stages call the library (``to_telephone``, ``estimate_f0``, ``G2P``,
+``SlotTagger``, ``delexicalize``, ``evaluate``) and the :mod:`speechtext.io` writers, and never
+open files themselves.
+
+**Outputs** per input file, as ``<base><suffix>`` (``base``: OUTDIR and the input's relative path
+without its suffix): ``.wav`` (telephone), ``.f0.csv`` + ``.summary.json`` (pitch;
+``summary.csv`` for the run), ``.phones.txt`` (g2p, one line per utterance), ``.conll`` (tag:
+token, tag, confidence) + ``.nbest.jsonl`` (with ``nbest > 1``), ``.delex.jsonl`` (delex);
+``report.json``, ``report.txt`` and ``plots/*.png`` (evaluate).
+
+Examples
+--------
+>>> sorted(STAGES)
+['delex', 'evaluate', 'g2p', 'pitch', 'tag', 'telephone']
+>>> STAGES["telephone"]().config
+TelephoneStage.Config(preset='g712', band=None, codec=None, decoded=False)
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from .. import evaluation  # the pipeline's one import of it (numpy loads when evaluate() runs)
+from ..errors import AudioError, FormatError, ParameterError
+from ..types import Record, Sentence
+
+__all__ = [
+    "STAGES",
+    "CorpusRun",
+    "DelexStage",
+    "EvaluateStage",
+    "G2PStage",
+    "PitchStage",
+    "Stage",
+    "TagStage",
+    "TelephoneStage",
+]
+
+
+# ------------------------------------------------------------------------- models, loaded once
+
+
+@functools.cache
+def _tagger(model):
+    """The tagger of a model file (or the embedded default), once per process."""
+    from ..tagging import load_tagger  # the pipeline's one import of the tagger loader
+
+    return load_tagger(model)
+
+
+# ---------------------------------------------------------------------------------- records
+
+
+def _need_audio(record, stage):
+    if record.audio is None:
+        raise AudioError(
+            f"{record.source}: the {stage} stage needs audio, and this input is text; "
+            "give audio files or drop the audio stages from the spec"
+        )
+
+
+def _need_text(record, stage):
+    if record.text is None:
+        stem = Path(record.source).with_suffix(".txt").name
+        raise FormatError(
+            f"{record.source}: the {stage} stage needs its transcript; put the words it speaks "
+            f"in {stem} beside it"
+        )
+    if record.tokens is None:
+        record.tokens = record.text.split()
+
+
+def _output(base, suffix):
+    return Path(f"{base}{suffix}")
+
+
+# ----------------------------------------------------------------------------------- stages
+
+
+class CorpusRun(Protocol):
+    """What a corpus-level step sees of a run (a :class:`~speechtext.pipeline.RunResult`)."""
+
+    outdir: Path
+    inputs: list[str]
+    report: Any
+
+    def done_entries(self) -> list[dict]:
+        """The manifest entries of the inputs done."""
+        ...
+
+
+class Stage:
+    """Base class of the pipeline stages; see the module docs for the protocol.
+
+    Subclasses set ``name``, ``Config`` (a dataclass), ``kind`` (``"audio"``, ``"text"`` or
+    ``"corpus"``) and ``requires`` (stages that must come earlier).
+    """
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = "text"
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    @dataclass(frozen=True)
+    class Config:
+        pass
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config if config is not None else self.Config()
+
+    def prepare(self) -> None:
+        """Check the settings (and load what every worker needs) once, before any file."""
+
+    def __call__(self, record: Record) -> Record:
+        return record
+
+    def process(self, records: list[Record]) -> list[Record]:
+        """Run the stage over the records of one input file."""
+        return [self(r) for r in records]
+
+    def suffixes(self) -> tuple[str, ...]:
+        """The suffixes of the files this stage writes per input file."""
+        return ()
+
+    def write(self, records: list[Record], base: str | Path) -> list[Path]:
+        """Write one input file's outputs as ``<base><suffix>``; return the paths written."""
+        return []
+
+    def finish(self, run: CorpusRun) -> list[Path]:
+        """The corpus-level step after all files (``summary.csv``, the report); return paths."""
+        return []
+
+
+class TelephoneStage(Stage):
+    """:func:`speechtext.telephone.to_telephone`; writes ``<stem>.wav`` at 8 kHz."""
+
+    name = "telephone"
+    kind = "audio"
+
+    @dataclass(frozen=True)
+    class Config:
+        preset: str = "g712"
+        band: list | None = None
+        codec: str | None = None
+        decoded: bool = False
+
+    def prepare(self):
+        from ..telephone import channel_filter, check_params
+
+        c = self.config
+        check_params(preset=c.preset, band=self._band(), codec=c.codec)
+        channel_filter(c.preset, self._band())
+
+    def _band(self):
+        return tuple(self.config.band) if self.config.band is not None else None
+
+    def __call__(self, record):
+        from ..telephone import TELEPHONE_SR, to_telephone
+
+        _need_audio(record, self.name)
+        c = self.config
+        record.audio = to_telephone(
+            record.audio, sr=record.sr, preset=c.preset, band=self._band(), codec=c.codec
+        )
+        record.sr = TELEPHONE_SR
+        return record
+
+    def suffixes(self):
+        return (".wav",)
+
+    def write(self, records, base):
+        from ..io.audio import write_audio
+
+        path = _output(base, ".wav")
+        (record,) = records
+        # to_telephone gives the companded signal decoded; stored as G.711 it re-encodes exactly
+        codec = None if self.config.decoded else self.config.codec
+        write_audio(path, record.audio, record.sr, codec=codec)
+        return [path]
+
+
+class PitchStage(Stage):
+    """:func:`speechtext.pitch.estimate_f0` and ``summarize`` on the record's (current) audio."""
+
+    name = "pitch"
+    kind = "audio"
+
+    @dataclass(frozen=True)
+    class Config:
+        fmin: float = 50.0
+        fmax: float = 550.0
+        hop: float = 0.010
+        plot: bool = False
+
+    def prepare(self):
+        from ..pitch import check_params
+
+        c = self.config
+        check_params(fmin=c.fmin, fmax=c.fmax, hop=c.hop)  # against the rate: per file
+
+    def __call__(self, record):
+        from ..pitch import estimate_f0, file_summary
+
+        _need_audio(record, self.name)
+        c = self.config
+        track = estimate_f0(record.audio, sr=record.sr, fmin=c.fmin, fmax=c.fmax, hop=c.hop)
+        duration = len(record.audio) / record.sr
+        summary = file_summary(
+            track, source=record.source, duration=duration, fmin=c.fmin, fmax=c.fmax, hop=c.hop
+        )
+        record.f0, record.summary = track, summary
+        return record
+
+    def suffixes(self):
+        return (".f0.csv", ".summary.json") + ((".f0.png",) if self.config.plot else ())
+
+    def write(self, records, base):
+        from ..io.f0 import write_f0_csv, write_f0_plot, write_summary_json
+
+        (record,) = records
+        paths = [_output(base, s) for s in self.suffixes()]
+        write_f0_csv(paths[0], record.f0)
+        write_summary_json(paths[1], record.summary)
+        if self.config.plot:
+            write_f0_plot(paths[2], record.f0, record.audio, record.sr, title=record.source)
+        return paths
+
+    def finish(self, run):
+        from ..io.f0 import write_summary_table
+
+        target = run.outdir / "summary.csv"
+        summaries = [_output(run.outdir / e["base"], ".summary.json") for e in run.done_entries()]
+        left_out = write_summary_table(target, summaries)
+        if left_out:
+            raise FormatError("; ".join(left_out))
+        return [target]
+
+
+class G2PStage(Stage):
+    """:class:`speechtext.g2p.G2P` on the text; ``<stem>.phones.txt``, one line per utterance
+    (ARPAbet words separated by `` | ``, as ``speechtext g2p`` prints them), and with
+    ``nbest > 1`` ``<stem>.phones.jsonl`` with every word's N best."""
+
+    name = "g2p"
+
+    @dataclass(frozen=True)
+    class Config:
+        nbest: int = 1
+        beam: int | None = None
+        format: str = "arpabet"
+        stress: bool = True
+
+    @functools.cached_property
+    def g2p(self):
+        from ..g2p import G2P
+
+        c = self.config
+        return G2P(nbest=c.nbest, beam=c.beam, format=c.format, stress=c.stress)
+
+    def prepare(self):
+        self.g2p  # noqa: B018 (the constructor validates the settings)
+
+    def __call__(self, record):
+        return self.process([record])[0]
+
+    def process(self, records):
+        for r in records:
+            _need_text(r, self.name)
+        # the words of all utterances of a file decoded together
+        words = self.g2p.transcribe_many([r.text for r in records])
+        for r, w in zip(records, words, strict=True):
+            r.phones = w
+        return records
+
+    def suffixes(self):
+        return (".phones.txt",) + ((".phones.jsonl",) if self.config.nbest > 1 else ())
+
+    def write(self, records, base):
+        from ..io.phones import write_phones, write_phones_jsonl
+
+        paths = [_output(base, s) for s in self.suffixes()]
+        write_phones(paths[0], [r.phones for r in records], self.config.format)
+        if len(paths) > 1:
+            write_phones_jsonl(paths[1], [(r.id, r.text, r.phones) for r in records])
+        return paths
+
+
+class TagStage(Stage):
+    """:class:`speechtext.tagging.SlotTagger`: IOB2 tags with per-token confidences
+    (``token_scores``) and, with ``nbest > 1``, the N best sequences (beam search).
+
+    ``model``: a file from ``speechtext tag train``; absent, the embedded default tagger.
+    """
+
+    name = "tag"
+
+    @dataclass(frozen=True)
+    class Config:
+        model: str | None = None
+        nbest: int = 1
+        beam: int = 8
+
+    def prepare(self):
+        c = self.config
+        for key in ("nbest", "beam"):
+            if getattr(c, key) < 1:
+                raise ParameterError(f"tag: {key} = {getattr(c, key)} must be at least 1")
+        if c.nbest > c.beam:
+            raise ParameterError(f"tag: nbest = {c.nbest} cannot exceed beam = {c.beam}")
+        _tagger(c.model)
+
+    def __call__(self, record):
+        return self.process([record])[0]
+
+    def process(self, records):
+        for r in records:
+            _need_text(r, self.name)
+        tagger = _tagger(self.config.model)
+        tokens = [r.tokens for r in records]
+        tags, scores = tagger.token_scores(tokens)
+        nbest = [None] * len(records)
+        if self.config.nbest > 1:
+            nbest = tagger.predict_nbest(tokens, self.config.nbest, beam=self.config.beam)
+        for r, t, s, nb in zip(records, tags, scores, nbest, strict=True):
+            r.tags, r.scores, r.nbest = t, s, nb
+        return records
+
+    def suffixes(self):
+        return (".conll",) + ((".nbest.jsonl",) if self.config.nbest > 1 else ())
+
+    def write(self, records, base):
+        from ..io.conll import write_conll
+        from ..io.nbest import write_nbest_jsonl
+
+        paths = [_output(base, s) for s in self.suffixes()]
+        write_conll(paths[0], [Sentence(r.tokens, r.tags, r.scores) for r in records])
+        if len(paths) > 1:
+            write_nbest_jsonl(paths[1], [(r.id, r.tokens, r.nbest) for r in records])
+        return paths
+
+
+class DelexStage(Stage):
+    """:func:`speechtext.delex.delexicalize` of the tagged tokens; ``<stem>.delex.jsonl``."""
+
+    name = "delex"
+    requires = ("tag",)
+
+    @dataclass(frozen=True)
+    class Config:
+        pass
+
+    def __call__(self, record):
+        from ..delex import delexicalize
+
+        record.delex = delexicalize(record.tokens, record.tags)
+        return record
+
+    def suffixes(self):
+        return (".delex.jsonl",)
+
+    def write(self, records, base):
+        from ..io.delexed import write_delex_jsonl
+
+        path = _output(base, ".delex.jsonl")
+        write_delex_jsonl(path, [(r.id, r.delex) for r in records])
+        return [path]
+
+
+class EvaluateStage(Stage):
+    """:func:`speechtext.evaluate` of the predicted tags of the whole run against gold tags.
+
+    ``gold``: a CoNLL file whose sentences are the utterances in input order (sorted paths, then
+    lines), relative to the input folder. Predictions are matched to gold sentences in order,
+    token for token, so the inputs that failed are left out (and noted). Without that file, the
+    gold tags come from a ``<stem>.tags`` file beside each input (one line of space-separated
+    tags per utterance). Writes
+    ``report.json``, ``report.txt`` and, with ``plot``, ``plots/*.png``.
+    """
+
+    name = "evaluate"
+    kind = "corpus"
+    requires = ("tag",)
+
+    @dataclass(frozen=True)
+    class Config:
+        gold: str = "gold.conll"
+        mode: str = "default"
+        scheme: str = "IOB2"
+        entity_score: str = "min"
+        plot: bool = True
+
+    def prepare(self):
+        from ..tags import SCHEMES
+
+        c = self.config
+        for key, allowed in (
+            ("mode", evaluation.MODES),
+            ("scheme", SCHEMES),
+            ("entity_score", evaluation.ENTITY_SCORES),
+        ):
+            if getattr(c, key) not in allowed:
+                raise ParameterError(
+                    f"evaluate: {key} = {getattr(c, key)!r}; choose one of {', '.join(allowed)}"
+                )
+
+    def gold_path(self, run: CorpusRun) -> Path:
+        """The ``gold`` file: relative to the (first) input folder."""
+        path = Path(self.config.gold)
+        if not path.is_absolute() and run.inputs:
+            first = Path(run.inputs[0])
+            path = (first if first.is_dir() else first.parent) / path
+        return path
+
+    def finish(self, run):
+        from ..io.atomic import write_text
+        from ..io.conll import read_sentences
+
+        gold_file = self.gold_path(run)
+        pred = []
+        for entry in run.done_entries():
+            base = run.outdir / entry["base"]
+            pred.extend(read_sentences(_output(base, ".conll"), format="conll"))
+        if gold_file.exists():
+            gold = read_sentences(gold_file, format="conll")
+            matched = _match_gold(gold, pred, gold_file)
+        else:
+            gold, matched = None, _gold_from_tags(run, pred, gold_file)
+        report = evaluation.evaluate(
+            matched,
+            pred,
+            mode=self.config.mode,
+            scheme=self.config.scheme,
+            entity_score=self.config.entity_score,
+        )
+        if gold is not None and len(matched) < len(gold):
+            report.notes.append(
+                f"{len(gold) - len(matched)} of {len(gold)} gold sentences have no prediction "
+                "(failed or missing inputs) and are left out"
+            )
+        written = [run.outdir / "report.json", run.outdir / "report.txt"]
+        write_text(written[0], report.render("json"))
+        text = report.to_text()
+        text += "".join(f"note: {n}\n" for n in report.notes)
+        write_text(written[1], text)
+        if self.config.plot:
+            written += evaluation.plot_report(report, run.outdir / "plots")
+        run.report = report
+        return written
+
+
+def _match_gold(gold, pred, gold_file):
+    """The gold sentence of each prediction: the next one in order with the same tokens."""
+    matched, k = [], 0
+    for p in pred:
+        while k < len(gold) and gold[k].tokens != p.tokens:
+            k += 1
+        if k == len(gold):
+            raise FormatError(
+                f"{gold_file}: no gold sentence (after the ones matched so far) reads "
+                f"{' '.join(p.tokens)!r}; its sentences must be the utterances, token for "
+                "token, in input order"
+            )
+        matched.append(gold[k])
+        k += 1
+    return matched
+
+
+def _gold_from_tags(run, pred, gold_file):
+    """Gold tags from a ``<stem>.tags`` file beside each input: one line of space-separated
+    IOB2 tags per utterance (per non-blank line of a text file)."""
+    from ..io.text import read_lines
+
+    matched, n = [], 0
+    for entry in run.done_entries():
+        tags_file = Path(entry["source"]).with_suffix(".tags")
+        if not tags_file.exists():
+            raise FormatError(
+                f"{gold_file}: no such gold file, and no {tags_file.name} beside "
+                f'{entry["source"]}; give gold = "PATH" (CoNLL, relative to the input folder) '
+                "or a <stem>.tags file per input"
+            )
+        rows = [(k, line.split()) for k, line in enumerate(read_lines(tags_file), 1)]
+        rows = [(k, tags) for k, tags in rows if tags]
+        if len(rows) != entry["utterances"]:
+            raise FormatError(
+                f"{tags_file}: {len(rows)} lines of tags for {entry['utterances']} utterances"
+            )
+        for k, tags in rows:
+            tokens = pred[n].tokens
+            if len(tags) != len(tokens):
+                raise FormatError(
+                    f"{tags_file}:{k}: {len(tags)} tags for the {len(tokens)} tokens of "
+                    f"{' '.join(tokens)!r}"
+                )
+            matched.append(Sentence(tokens, tags, line=k, source=str(tags_file)))
+            n += 1
+    return matched
+
+
+# The one registry: spec stage name -> stage class, in the order the spec errors list them.
+STAGES: dict[str, type[Stage]] = {
+    cls.name: cls
+    for cls in (TelephoneStage, PitchStage, G2PStage, TagStage, DelexStage, EvaluateStage)
+}

@@ -1,0 +1,34 @@
+"""Slot tagging: IOB2 slots with a linear-chain CRF, N-best, confidences and active learning.
+
+- :mod:`~speechtext.tagging.features`: the crfsuite features, cue words and the out-of-fold
+  gazetteer;
+- :mod:`~speechtext.tagging.tagger`: :class:`SlotTagger` (validation, training, calibration,
+  inference, active learning);
+- :mod:`~speechtext.tagging.model_file`: the ``.tagger`` model file;
+- :mod:`~speechtext.tagging.default`: the embedded default tagger, trained from the corpus in
+  ``corpus/`` and cached.
+
+Importing the package loads neither numpy nor crfsuite; they load when a tagger trains or tags.
+
+Examples
+--------
+>>> from speechtext.tagging import SlotTagger, load_tagger
+>>> SlotTagger(algorithm="lbfgs", c1=0.1).get_params()["c1"]
+0.1
+>>> load_tagger().predict([["wake", "me", "at", "seven", "am"]])  # doctest: +SKIP
+[['O', 'O', 'O', 'B-time', 'I-time']]
+"""
+
+from .default import default_tagger, load_tagger
+from .model_file import MODEL_FORMAT, MODEL_VERSION
+from .tagger import ALGORITHMS, SELECT_STRATEGIES, SlotTagger
+
+__all__ = [
+    "ALGORITHMS",
+    "MODEL_FORMAT",
+    "MODEL_VERSION",
+    "SELECT_STRATEGIES",
+    "SlotTagger",
+    "default_tagger",
+    "load_tagger",
+]

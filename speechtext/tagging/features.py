@@ -1,0 +1,340 @@
+"""Slot-tagger features: crfsuite attributes of tokenised utterances, learned cue words and an
+out-of-fold gazetteer.
+
+Features (measured on SNIPS; the gazetteer is worth about 1.2 F1, the rest a few tenths each):
+
+- the word, its prefixes and suffixes (1-4 characters), its shape (``dd:dd``, ``a'a``), digit
+  patterns (number and length of digit runs);
+- the words at -3..+3 and the bigrams around the word;
+- the two nearest *cue words* to the left and to the right (cue words: the 60 words most often
+  tagged ``O`` in the training data, such as "to", "the", "my", "playlist", "by"), which carry the
+  long-range context that decides a slot's type;
+- the first word of the utterance and the bag of its cue words, on every token (a cheap stand-in
+  for the intent: "add ... to my playlist", "book ... restaurant");
+- a gazetteer of slot values seen in training: an n-gram of the utterance that matches a value of
+  slot ``x`` marks its tokens ``B-x``/``I-x``; and the slot type of words seen mostly inside one
+  slot type. In training both are built *out of fold* (each fold's marks come from the other
+  folds' values), so the model learns how far to trust a match on a value it has not seen, as
+  it must at test time; a gazetteer built from the same sentences leaks (79.4 F1 on SNIPS test).
+
+Examples
+--------
+>>> featurizer = Featurizer(DEFAULT_FEATURES, cues=["to"])
+>>> featurizer.features(["fly", "to", "Paris"])[2][:4]
+['bias', 'w=paris', 'sh=a', 'upper']
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..tags import spans
+
+__all__ = ["DEFAULT_FEATURES", "Featurizer"]
+
+DEFAULT_FEATURES = {
+    "window": 3,  # neighbouring words at -window..+window
+    "affixes": 4,  # prefixes and suffixes of 1..affixes characters
+    "bigrams": True,
+    "cues": 60,  # size of the cue-word list (0: no cue features)
+    "cue_depth": 2,  # nearest cue words used on each side
+    "first_word": True,
+    "bag_of_cues": True,  # every cue word of the utterance, on every token
+    "first_cue": False,  # the nearest cues conjoined with the first word
+    "gazetteer": True,
+    "gazetteer_folds": 4,
+    "gazetteer_max_len": 6,
+    "gazetteer_min_rate": 0.0,  # keep values tagged as a slot at least this often
+    "word_slots": True,  # words seen mostly inside one slot type (out of fold in training)
+}
+
+_DIGITS = re.compile(r"\d+")
+_ALPHA = re.compile(r"[^\W\d_]+")
+
+
+def _shape(word: str) -> str:
+    return _ALPHA.sub("a", _DIGITS.sub("d", word))
+
+
+class Featurizer:
+    """Turns token lists into crfsuite attribute lists; holds the learned cue list and gazetteer.
+
+    Parameters
+    ----------
+    settings : dict
+        Feature settings, every key of :data:`DEFAULT_FEATURES`.
+    cues : iterable of str
+        Cue words (lower case), from :meth:`learn_cues`.
+    gazetteer : dict, optional
+        ``{value: sorted slot types}`` from :meth:`learn_gazetteer`.
+    word_slots : dict, optional
+        ``{word: slot type}`` from :meth:`learn_word_slots`.
+    """
+
+    def __init__(
+        self,
+        settings: Mapping[str, Any],
+        cues: Iterable[str] = (),
+        gazetteer: dict[str, list[str]] | None = None,
+        word_slots: dict[str, str] | None = None,
+    ):
+        self.settings = settings
+        self.cues = frozenset(cues)
+        self.gazetteer = gazetteer or {}
+        self.word_slots = word_slots or {}
+        self._word_cache = {}
+        self._prefix_cache = {}
+
+    @classmethod
+    def learn(
+        cls,
+        settings: Mapping[str, Any],
+        sentences: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]],
+    ) -> Featurizer:
+        """A featurizer with the cue words, gazetteer and word slots of the training data."""
+        lowered = [[w.lower() for w in words] for words in sentences]
+        gazetteer = settings["gazetteer"]
+        return cls(
+            settings,
+            cues=cls.learn_cues(lowered, tags, settings["cues"]),
+            gazetteer=(
+                cls.learn_gazetteer(
+                    lowered,
+                    tags,
+                    settings["gazetteer_max_len"],
+                    settings.get("gazetteer_min_rate", 0.0),
+                )
+                if gazetteer
+                else {}
+            ),
+            word_slots=(
+                cls.learn_word_slots(lowered, tags)
+                if gazetteer and settings.get("word_slots")
+                else {}
+            ),
+        )
+
+    @staticmethod
+    def learn_cues(
+        sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], n: int
+    ) -> list[str]:
+        """The ``n`` words most often tagged ``O``, most frequent first."""
+        counts = Counter(
+            w
+            for words, labels in zip(sentences, tags, strict=True)
+            for w, t in zip(words, labels, strict=True)
+            if t == "O"
+        )
+        return [w for w, _ in counts.most_common(n)]
+
+    @staticmethod
+    def learn_gazetteer(
+        sentences: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]],
+        max_len: int,
+        min_rate: float = 0.0,
+    ) -> dict[str, list[str]]:
+        """``{value words joined by space: sorted slot types}`` from tagged sentences.
+
+        With ``min_rate``, a value is kept only if at least that share of its occurrences in
+        the sentences are tagged as a slot (so "the" or "me" do not mark every utterance).
+        """
+        gaz = {}
+        for words, labels in zip(sentences, tags, strict=True):
+            for start, end, kind in spans(labels):
+                if end - start <= max_len:
+                    gaz.setdefault(" ".join(words[start:end]).lower(), Counter())[kind] += 1
+        if min_rate > 0:
+            prefixes = {" ".join(v.split(" ")[:i]) for v in gaz for i in range(1, v.count(" ") + 1)}
+            seen = Counter()
+            for words in sentences:
+                lower = [w.lower() for w in words]
+                for start in range(len(lower)):
+                    key = lower[start]
+                    for end in range(start + 1, min(len(lower), start + max_len) + 1):
+                        if end > start + 1:
+                            key = key + " " + lower[end - 1]
+                        if key in gaz:
+                            seen[key] += 1
+                        if key not in prefixes:
+                            break
+            gaz = {
+                v: kinds for v, kinds in gaz.items() if sum(kinds.values()) >= min_rate * seen[v]
+            }
+        return {value: sorted(kinds) for value, kinds in gaz.items()}
+
+    def _word_features(self, word):
+        feats = self._word_cache.get(word)
+        if feats is not None:
+            return feats
+        lower = word.lower()
+        feats = [f"w={lower}", f"sh={_shape(word)}"]
+        if word != lower:
+            feats.append("upper")
+        for n in range(1, self.settings["affixes"] + 1):
+            if len(lower) > n:
+                feats.append(f"p{n}={lower[:n]}")
+                feats.append(f"s{n}={lower[-n:]}")
+        if any(ch.isdigit() for ch in word):
+            digits = _DIGITS.findall(word)
+            feats.append(f"dg={len(digits)}:{len(max(digits, key=len))}")
+        if len(self._word_cache) < 200_000:
+            self._word_cache[word] = feats
+        return feats
+
+    def _prefixes(self, gazetteer):
+        """Every word prefix of the gazetteer's values, to stop extending an n-gram early."""
+        cached = self._prefix_cache.get(id(gazetteer))
+        if cached is None or cached[0] is not gazetteer:
+            prefixes = set()
+            for value in gazetteer:
+                parts = value.split(" ")
+                for i in range(1, len(parts)):
+                    prefixes.add(" ".join(parts[:i]))
+            cached = self._prefix_cache[id(gazetteer)] = (gazetteer, prefixes)
+        return cached[1]
+
+    def gazetteer_marks(
+        self, words: Sequence[str], gazetteer: Mapping[str, Sequence[str]]
+    ) -> list[list[str]]:
+        """Per token, the ``B-x``/``I-x`` marks of the gazetteer values the utterance holds."""
+        marks = [[] for _ in words]
+        if not gazetteer:
+            return marks
+        prefixes = self._prefixes(gazetteer)
+        n = len(words)
+        max_len = self.settings["gazetteer_max_len"]
+        for start in range(n):
+            key = words[start]
+            for end in range(start + 1, min(n, start + max_len) + 1):
+                if end > start + 1:
+                    key = key + " " + words[end - 1]
+                kinds = gazetteer.get(key)
+                if kinds:
+                    for kind in kinds:
+                        marks[start].append(f"g=B-{kind}")
+                        for k in range(start + 1, end):
+                            marks[k].append(f"g=I-{kind}")
+                if key not in prefixes:
+                    break
+        return marks
+
+    @staticmethod
+    def learn_word_slots(
+        sentences: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]],
+        min_count: int = 2,
+        min_rate: float = 0.5,
+    ) -> dict[str, str]:
+        """``{word: slot type}`` for words seen inside one slot type in most of their uses."""
+        uses, inside = Counter(), {}
+        for words, labels in zip(sentences, tags, strict=True):
+            for w, t in zip(words, labels, strict=True):
+                w = w.lower()
+                uses[w] += 1
+                if t != "O":
+                    inside.setdefault(w, Counter())[t[2:]] += 1
+        out = {}
+        for w, kinds in inside.items():
+            kind, count = kinds.most_common(1)[0]
+            if count >= min_count and count >= min_rate * uses[w]:
+                out[w] = kind
+        return out
+
+    def features(
+        self,
+        words: Sequence[str],
+        gazetteer: Mapping[str, Sequence[str]] | None = None,
+        word_slots: Mapping[str, str] | None = None,
+    ) -> list[list[str]]:
+        """crfsuite attributes (lists of str) of one tokenised utterance."""
+        s = self.settings
+        lower = [w.lower() for w in words]
+        n = len(words)
+        if not n:
+            return []
+        win = s["window"]
+        padded = ["<s>"] * win + lower + ["</s>"] * win
+        # Context features are built a column at a time (one comprehension per kind), which is
+        # several times faster than formatting them token by token.
+        cols = []
+        for d in range(1, win + 1):
+            cols.append([f"w-{d}={w}" for w in padded[win - d : win - d + n]])
+            cols.append([f"w+{d}={w}" for w in padded[win + d : win + d + n]])
+        if s["bigrams"]:
+            pairs = [f"{a}|{b}" for a, b in zip(padded[win - 1 :], padded[win:], strict=False)]
+            cols.append(["b-=" + p for p in pairs[:n]])
+            cols.append(["b+=" + p for p in pairs[1 : n + 1]])
+        if s["cues"]:
+            # The nearest `cue_depth` cue words on each side, nearest first.
+            depth = s.get("cue_depth", 1)
+            cues = self.cues
+            for side, seq, pad in (("lc", lower, "<s>"), ("rc", lower[::-1], "</s>")):
+                seen = [pad] * depth
+                per_depth = [[] for _ in range(depth)]
+                for w in seq:
+                    for d in range(depth):
+                        per_depth[d].append(seen[-1 - d])
+                    if w in cues:
+                        seen.append(w)
+                for d in range(depth):
+                    values = per_depth[d] if side == "lc" else per_depth[d][::-1]
+                    cols.append([f"{side}{d}={w}" for w in values])
+                    if d == 0 and s.get("first_cue"):
+                        # The cue read in the light of the utterance's first word ("add ... to"
+                        # is a playlist, "play ... by" an artist).
+                        cols.append([f"f{side}={lower[0]}|{w}" for w in values])
+        rows = list(zip(*cols, strict=True)) if cols else [()] * n
+        shared = [f"first={lower[0]}"] if s["first_word"] else []
+        if s.get("bag_of_cues"):
+            shared.extend(sorted({f"has={w}" for w in lower if w in self.cues}))
+        marks = self.gazetteer_marks(lower, self.gazetteer if gazetteer is None else gazetteer)
+        slots = self.word_slots if word_slots is None else word_slots
+        if slots:
+            for k, w in enumerate(lower):
+                kind = slots.get(w)
+                if kind:
+                    marks[k] = [*marks[k], "ws=" + kind]
+        word_features = self._word_features
+        out = [
+            ["bias", *word_features(word), *row, *shared, *mark]
+            for word, row, mark in zip(words, rows, marks, strict=True)
+        ]
+        out[0].append("BOS")
+        out[-1].append("EOS")
+        return out
+
+    def training_features(
+        self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]
+    ) -> list[list[list[str]]]:
+        """Features of the training sentences, gazetteer marks out of fold.
+
+        Sentence ``i`` is in fold ``i % gazetteer_folds``; its gazetteer and word-slot marks
+        come from the values of the other folds only.
+        """
+        if not self.settings["gazetteer"]:
+            return [self.features(w, gazetteer={}, word_slots={}) for w in sentences]
+        folds = self.settings["gazetteer_folds"]
+        n = len(sentences)
+        out = [None] * n
+        max_len = self.settings["gazetteer_max_len"]
+        for f in range(folds):
+            others = [i for i in range(n) if i % folds != f]
+            gaz = self.learn_gazetteer(
+                [sentences[i] for i in others],
+                [tags[i] for i in others],
+                max_len,
+                self.settings.get("gazetteer_min_rate", 0.0),
+            )
+            slots = (
+                self.learn_word_slots([sentences[i] for i in others], [tags[i] for i in others])
+                if self.settings.get("word_slots")
+                else {}
+            )
+            for i in range(f, n, folds):
+                out[i] = self.features(sentences[i], gazetteer=gaz, word_slots=slots)
+        return out
