@@ -1,18 +1,19 @@
 """Run one stage over many files: skip finished outputs, keep going past failures, report.
 
-Shared by every file-level command (``speechtext telephone``, ``pitch`` ...). A failure is named on
-stderr as it happens, recorded in ``failures.jsonl`` and never stops the rest of the batch.
+Shared by every file-level command (``speechtext telephone``, ``pitch`` ...) and the pipeline. A
+failure is recorded in ``failures.jsonl`` and never stops the rest of the batch. The batch prints
+nothing itself: what happens as it runs (files finished, failures, warnings) goes to a
+:class:`Progress`, which the CLI makes a progress bar on stderr.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import SpeechTextError
 from .io.folders import ensure_output_dir
@@ -23,7 +24,37 @@ if TYPE_CHECKING:
 
     from .io.folders import Job
 
-__all__ = ["BatchReport", "run_batch", "write_failures"]
+__all__ = ["BatchReport", "Progress", "SilentProgress", "run_batch", "write_failures"]
+
+
+class Progress(Protocol):
+    """Where a batch reports as it runs: ``start(total)`` once, then ``say(message)`` for each
+    failure and warning (a message names its file) and ``advance()`` per finished file, and
+    ``close()`` at the end, also when interrupted."""
+
+    def start(self, total: int) -> None: ...
+
+    def say(self, message: str) -> None: ...
+
+    def advance(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SilentProgress:
+    """A :class:`Progress` that keeps quiet: the default of the library."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def say(self, message: str) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass
@@ -102,14 +133,6 @@ def _call(work, job):
     return job, info, error, messages
 
 
-def _say(message, bar):
-    text = f"speechtext: {message}"
-    if bar is not None:
-        bar.write(text, file=sys.stderr)
-    else:
-        print(text, file=sys.stderr)
-
-
 def run_batch(
     jobs: Sequence[Job],
     work: Callable[[Job], dict | None],
@@ -118,7 +141,7 @@ def run_batch(
     workers: int = 1,
     overwrite: bool = False,
     problems: Iterable[tuple[str | Path, str]] = (),
-    desc: str = "files",
+    progress: Progress | None = None,
     client: Any = None,
     failures_file: bool = True,
 ) -> BatchReport:
@@ -137,6 +160,8 @@ def run_batch(
         Redo jobs whose outputs all exist already (otherwise they are skipped, so a rerun resumes).
     problems : list of (path, message)
         Inputs that failed before the batch started (missing paths, output clashes).
+    progress : Progress, optional
+        Told of each finished file, failure and warning as it happens (default: nothing).
     client : distributed.Client, optional
         Run the jobs on this Dask cluster instead (``workers`` is then ignored); ``work`` and the
         jobs must pickle, and the paths must be the same on every worker.
@@ -144,9 +169,8 @@ def run_batch(
         Write ``failures.jsonl`` when the batch ends, even if interrupted (False: the caller
         writes it with :func:`write_failures`, together with failures of its own).
     """
-    from tqdm import tqdm
-
     ensure_output_dir(outdir)
+    progress = progress or SilentProgress()
     report = BatchReport()
     start = time.perf_counter()
     for path, message in problems:
@@ -158,19 +182,19 @@ def run_batch(
         else:
             todo.append(job)
 
-    bar = tqdm(total=len(todo), desc=desc, unit="file", disable=None, file=sys.stderr, leave=False)
+    progress.start(len(todo))
     for _, message in report.failed:
-        _say(message, bar)
+        progress.say(message)
 
     def collect(job, info, error, messages):
         for message in messages:
-            _say(f"warning: {message}", bar)
+            progress.say(f"warning: {message}")
         if error is None:
             report.done.append((str(job.source), info))
         else:
             report.failed.append((str(job.source), error))
-            _say(error, bar)
-        bar.update(1)
+            progress.say(error)
+        progress.advance()
 
     try:
         if client is not None and todo:
@@ -188,7 +212,7 @@ def run_batch(
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
     finally:
-        bar.close()
+        progress.close()
         report.seconds = time.perf_counter() - start
         if failures_file:
             write_failures(outdir, report.failed)

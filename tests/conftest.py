@@ -12,6 +12,10 @@ NLTK_DATA = SHARED / "nltk_data"
 
 if NLTK_DATA.is_dir():
     os.environ.setdefault("NLTK_DATA", str(NLTK_DATA))
+if os.environ.get("NLTK_DATA"):  # absolute, for the CLI tests that run in other folders
+    os.environ["NLTK_DATA"] = os.pathsep.join(
+        os.path.abspath(p) for p in os.environ["NLTK_DATA"].split(os.pathsep)
+    )
 
 
 def _shared(sub):

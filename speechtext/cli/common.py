@@ -4,6 +4,7 @@ import os
 import sys
 
 __all__ = [
+    "ConsoleProgress",
     "add_batch_arguments",
     "default_workers",
     "finish_batch",
@@ -46,6 +47,32 @@ def add_batch_arguments(parser, *, what="audio files or folders (searched recurs
     )
 
 
+class ConsoleProgress:
+    """A batch's progress as a tqdm bar on stderr (shown on a terminal only), with each failure
+    and warning on a line of its own: ``speechtext: MESSAGE``."""
+
+    def __init__(self, desc):
+        self.desc = desc
+        self.bar = None
+
+    def start(self, total):
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total, desc=self.desc, unit="file", disable=None, file=sys.stderr, leave=False
+        )
+
+    def say(self, message):
+        self.bar.write(f"speechtext: {message}", file=sys.stderr)
+
+    def advance(self):
+        self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
 def run_files(args, inputs, work, *, extensions, output_suffixes, desc):
     """Map ``inputs`` to jobs under ``args.output`` and run ``work`` over them with the batch
     options (``--workers``, ``--overwrite``); return ``(jobs, report)``."""
@@ -62,7 +89,7 @@ def run_files(args, inputs, work, *, extensions, output_suffixes, desc):
         workers=args.workers,
         overwrite=args.overwrite,
         problems=problems,
-        desc=desc,
+        progress=ConsoleProgress(desc),
     )
     return jobs, report
 

@@ -67,6 +67,7 @@ def add_arguments(parser):
 
 def run(args):
     from ..pipeline import load_spec, run_pipeline
+    from .common import ConsoleProgress
 
     spec = load_spec(args.spec)
     if args.set:
@@ -79,6 +80,7 @@ def run(args):
         scheduler=args.scheduler,
         dask_workers=args.dask_local,
         resume=args.resume,
+        progress=ConsoleProgress(spec.name or "pipeline"),
     )
     for _, message in result.corpus_failures:
         print(f"speechtext: {message}", file=sys.stderr)

@@ -39,7 +39,7 @@ from .stages import STAGES, Stage
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ..batch import BatchReport
+    from ..batch import BatchReport, Progress
 
 __all__ = ["MARKER_DIR", "Pipeline", "PipelineJob", "RunResult", "read_records", "run_pipeline"]
 
@@ -366,7 +366,7 @@ def _client(scheduler, dask_workers):
     return Client(cluster), cluster
 
 
-def _run_jobs(jobs, work, *, outdir, workers, scheduler, dask_workers, resume, problems, desc):
+def _run_jobs(jobs, work, *, outdir, workers, scheduler, dask_workers, resume, problems, progress):
     """The batch, on the local pool or on Dask (whose client and cluster are closed after)."""
     from ..batch import run_batch
 
@@ -381,7 +381,7 @@ def _run_jobs(jobs, work, *, outdir, workers, scheduler, dask_workers, resume, p
             workers=workers,
             overwrite=not resume,
             problems=problems,
-            desc=desc,
+            progress=progress,
             client=client,
             failures_file=False,  # written with the corpus stages' failures at the end
         )
@@ -449,7 +449,7 @@ def run_pipeline(
     scheduler: str | None = None,
     dask_workers: int | None = None,
     resume: bool = False,
-    desc: str | None = None,
+    progress: Progress | None = None,
 ) -> RunResult:
     """Run a pipeline spec over input files and folders; write outputs, manifest and failures.
 
@@ -469,14 +469,13 @@ def run_pipeline(
         Start a local Dask cluster of this many single-threaded worker processes on 127.0.0.1.
     resume : bool
         Skip input files already complete for this spec (otherwise every file is redone).
-    desc : str, optional
-        The progress bar's label (default: the spec's name).
+    progress : speechtext.batch.Progress, optional
+        Told of each finished file, failure and warning as it happens (default: nothing).
 
     Returns
     -------
     RunResult
-        With the failures of the corpus-level stages in ``corpus_failures`` (nothing is printed
-        but the progress of the batch).
+        With the failures of the corpus-level stages in ``corpus_failures`` (nothing is printed).
 
     Raises
     ------
@@ -512,7 +511,7 @@ def run_pipeline(
         dask_workers=dask_workers,
         resume=resume,
         problems=problems,
-        desc=desc or spec.name or "pipeline",
+        progress=progress,
     )
     result = RunResult(batch, _manifest_entries(jobs, batch), outdir, inputs)
     _finish_corpus_stages(pipeline, result)
