@@ -9,12 +9,17 @@ corrupted predictions and per-token confidences is scored by
 and every figure (per type and the three averages) is compared for exact equality. Micro and
 per-type AP are checked against ``sklearn.metrics.average_precision_score`` scaled by the share of
 gold entities that some prediction matches. Cold-start costs (a fresh interpreter importing each
-tool) and the CoNLL reader are measured too.
+tool) and the CoNLL reader are measured too. Given conlleval.pl (``--conlleval-pl``, or the
+``CONLLEVAL_PL`` environment variable; seqeval keeps a copy as tests/conlleval.pl) and perl, the
+corpus is also written in conlleval's format and scored by the script and by speechtext
+(``read_conlleval``, ``evaluate``, ``Report.to_conlleval``): the two reports must be identical.
 
-    .venv/bin/python bench/evaluate.py
+    .venv/bin/python bench/evaluate.py [--conlleval-pl PATH]
 """
 
+import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -118,12 +123,42 @@ def sklearn_ap(gold, pred, scores):
     return average_precision_score(hits, np.array(conf)) * hits.sum() / len(gold_ents)
 
 
+def against_conlleval_pl(script, gold, pred):
+    """Seconds of conlleval.pl and of speechtext on one conlleval file, and both reports."""
+    from speechtext.evaluation import evaluate
+    from speechtext.io import read_conlleval
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "output.txt"
+        with open(path, "w", encoding="utf-8") as f:
+            for g, p in zip(gold, pred, strict=True):
+                f.writelines(f"w{k} {a} {b}\n" for k, (a, b) in enumerate(zip(g, p, strict=True)))
+                f.write("\n")
+        start = time.perf_counter()
+        with open(path, "rb") as f:
+            perl = subprocess.run(["perl", str(script)], stdin=f, capture_output=True, check=True)
+        t_perl = time.perf_counter() - start
+        start = time.perf_counter()
+        ours = evaluate(*read_conlleval(path)).to_conlleval()
+        t_ours = time.perf_counter() - start
+    return t_perl, t_ours, perl.stdout.decode(), ours
+
+
 def main():
     from seqeval.metrics import classification_report
     from seqeval.scheme import IOB2
 
     from speechtext.evaluation import evaluate
     from speechtext.io import Sentence, read_sentences, write_conll
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--conlleval-pl",
+        default=os.environ.get("CONLLEVAL_PL"),
+        metavar="PATH",
+        help="conlleval.pl, to compare reports with (needs perl)",
+    )
+    args = parser.parse_args()
 
     load = os.getloadavg()[0]
     (gold, pred, scores), t_gen = timed(generate, np.random.default_rng(SEED))
@@ -207,6 +242,18 @@ def main():
         back, t_read = timed(read_sentences, path)
     roundtrip = [s.tags for s in back] == pred and [s.scores for s in back] == scores
 
+    conlleval = None
+    if args.conlleval_pl and shutil.which("perl"):
+        conlleval = against_conlleval_pl(args.conlleval_pl, gold, pred)
+        t_perl, t_conll, perl_report, our_report = conlleval
+        targets.append(
+            (
+                "conlleval.pl's report, character for character",
+                "identical" if perl_report == our_report else "differs",
+                perl_report == our_report,
+            )
+        )
+
     t_imp_seqeval = cold_import("import seqeval.metrics")
     t_imp_st = cold_import("from speechtext.evaluation import evaluate")
     t_cli = cold_import(
@@ -225,6 +272,11 @@ def main():
     name = "write_conll, 750k tokens with scores"
     print(f"{name:46s} {t_write:8.3f} {n_tokens / t_write / 1e6:7.2f}")
     print(f"{'read_sentences, same file':46s} {t_read:8.3f} {n_tokens / t_read / 1e6:7.2f}")
+    if conlleval is not None:
+        name = "conlleval.pl on the conlleval file"
+        print(f"{name:46s} {t_perl:8.3f} {n_tokens / t_perl / 1e6:7.2f}")
+        name = "speechtext: read_conlleval + evaluate"
+        print(f"{name:46s} {t_conll:8.3f} {n_tokens / t_conll / 1e6:7.2f} {t_perl / t_conll:7.1f}x")
     print(f"{'cold start: import seqeval.metrics':46s} {t_imp_seqeval:8.3f}")
     print(f"{'cold start: speechtext.evaluation.evaluate':46s} {t_imp_st:8.3f}")
     print(f"{'cold start: speechtext --help':46s} {t_cli:8.3f}")

@@ -24,6 +24,7 @@ _EXPORTS = {
     "default_tagger": "tagging",
     "beam_search": "decode",
     "viterbi": "decode",
+    "exact_nbest": "decode",
     "G2P": "g2p",
     "evaluate": "evaluation",
     "Report": "evaluation",

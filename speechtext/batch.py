@@ -4,13 +4,34 @@ Shared by every file-level command (``speechtext telephone``, ``pitch`` ...) and
 failure is recorded in ``failures.jsonl`` and never stops the rest of the batch. The batch prints
 nothing itself: what happens as it runs (files finished, failures, warnings) goes to a
 :class:`Progress`, which the CLI makes a progress bar on stderr.
+
+**Worker processes** are handed their jobs one by one (each holds the one it does and the next)
+and say when they start one, so the batch knows what each is doing: a worker that dies (killed,
+out of memory, a crash in native code) fails that job only, with the reason, and a new one takes
+its place for the other jobs. Workers ignore SIGINT and SIGTERM (Ctrl-C
+reaches every process of the terminal's group: the batch's own process decides) and end at once
+when that process dies.
+
+**Stopping.** A KeyboardInterrupt in the batch's process (Ctrl-C; the CLI raises one for SIGTERM
+too) starts no new job, ends the workers at once, removes the temporary files of the jobs they
+were doing and raises :class:`BatchInterrupted` with the report so far: the outputs of every job
+done are complete, and a rerun skips them.
+
+**Internal errors.** An exception that is not a :class:`~speechtext.errors.SpeechTextError` is a
+bug: its job fails with a message saying so, and its traceback goes to the Progress (once for
+each place it is raised from) and into ``failures.jsonl``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
 import time
+import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,19 +39,28 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .errors import SpeechTextError
 from .io.folders import ensure_output_dir
 from .io.manifest import write_jsonl
+from .io.outdir import remove_temp_files
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
     from .io.folders import Job
 
-__all__ = ["BatchReport", "Progress", "SilentProgress", "run_batch", "write_failures"]
+__all__ = [
+    "BatchInterrupted",
+    "BatchReport",
+    "Progress",
+    "SilentProgress",
+    "run_batch",
+    "write_failures",
+]
 
 
 class Progress(Protocol):
     """Where a batch reports as it runs: ``start(total)`` once, then ``say(message)`` for each
-    failure and warning (a message names its file) and ``advance()`` per finished file, and
-    ``close()`` at the end, also when interrupted."""
+    failure and warning (a message names its file; an internal error's first one has its
+    traceback on the lines after) and ``advance()`` per finished file, and ``close()`` at the
+    end, also when interrupted. A run may ``say`` a note before ``start``."""
 
     def start(self, total: int) -> None: ...
 
@@ -65,6 +95,7 @@ class BatchReport:
     skipped: list = field(default_factory=list)  # sources whose outputs were already there
     failed: list = field(default_factory=list)  # (source, message)
     seconds: float = 0.0
+    tracebacks: dict = field(default_factory=dict)  # source -> traceback, for internal errors
 
     @property
     def exit_status(self) -> int:
@@ -108,17 +139,65 @@ class BatchReport:
         return text
 
 
-def write_failures(outdir: str | Path, failed: Iterable[tuple[str, str]]) -> None:
-    """Write ``OUTDIR/failures.jsonl``: one ``{"source", "error"}`` object per failure."""
-    write_jsonl(
-        Path(outdir) / "failures.jsonl",
-        ({"source": source, "error": message} for source, message in failed),
-    )
+class BatchInterrupted(KeyboardInterrupt):
+    """A batch stopped by a KeyboardInterrupt (Ctrl-C, or a signal the caller raised as one).
+
+    Raised from that exception once the workers have ended and the temporary files of their
+    unfinished jobs are removed.
+
+    Attributes
+    ----------
+    report : BatchReport
+        The batch so far: the outputs of the jobs done are complete.
+    total : int
+        The inputs of the batch (done, skipped, failed and unfinished).
+    """
+
+    def __init__(self, report: BatchReport, total: int) -> None:
+        super().__init__()
+        self.report = report
+        self.total = total
+
+    def __str__(self) -> str:
+        return f"stopped: {self.finished} of {self.total} inputs finished"
+
+    @property
+    def finished(self) -> int:
+        """The inputs complete: done by this batch, or skipped as done by an earlier one."""
+        return len(self.report.done) + len(self.report.skipped)
+
+    def recount(self, jobs: Iterable[Job]) -> None:
+        """Count as done the jobs of ``jobs`` that are complete (``job.done``) though the batch
+        never heard back: they finished as it stopped. Call it once their workers have ended."""
+        known = {s for s, _ in self.report.done} | {s for s, _ in self.report.failed}
+        known |= set(self.report.skipped)
+        for job in jobs:
+            if str(job.source) not in known and job.done:
+                self.report.done.append((str(job.source), {}))
+
+
+def write_failures(
+    outdir: str | Path, failed: Iterable[tuple[str, str]], tracebacks: dict | None = None
+) -> None:
+    """Write ``OUTDIR/failures.jsonl``: one ``{"source", "error"}`` object per failure, with the
+    ``"traceback"`` of an internal error (``tracebacks``: source -> text)."""
+    tracebacks = tracebacks or {}
+
+    def entry(source, message):
+        trace = tracebacks.get(source)
+        return {"source": source, "error": message} | ({"traceback": trace} if trace else {})
+
+    write_jsonl(Path(outdir) / "failures.jsonl", (entry(s, m) for s, m in failed))
 
 
 def _call(work, job):
-    """Run ``work(job)`` in a worker; turn warnings and errors into messages for the parent."""
+    """Run ``work(job)``; turn warnings and errors into messages for the parent.
+
+    Returns ``(job, info, error, messages, trace)``: ``trace`` is ``(where, traceback)`` for an
+    internal error (``where``, the frames it was raised through), else None.
+    """
     start = time.perf_counter()
+    trace = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -126,11 +205,24 @@ def _call(work, job):
             error = None
         except SpeechTextError as exc:
             info, error = {}, str(exc)
-        except Exception as exc:  # a bug, not a user mistake: name it and move on
-            info, error = {}, f"{job.source}: unexpected {type(exc).__name__}: {exc}"
+        except Exception as exc:  # a bug, not a user mistake: say so, keep the traceback
+            info = {}
+            error = (
+                f"{job.source}: internal error (a bug in speechtext, not in this input): "
+                f"{type(exc).__name__}: {exc}; please report it with its traceback (shown once "
+                "on stderr, and kept in failures.jsonl)"
+            )
+            where = "".join(traceback.format_tb(exc.__traceback__)) + type(exc).__name__
+            trace = (where, traceback.format_exc())
     info = dict(info, seconds=time.perf_counter() - start)
+    # a warning names its file, as a failure does
     messages = [str(w.message) for w in caught]
-    return job, info, error, messages
+    messages = [m if str(job.source) in m else f"{job.source}: {m}" for m in messages]
+    return job, info, error, messages, trace
+
+
+def _remove_temp_files_of(jobs):
+    remove_temp_files(output for job in jobs for output in job.outputs)
 
 
 def run_batch(
@@ -144,6 +236,7 @@ def run_batch(
     progress: Progress | None = None,
     client: Any = None,
     failures_file: bool = True,
+    cleanup: Callable[[list[Job]], None] | None = None,
 ) -> BatchReport:
     """Run ``work(job)`` for every job; write ``outdir/failures.jsonl``; return a BatchReport.
 
@@ -164,13 +257,25 @@ def run_batch(
         Told of each finished file, failure and warning as it happens (default: nothing).
     client : distributed.Client, optional
         Run the jobs on this Dask cluster instead (``workers`` is then ignored); ``work`` and the
-        jobs must pickle, and the paths must be the same on every worker.
+        jobs must pickle, and the paths must be the same on every worker. A lost worker fails
+        its job only (when Dask gives up on it: ``KilledWorker``). When interrupted, the futures
+        are cancelled; ending the workers and removing their temporary files is the caller's
+        (who owns the cluster).
     failures_file : bool
         Write ``failures.jsonl`` when the batch ends, even if interrupted (False: the caller
         writes it with :func:`write_failures`, together with failures of its own).
+    cleanup : callable, optional
+        ``cleanup(jobs)`` removes what the jobs of workers that were ended or died left
+        half-written (default: the temporary files beside ``job.outputs``).
+
+    Raises
+    ------
+    BatchInterrupted
+        On a KeyboardInterrupt, with the report so far.
     """
     ensure_output_dir(outdir)
     progress = progress or SilentProgress()
+    cleanup = cleanup or _remove_temp_files_of
     report = BatchReport()
     start = time.perf_counter()
     for path, message in problems:
@@ -181,42 +286,225 @@ def run_batch(
             report.skipped.append(str(job.source))
         else:
             todo.append(job)
+    total = len(report.failed) + len(report.skipped) + len(todo)
 
     progress.start(len(todo))
     for _, message in report.failed:
         progress.say(message)
 
-    def collect(job, info, error, messages):
+    said = set()  # the places internal errors came from whose traceback was shown
+
+    def collect(job, info, error, messages, trace=None):
         for message in messages:
             progress.say(f"warning: {message}")
         if error is None:
             report.done.append((str(job.source), info))
         else:
             report.failed.append((str(job.source), error))
-            progress.say(error)
+            if trace is None:
+                progress.say(error)
+            else:
+                where, text = trace
+                report.tracebacks[str(job.source)] = text
+                progress.say(error if where in said else f"{error}\n{text.rstrip()}")
+                said.add(where)
         progress.advance()
 
+    under_way = []  # when interrupted: the jobs being done, which may have finished meanwhile
     try:
-        if client is not None and todo:
-            _run_on_dask(client, work, todo, collect)
-        elif workers <= 1 or len(todo) <= 1:
-            for job in todo:
-                collect(*_call(work, job))
-        else:
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-                futures = [pool.submit(_call, work, job) for job in todo]
-                try:
-                    for future in as_completed(futures):
-                        collect(*future.result())
-                except BaseException:  # Ctrl-C: start nothing new; temp files clean themselves
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+        try:
+            if client is not None and todo:
+                _run_on_dask(client, work, todo, collect)
+            elif workers <= 1 or len(todo) <= 1:
+                for job in todo:  # an interrupt here: atomic writes remove their own temp files
+                    under_way[:] = [job]
+                    collect(*_call(work, job))
+            else:
+                size = min(workers, len(todo))
+                _run_on_workers(work, todo, size, collect, cleanup, under_way)
+        except KeyboardInterrupt as exc:
+            stopped = BatchInterrupted(report, total)
+            stopped.recount(under_way)  # (a cluster's: the caller's, once it has ended them)
+            raise stopped from exc
     finally:
         progress.close()
         report.seconds = time.perf_counter() - start
         if failures_file:
-            write_failures(outdir, report.failed)
+            write_failures(outdir, report.failed, report.tracebacks)
     return report
+
+
+# --------------------------------------------------------------------------- worker processes
+
+
+def _exit_with_parent():
+    """End this worker at once when the batch's process dies (SIGKILL): nobody would collect
+    its results, and a rerun redoes its job."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch():
+        # the parent's end is also held by workers forked after this one, which watch too:
+        # they end first, then this one
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="speechtext-parent-watch", daemon=True).start()
+
+
+def _worker_main(work, conn):
+    """A worker process: jobs from ``conn`` one at a time, each acknowledged (None) when it
+    starts, then its result; None or a closed pipe ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; and like a
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # service's stop, it is the parent's to act on
+    _exit_with_parent()
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        conn.send(None)
+        result = _call(work, job)
+        try:
+            conn.send(result)
+        except Exception as exc:  # facts that do not pickle: a bug in ``work``
+            error = f"{job.source}: internal error: its result cannot be sent back ({exc})"
+            conn.send((job, {}, error, [], (error, traceback.format_exc())))
+
+
+_CRASH_SIGNALS = {"SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT"}
+
+
+def _death(job, process):
+    """The failure of the job a worker was doing when it died: how it died, and why it may."""
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        how = f"killed by signal {-code} ({name}"
+        if name == "SIGKILL":
+            how += ": out of memory, or killed by hand"
+        elif name in _CRASH_SIGNALS:
+            how += ": a crash in native code"
+        how += ")"
+    else:
+        how = f"exited with status {code}"
+    return f"{job.source}: the worker process doing it died, {how}; the other inputs went on"
+
+
+_QUEUED = 2  # jobs a worker holds: the one it does, and the next (so it never waits for us)
+
+
+class _Worker:
+    """One worker process, its pipe, and the jobs given to it in order: the first one is being
+    done once ``started`` (the worker's acknowledgement came), the others wait in the pipe."""
+
+    def __init__(self, ctx, work):
+        self.conn, there = ctx.Pipe()
+        self.process = ctx.Process(
+            target=_worker_main, args=(work, there), name="speechtext-worker", daemon=False
+        )
+        self.process.start()
+        there.close()
+        self.jobs = deque()
+        self.started = False
+
+    def give(self, job):
+        self.jobs.append(job)
+        with contextlib.suppress(OSError):  # it died meanwhile: its sentinel tells
+            self.conn.send(job)
+
+    def receive(self, collect):
+        """Take in what the worker sent; True if the pipe is closed (the process ended)."""
+        try:
+            while self.conn.poll():
+                message = self.conn.recv()
+                if message is None:  # the first job started
+                    self.started = True
+                else:
+                    self.jobs.popleft()
+                    self.started = False
+                    collect(*message)
+        except (EOFError, OSError):
+            return True
+        return False
+
+    def end(self, *, kill):
+        """End the process: at once (``kill``), or when done (its pipe is left to read)."""
+        with contextlib.suppress(OSError, ValueError):
+            if kill:
+                self.process.kill()
+            else:
+                self.conn.send(None)
+        self.process.join(None if kill else 5)
+        if self.process.exitcode is None:  # did not end when asked
+            self.process.kill()
+            self.process.join()
+
+
+def _run_on_workers(work, todo, size, collect, cleanup, under_way):
+    """The jobs on ``size`` worker processes (see the module docs); when interrupted, the jobs
+    the workers held go into ``under_way``."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    ctx = multiprocessing.get_context()
+    pending = deque(todo)
+    workers = []
+    early_deaths = 0  # workers that died before starting a job: it goes to another, within reason
+    try:
+        for _ in range(size):
+            workers.append(_Worker(ctx, work))
+        while pending or any(w.jobs for w in workers):
+            for worker in sorted(workers, key=lambda w: len(w.jobs)):
+                while pending and len(worker.jobs) < _QUEUED:
+                    worker.give(pending.popleft())
+            busy = [w for w in workers if w.jobs]
+            ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+            for worker in busy:
+                if worker.conn not in ready and worker.process.sentinel not in ready:
+                    continue
+                if not worker.receive(collect) and worker.process.sentinel not in ready:
+                    continue
+                # the process ended: the job it was doing failed; the others go to another
+                worker.process.join()
+                worker.conn.close()
+                workers.remove(worker)
+                if worker.jobs:
+                    job = worker.jobs.popleft()
+                    if worker.started or early_deaths >= 2 * size:
+                        cleanup([job])
+                        collect(job, {}, _death(job, worker.process), [], None)
+                    else:
+                        early_deaths += 1
+                        worker.jobs.appendleft(job)
+                    pending.extendleft(reversed(worker.jobs))
+                if pending:
+                    workers.append(_Worker(ctx, work))
+    except BaseException:
+        # stop now: end every worker, take in what finished meanwhile, clean up after the rest
+        for worker in workers:
+            worker.end(kill=True)
+        for worker in workers:
+            under_way.extend(worker.jobs)
+            worker.receive(collect)
+            worker.conn.close()
+        cleanup(under_way)
+        raise
+    for worker in workers:
+        worker.end(kill=False)
+        worker.conn.close()
+
+
+# -------------------------------------------------------------------------------------- Dask
 
 
 def _run_on_dask(client, work, todo, collect):
@@ -228,12 +516,15 @@ def _run_on_dask(client, work, todo, collect):
     futures = client.map(functools.partial(_call, work), todo, pure=False)
     owner = {future.key: job for future, job in zip(futures, todo, strict=True)}
     try:
-        for future in completed(futures):
-            try:
-                collect(*future.result())
-            except Exception as exc:  # the task itself died (KilledWorker ...), not the job
+        # results gathered by the client's own thread: this one only waits, so that an
+        # interrupt never lands inside a call of distributed's
+        for future, result in completed(futures, with_results=True, raise_errors=False):
+            if future.status == "error":  # the task itself died (KilledWorker ...), not the job
+                exc = result[1]
                 job = owner[future.key]
                 collect(job, {}, f"{job.source}: worker failed: {type(exc).__name__}: {exc}", [])
-    except BaseException:  # Ctrl-C: start nothing new; temp files clean themselves
+            else:
+                collect(*result)
+    except BaseException:  # Ctrl-C: start nothing new
         client.cancel(futures)
         raise

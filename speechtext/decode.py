@@ -1,22 +1,33 @@
-"""Beam search, Viterbi and the forward algorithm, shared by the slot tagger and G2P.
+"""Viterbi, the exact N-best, beam search and the forward algorithm, shared by tagging and G2P.
 
 Two kinds of search live here:
 
 ``beam_search_steps``
     Generic autoregressive beam search: a ``step`` function gives the log-probabilities of the
-    next label for a batch of hypotheses (a G2P decoder, a language model ...).
-``viterbi``, ``beam_search`` (and their ``*_batch`` forms), ``forward_backward``
+    next label for a batch of hypotheses (a G2P decoder, a language model ...). Its search space
+    grows with every label produced and has no dynamic-programming structure, so no exact N-best
+    is practical there: G2P's N best are beam search's.
+``viterbi``, ``exact_nbest``, ``beam_search`` (and their ``*_batch`` forms), ``forward_backward``
     Searches over a linear-chain lattice, as a CRF or any per-token scorer defines it: a
     ``[T, L]`` matrix of per-token label scores (emissions), ``[L, L]`` transition scores
     (``transitions[i, j]`` scores label ``j`` right after label ``i``), and ``[L]`` start and end
     scores. A sequence ``y`` scores ``start[y0] + sum_t emissions[t, y_t] +
     sum_t transitions[y_{t-1}, y_t] + end[y_last]``.
 
+On a lattice the N best are exact (:func:`exact_nbest`): a Viterbi pass gives the best score of
+every prefix, and a backward search over suffixes, each ranked by its score plus the best prefix
+that can precede it (an exact completion, the A* heuristic that never errs), keeps the ``N`` best
+suffixes at each token. That is enough: a suffix outside the ``N`` best at some token is beaten
+by ``N`` complete sequences already. The first entry is Viterbi's path itself, ties broken the same
+way, so a 1-best and an N-best of one lattice never disagree. Beam search stays for comparison
+and for callers that ask for it; it can miss the best sequence when the beam is narrow.
+
 Constraints (``allowed``, e.g. from :func:`iob_constraints`) remove transitions, first labels
 and last labels from the lattice; every search and the partition function respect them, so
 returned log-probabilities are normalised over the *allowed* sequences only (the model's
 distribution conditioned on well-formed output): the N-best probabilities of one sentence sum to
-at most 1, and to exactly 1 when the beam holds every allowed sequence.
+at most 1, and to exactly 1 when the list holds every allowed sequence. A lattice that allows no
+sequence has no best path: :func:`viterbi` returns ``([], -inf)`` and the N-best lists are empty.
 
 The partition function is the forward algorithm in log space. Each step's log-sum-exp over the
 previous label is computed with the usual max shift, the shifted exponentials being summed by a
@@ -48,6 +59,8 @@ __all__ = [
     "beam_search",
     "beam_search_batch",
     "beam_search_steps",
+    "exact_nbest",
+    "exact_nbest_batch",
     "forward",
     "forward_backward",
     "group_by_length",
@@ -63,10 +76,14 @@ Scored = tuple[list[int], float]
 """A label sequence (label ids) and its log-probability (or raw score)."""
 
 
+def _check_count(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ParameterError(f"{name}={value!r} must be a whole number of at least 1")
+
+
 def _check_beam(beam, nbest):
-    for name, value in (("beam", beam), ("nbest", nbest)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ParameterError(f"{name}={value!r} must be a whole number of at least 1")
+    _check_count("beam", beam)
+    _check_count("nbest", nbest)
     if nbest > beam:
         raise ParameterError(f"nbest={nbest} cannot exceed beam={beam}; widen the beam")
 
@@ -91,6 +108,10 @@ def beam_search_steps(
     max_len: int,
 ) -> list[Scored]:
     """N best label sequences of an autoregressive model by beam search.
+
+    Not exact: each label's scores depend on every label before it (the model's state), so no
+    dynamic programme applies and a hypothesis dropped from the beam is gone; a wider beam finds
+    more. This is how G2P's model decodes; lattices have :func:`exact_nbest`.
 
     At each step every live hypothesis is extended by every label; the ``beam`` best extensions
     over all hypotheses are kept (ties to the lower hypothesis, then the lower label id). An
@@ -299,7 +320,8 @@ def as_lattice(
     Raises
     ------
     ParameterError
-        If the shapes do not agree.
+        If the shapes do not agree, or a score is not a number, is NaN or is ``+inf`` (``-inf``
+        is allowed: an impossible label or transition).
 
     Examples
     --------
@@ -308,7 +330,7 @@ def as_lattice(
     array([  0., -inf])
     """
     if batch:
-        ems = [np.asarray(e, dtype=np.float64) for e in emissions]
+        ems = [_scores(e, f"emissions[{i}]") for i, e in enumerate(emissions)]
         shapes = {e.shape[1] if e.ndim == 2 else None for e in ems}
         if any(e.ndim != 2 for e in ems):
             bad = next(i for i, e in enumerate(ems) if e.ndim != 2)
@@ -325,7 +347,7 @@ def as_lattice(
             given = next((np.shape(a) for a in (transitions, start, end) if a is not None), (0,))
             n_labels = given[0]
     else:
-        ems = np.asarray(emissions, dtype=np.float64)
+        ems = _scores(emissions, "emissions")
         if ems.ndim != 2:
             raise ParameterError(
                 f"emissions has shape {ems.shape}; expected [T, L] (tokens, labels)"
@@ -335,7 +357,7 @@ def as_lattice(
     def vector(value, name, shape):
         if value is None:
             return np.zeros(shape)
-        value = np.asarray(value, dtype=np.float64)
+        value = _scores(value, name)
         if value.shape != shape:
             raise ParameterError(
                 f"{name} has shape {value.shape}; expected {shape} for {n_labels} labels"
@@ -362,6 +384,27 @@ def as_lattice(
         if mask_e is not None:
             end[~np.asarray(mask_e, dtype=bool)] = -np.inf
     return ems, trans, start, end
+
+
+def _scores(value, name):
+    """``value`` as a float64 array of scores; ParameterError for non-numbers, NaN or +inf."""
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise ParameterError(f"{name} is not an array of numbers ({exc})") from None
+    if arr.dtype.kind not in "iuf":
+        what = {"U": "strings", "S": "bytes", "O": "Python objects"}.get(
+            arr.dtype.kind, f"{arr.dtype} values"
+        )
+        raise ParameterError(f"{name} holds {what}; give numbers (log-scores)")
+    arr = np.asarray(arr, dtype=np.float64)
+    if not np.all(arr < np.inf):  # one pass: NaN and +inf both fail
+        where = tuple(int(i) for i in np.argwhere(~(arr < np.inf))[0])
+        raise ParameterError(
+            f"{name} holds {arr[where]} at index {where if arr.ndim != 1 else where[0]}; give "
+            "finite scores (-inf for an impossible label)"
+        )
+    return arr
 
 
 def group_by_length(lengths: Sequence[int], chunk: int | None = None) -> Iterator[np.ndarray]:
@@ -512,34 +555,143 @@ def log_partition(
         return np.log(np.exp(last - m[:, None]).sum(axis=1)) + m
 
 
-def _viterbi_group(em, trans, start, end):
+def _columns(trans):
+    """Labels split for Viterbi's max over the label before: ``dense`` ones that many labels may
+    precede, and ``sparse`` ones (IOB2's ``I-x``: only ``B-x`` and ``I-x``) with the labels that
+    may precede each (``before [S, W]``, padded with label 0 at ``-inf``) and their scores."""
+    finite = np.isfinite(trans)
+    counts = finite.sum(axis=0)
+    cut = max(1, len(counts) // 8)
+    dense, sparse = np.flatnonzero(counts > cut), np.flatnonzero(counts <= cut)
+    width = max(int(counts[sparse].max(initial=0)), 1)
+    before = np.zeros((len(sparse), width), dtype=np.intp)
+    scores = np.full((len(sparse), width), -np.inf)
+    for row, j in enumerate(sparse):
+        prev = np.flatnonzero(finite[:, j])  # ascending: ties go to the lowest label, as argmax
+        before[row, : len(prev)] = prev
+        scores[row, : len(prev)] = trans[prev, j]
+    return dense, sparse, before, scores
+
+
+def _viterbi_forward(em, trans, start):
+    """Viterbi's forward pass over sentences of one length.
+
+    Returns ``delta [N, T, L]`` (``delta[n, t, j]``: the best score of a prefix that ends with
+    label ``j`` at token ``t``, its emission included) and ``back [T, N, L]`` (the label before
+    it on that prefix; ties to the lowest label id). Labels that few labels may precede are
+    maximised over those only, the rest over every label: the same sums, fewer of them.
+    """
     n, t_len, n_labels = em.shape
+    dense, sparse, before, before_scores = _columns(trans)
+    delta = np.empty_like(em)
     back = np.empty((t_len, n, n_labels), dtype=np.intp)
-    trans_t = np.ascontiguousarray(trans.T)  # reduce over the last, contiguous axis
+    trans_d = np.ascontiguousarray(trans[:, dense].T)  # [to, from]: reduce the contiguous axis
+    cand = np.empty((n, len(dense), n_labels))
     rows = np.arange(n)[:, None]
-    cols = np.arange(n_labels)[None, :]
-    delta = start + em[:, 0]
+    to_d = np.arange(len(dense))[None, :]
+    to_s = np.arange(len(sparse))[None, :]
+    delta[:, 0] = start + em[:, 0]
     for t in range(1, t_len):
-        cand = delta[:, None, :] + trans_t  # [N, to, from]
+        prev = delta[:, t - 1]
+        np.add(prev[:, None, :], trans_d, out=cand)  # [N, to, from]
         best = cand.argmax(axis=2)
-        back[t] = best
-        delta = cand[rows, cols, best] + em[:, t]
-    final = delta + end
+        back[t][:, dense] = best
+        delta[:, t, dense] = cand[rows, to_d, best] + em[:, t, dense]
+        if len(sparse):
+            cand_s = prev[:, before] + before_scores  # [N, to, W]
+            pos = cand_s.argmax(axis=2)
+            back[t][:, sparse] = before[to_s, pos]
+            delta[:, t, sparse] = cand_s[rows, to_s, pos] + em[:, t, sparse]
+    return delta, back
+
+
+def _viterbi_group(em, trans, start, end):
+    """Best paths ``[N, T]``, their raw scores ``[N]`` (``-inf``: none allowed) and ``delta``."""
+    n, t_len, _ = em.shape
+    delta, back = _viterbi_forward(em, trans, start)
+    rows = np.arange(n)
+    final = delta[:, -1] + end
     last = final.argmax(axis=1)
-    scores = final[np.arange(n), last]
+    scores = final[rows, last]
     paths = np.empty((n, t_len), dtype=np.intp)
     paths[:, -1] = last
     for t in range(t_len - 1, 0, -1):
-        last = back[t][np.arange(n), last]
+        last = back[t][rows, last]
         paths[:, t - 1] = last
-    return paths, scores
+    return paths, scores, delta
+
+
+def _exact_group(em, trans, start, end, nbest):
+    """The ``nbest`` best paths ``[N, K, T]`` and raw scores ``[N, K]`` of sentences of one
+    length, best first, Viterbi's path first; ``-inf`` scores mark missing paths.
+
+    Backward over suffixes: each is ranked by its score plus ``delta``, the best prefix that can
+    precede it, so a suffix's rank is that of the best complete sequence holding it. Keeping the
+    ``nbest`` best suffixes at each token is then exact: a suffix left out is beaten by ``nbest``
+    distinct complete sequences (best prefix + each kept suffix). The cost is one Viterbi pass
+    and a beam of ``nbest`` over ``nbest * L`` candidates per token.
+    """
+    n, t_len, n_labels = em.shape
+    best_path, best_score, delta = _viterbi_group(em, trans, start, end)
+    rows = np.arange(n)[:, None]
+    trans_t = np.ascontiguousarray(trans.T)  # trans_t[j] = scores of every label before j
+    labels, bound = _top(delta[:, -1] + end, nbest)  # suffixes of one token: [N, K]
+    # Each suffix's score after its first token (end score included); -inf for the surplus
+    # entries of _top, whose columns repeat others.
+    after = np.where(bound > -np.inf, end[labels], -np.inf)
+    history = [(None, labels)]
+    for t in range(t_len - 1, 0, -1):
+        k = labels.shape[1]
+        # Extend each suffix by every label i before it: trans[i, j] + em[t, j] + after.
+        ext = trans_t[labels] + (after + em[rows, t, labels])[:, :, None]  # [N, K, L]
+        ranked = (ext + delta[:, t - 1, None, :]).reshape(n, k * n_labels)
+        idx, bound = _top(ranked, nbest)
+        parent, labels = np.divmod(idx, n_labels)
+        after = np.take_along_axis(ext.reshape(n, k * n_labels), idx, axis=1)
+        after[bound == -np.inf] = -np.inf
+        history.append((parent, labels))
+    k = labels.shape[1]  # bound: the complete sequences' scores, -inf for _top's surplus
+    paths = np.empty((n, k, t_len), dtype=np.intp)
+    pos = np.broadcast_to(np.arange(k), (n, k))
+    for t, (parent, labs) in enumerate(reversed(history)):
+        paths[:, :, t] = labs[rows, pos]
+        if parent is not None:
+            pos = parent[rows, pos]
+    # Scores summed left to right, as Viterbi and beam search sum them: the same sequence gets
+    # the same score, to the last digit, from every search here.
+    score = start[paths[:, :, 0]] + em[rows, 0, paths[:, :, 0]]
+    for t in range(1, t_len):
+        score = score + trans[paths[:, :, t - 1], paths[:, :, t]] + em[rows, t, paths[:, :, t]]
+    score = np.where(np.isfinite(bound), score + end[paths[:, :, -1]], -np.inf)
+    # Viterbi's path first (the 1-best, ties broken as viterbi breaks them), then the others
+    # by score. Where a tie let the search find another best path instead, that one stays and
+    # the list's last one goes.
+    others = ~(paths == best_path[:, None, :]).all(axis=2) & np.isfinite(score)
+    order = np.argsort(np.where(others, -score, np.inf), axis=1, kind="stable")[:, : nbest - 1]
+    width = 1 + order.shape[1]
+    out_paths = np.empty((n, width, t_len), dtype=np.intp)
+    out_paths[:, 0] = best_path
+    out_paths[:, 1:] = paths[rows, order]
+    out_scores = np.empty((n, width))
+    out_scores[:, 0] = best_score
+    out_scores[:, 1:] = np.where(others[rows, order], score[rows, order], -np.inf)
+    return out_paths, out_scores
+
+
+def _normalised(scores, log_z):
+    """``scores - log_z`` row by row, ``-inf`` staying ``-inf`` (no NaN, no warning)."""
+    out = np.full(scores.shape, -np.inf)
+    log_z = log_z.reshape(-1, *([1] * (scores.ndim - 1)))
+    np.subtract(scores, log_z, out=out, where=np.isfinite(scores))
+    return out
 
 
 def _top(flat, k):
     """The ``k`` largest entries of each row of ``flat``, best first: ``(columns, values)``.
 
     Ties go to the lower column. Where a row has fewer than ``k`` finite entries the surplus
-    values are ``-inf`` (their columns are then meaningless).
+    values are ``-inf`` (their columns are then meaningless). With ``k`` at least the number of
+    columns, every column is returned, sorted.
     """
     n_rows, n_cols = flat.shape
     if k <= 16 and k < n_cols:
@@ -556,22 +708,53 @@ def _top(flat, k):
         return idx, vals
     if k >= n_cols:
         idx = np.argsort(-flat, axis=1, kind="stable")
-    else:
-        idx = np.argpartition(-flat, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(flat, idx, axis=1), axis=1, kind="stable")
-        idx = np.take_along_axis(idx, order, axis=1)
+        return idx, np.take_along_axis(flat, idx, axis=1)
+    # The k-th largest value of each row; every entry above it, and of the entries equal to it
+    # the lowest columns, up to k (argpartition alone would split ties arbitrarily).
+    kth = -np.partition(-flat, k - 1, axis=1)[:, k - 1 : k]
+    above = flat > kth
+    tied = flat == kth
+    need = k - above.sum(axis=1, keepdims=True)
+    take = above | (tied & (np.cumsum(tied, axis=1) <= need))
+    idx = np.nonzero(take)[1].reshape(n_rows, k)  # ascending columns within each row
+    order = np.argsort(-np.take_along_axis(flat, idx, axis=1), axis=1, kind="stable")
+    idx = np.take_along_axis(idx, order, axis=1)
     return idx, np.take_along_axis(flat, idx, axis=1)
+
+
+def _viable(em, trans, end):
+    """``[N, T, L]``: whether label ``j`` at token ``t`` lies on some allowed sequence's suffix,
+    i.e. can still reach an allowed last label (beam search drops prefixes that cannot)."""
+    n, t_len, n_labels = em.shape
+    ok_em = np.isfinite(em)
+    ok_end = np.isfinite(end)
+    ok_trans = np.isfinite(trans)
+    viable = np.empty(em.shape, dtype=bool)
+    if ok_em.all() and ok_end.all() and ok_trans.any(axis=1).all():
+        viable[:] = True  # the usual case: every label may end, and every label be followed
+        return viable
+    viable[:, -1] = ok_em[:, -1] & ok_end
+    reach = ok_trans.T.astype(np.float64)  # [to, from]
+    for t in range(t_len - 2, -1, -1):
+        viable[:, t] = ok_em[:, t] & (viable[:, t + 1].astype(np.float64) @ reach > 0)
+    return viable
 
 
 def _beam_group(em, trans, start, end, beam, nbest):
     n, t_len, n_labels = em.shape
     rows = np.arange(n)[:, None]
+    viable = _viable(em, trans, end)
+    dead = None if viable.all() else np.where(viable, 0.0, -np.inf)  # added: x + 0.0 == x
     first = start + em[:, 0]
+    if dead is not None:
+        first = first + dead[:, 0]
     labels, scores = _top(first, beam)  # [N, K]
     history = [(None, labels)]
     for t in range(1, t_len):
         k = labels.shape[1]
         cand = scores[:, :, None] + trans[labels] + em[:, t, None, :]  # [N, K, L]
+        if dead is not None:
+            cand += dead[:, t, None, :]
         flat = cand.reshape(n, k * n_labels)
         idx, scores = _top(flat, beam)
         back, labels = np.divmod(idx, n_labels)
@@ -586,6 +769,13 @@ def _beam_group(em, trans, start, end, beam, nbest):
         if back is not None:
             pos = back[rows, pos]
     return paths, final
+
+
+def _found(group, paths, scores, out):
+    """Store each sentence's ``(labels, score)`` pairs with a finite score into ``out``."""
+    finite = np.isfinite(scores)
+    for i, p, s, f in zip(group, paths.tolist(), scores.tolist(), finite, strict=True):
+        out[i] = [(p[j], s[j]) for j in range(len(p)) if f[j]]
 
 
 def viterbi_batch(
@@ -609,7 +799,8 @@ def viterbi_batch(
     Returns
     -------
     list of (list of int, float)
-        ``(labels, logprob)`` per sentence, in input order.
+        ``(labels, logprob)`` per sentence, in input order; ``([], -inf)`` for a lattice that
+        allows no sequence.
 
     Examples
     --------
@@ -628,11 +819,12 @@ def viterbi_batch(
                 out[i] = ([], 0.0)
             continue
         em = np.stack([ems[i] for i in group])
-        paths, scores = _viterbi_group(em, trans, start_s, end_s)
+        paths, scores, _ = _viterbi_group(em, trans, start_s, end_s)
         if normalize:
-            scores = scores - log_partition(em, trans, start_s, end_s)
+            scores = _normalised(scores, log_partition(em, trans, start_s, end_s))
         for row, i in enumerate(group):
-            out[i] = (paths[row].tolist(), float(scores[row]))
+            score = float(scores[row])
+            out[i] = (paths[row].tolist(), score) if score > -np.inf else ([], -np.inf)
     return out
 
 
@@ -664,14 +856,16 @@ def viterbi(
     Returns
     -------
     labels : list of int
-        The best sequence (empty for ``T = 0``).
+        The best sequence: empty for ``T = 0``, and empty when no sequence is allowed. Of
+        sequences that score the same, the one that at its last token, then going back at each
+        token, takes the lowest label id.
     logprob : float
         Its log-probability (or raw score); ``-inf`` if no sequence is allowed.
 
     Raises
     ------
     ParameterError
-        If the shapes do not agree.
+        If the shapes do not agree, or a score is NaN, ``+inf`` or not a number.
 
     Examples
     --------
@@ -679,10 +873,129 @@ def viterbi(
     >>> labels, logprob = viterbi(em, allowed=iob_constraints(["O", "B-city", "I-city"]))
     >>> labels
     [1, 2]
+    >>> viterbi(em, allowed=iob_constraints(["I-a", "I-b", "I-c"]))  # nothing may come first
+    ([], -inf)
     """
     ems, *_ = as_lattice(emissions, transitions, allowed=allowed, start=start, end=end, batch=False)
     return viterbi_batch(
         [ems], transitions, allowed=allowed, start=start, end=end, normalize=normalize
+    )[0]
+
+
+def exact_nbest_batch(
+    emissions: Sequence[ArrayLike],
+    transitions: ArrayLike | None = None,
+    *,
+    nbest: int,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+    normalize: bool = True,
+) -> list[list[Scored]]:
+    """The exact N best label sequences of each of several lattices; see :func:`exact_nbest`.
+
+    Sentences of equal length are searched together, so this is much faster than calling
+    :func:`exact_nbest` in a loop.
+
+    Returns
+    -------
+    list of list of (list of int, float)
+        Per sentence, ``(labels, logprob)`` pairs best first; the first is
+        :func:`viterbi_batch`'s.
+
+    Examples
+    --------
+    >>> em = [np.log([[0.9, 0.1], [0.2, 0.8]]), np.log([[0.3, 0.7]])]
+    >>> [[labels for labels, _ in nb] for nb in exact_nbest_batch(em, nbest=2)]
+    [[[0, 1], [0, 0]], [[1], [0]]]
+    """
+    _check_count("nbest", nbest)
+    ems, trans, start_s, end_s = as_lattice(
+        emissions, transitions, allowed=allowed, start=start, end=end, batch=True
+    )
+    lengths = [len(e) for e in ems]
+    out = [None] * len(ems)
+    for group in group_by_length(lengths):
+        if lengths[group[0]] == 0:
+            for i in group:
+                out[i] = [([], 0.0)]
+            continue
+        em = np.stack([ems[i] for i in group])
+        if nbest == 1:
+            paths, scores, _ = _viterbi_group(em, trans, start_s, end_s)
+            paths, scores = paths[:, None], scores[:, None]
+        else:
+            paths, scores = _exact_group(em, trans, start_s, end_s, nbest)
+        if normalize:
+            scores = _normalised(scores, log_partition(em, trans, start_s, end_s))
+        _found(group, paths, scores, out)
+    return out
+
+
+def exact_nbest(
+    emissions: ArrayLike,
+    transitions: ArrayLike | None = None,
+    *,
+    nbest: int,
+    allowed: Allowed | ArrayLike | None = None,
+    start: ArrayLike | None = None,
+    end: ArrayLike | None = None,
+    normalize: bool = True,
+) -> list[Scored]:
+    """The ``nbest`` best label sequences of a lattice, exactly.
+
+    A Viterbi pass, then a backward search over suffixes ranked by the best complete sequence
+    holding them (the module docstring says why keeping ``nbest`` of them per token is exact);
+    the cost is about one Viterbi pass plus a beam search of width ``nbest``. The first sequence
+    is :func:`viterbi`'s, the same one even among ties.
+
+    Parameters
+    ----------
+    emissions : np.ndarray [shape=(T, L)]
+        Per-token label scores.
+    transitions : np.ndarray [shape=(L, L)] or None
+        ``transitions[i, j]`` scores label ``j`` right after label ``i``; None for zeros.
+    nbest : int
+        Sequences returned.
+    allowed : Allowed, np.ndarray [shape=(L, L), dtype=bool], or None
+        Constraints, e.g. ``iob_constraints(labels)``; no returned sequence breaks them.
+    start, end : np.ndarray [shape=(L,)] or None
+        Scores of the first and of the last label; None for zeros.
+    normalize : bool
+        Return log-probabilities (normalised by the partition function over the allowed
+        sequences) rather than raw scores.
+
+    Returns
+    -------
+    list of (list of int, float)
+        ``(labels, logprob)`` pairs, best first; fewer than ``nbest`` if fewer sequences are
+        allowed (none if none is).
+
+    Raises
+    ------
+    ParameterError
+        If ``nbest`` is not a positive whole number, or the lattice is malformed (as in
+        :func:`as_lattice`).
+
+    Examples
+    --------
+    >>> em = np.log([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7]])
+    >>> for labels, logprob in exact_nbest(em, nbest=3,
+    ...                                    allowed=iob_constraints(["O", "B-city", "I-city"])):
+    ...     print(labels, round(float(np.exp(logprob)), 3))
+    [1, 2] 0.437
+    [0, 1] 0.25
+    [1, 1] 0.125
+    """
+    ems, *_ = as_lattice(emissions, transitions, allowed=allowed, start=start, end=end, batch=False)
+    return exact_nbest_batch(
+        [ems],
+        transitions,
+        nbest=nbest,
+        allowed=allowed,
+        start=start,
+        end=end,
+        normalize=normalize,
     )[0]
 
 
@@ -697,7 +1010,7 @@ def beam_search_batch(
     end: ArrayLike | None = None,
     normalize: bool = True,
 ) -> list[list[Scored]]:
-    """N best label sequences of each of several lattices; see :func:`beam_search`.
+    """N best label sequences of each of several lattices by beam search; see :func:`beam_search`.
 
     Sentences of equal length are searched together, so this is much faster than calling
     :func:`beam_search` in a loop.
@@ -727,10 +1040,8 @@ def beam_search_batch(
         em = np.stack([ems[i] for i in group])
         paths, scores = _beam_group(em, trans, start_s, end_s, beam, nbest)
         if normalize:
-            scores = scores - log_partition(em, trans, start_s, end_s)[:, None]
-        finite = np.isfinite(scores)
-        for i, p, s, f in zip(group, paths.tolist(), scores.tolist(), finite, strict=True):
-            out[i] = [(p[j], s[j]) for j in range(len(p)) if f[j]]
+            scores = _normalised(scores, log_partition(em, trans, start_s, end_s))
+        _found(group, paths, scores, out)
     return out
 
 
@@ -745,12 +1056,15 @@ def beam_search(
     end: ArrayLike | None = None,
     normalize: bool = True,
 ) -> list[Scored]:
-    """N best label sequences of a lattice by beam search.
+    """N best label sequences of a lattice by beam search (:func:`exact_nbest` is exact).
 
-    Left to right, every kept hypothesis is extended by every label and the ``beam`` best
-    extensions are kept; at the end the ``nbest`` best complete sequences are returned. With a
-    beam as wide as the number of allowed sequences the result is the exact N-best; the best
-    sequence never scores above :func:`viterbi`'s.
+    Left to right, every kept prefix is extended by every label and the ``beam`` best
+    extensions are kept; at the end the ``nbest`` best complete sequences are returned. Prefixes
+    that can no longer end in an allowed sequence (a last label or a later token the
+    constraints or ``-inf`` scores rule out) are dropped as they appear, so they never take a
+    place in the beam: with a beam at least as wide as the number of allowed sequences the
+    result is therefore the exact N-best. A narrower beam can miss the best sequence; it never
+    scores above :func:`viterbi`'s.
 
     Parameters
     ----------
@@ -759,7 +1073,7 @@ def beam_search(
     transitions : np.ndarray [shape=(L, L)] or None
         ``transitions[i, j]`` scores label ``j`` right after label ``i``; None for zeros.
     beam : int
-        Hypotheses kept at each token.
+        Prefixes kept at each token.
     nbest : int
         Sequences returned, at most ``beam``.
     allowed : Allowed, np.ndarray [shape=(L, L), dtype=bool], or None
@@ -779,8 +1093,8 @@ def beam_search(
     Raises
     ------
     ParameterError
-        If ``beam`` or ``nbest`` is not a positive whole number, ``nbest > beam``, or the shapes
-        do not agree.
+        If ``beam`` or ``nbest`` is not a positive whole number, ``nbest > beam``, or the
+        lattice is malformed (as in :func:`as_lattice`).
 
     Examples
     --------
@@ -809,12 +1123,12 @@ def nbest_batch(
     transitions: ArrayLike | None = None,
     *,
     nbest: int,
-    beam: int,
+    beam: int | None = None,
     allowed: Allowed | ArrayLike | None = None,
     start: ArrayLike | None = None,
     end: ArrayLike | None = None,
 ) -> list[list[Scored]]:
-    """The ``nbest`` best sequences of each lattice: exact Viterbi for one, beam search for more.
+    """The ``nbest`` best sequences of each lattice: exact, or by beam search if a beam is given.
 
     Parameters
     ----------
@@ -822,8 +1136,10 @@ def nbest_batch(
         As in :func:`viterbi_batch`.
     nbest : int
         Sequences per lattice.
-    beam : int
-        Beam width when ``nbest > 1``, at least ``nbest``.
+    beam : int or None
+        None (the default): the exact N best (:func:`exact_nbest_batch`). A width: beam search
+        (:func:`beam_search_batch`) when ``nbest > 1``, at least ``nbest``; exact Viterbi for
+        ``nbest = 1``.
 
     Returns
     -------
@@ -834,11 +1150,13 @@ def nbest_batch(
     Examples
     --------
     >>> em = [np.log([[0.9, 0.1], [0.2, 0.8]])]
-    >>> [labels for labels, _ in nbest_batch(em, nbest=1, beam=8)[0]]
+    >>> [labels for labels, _ in nbest_batch(em, nbest=1)[0]]
     [[0, 1]]
     """
-    _check_beam(beam, nbest)
     kw = dict(allowed=allowed, start=start, end=end)
+    if beam is None:
+        return exact_nbest_batch(emissions, transitions, nbest=nbest, **kw)
+    _check_beam(beam, nbest)
     if nbest == 1:
         return [[best] for best in viterbi_batch(emissions, transitions, **kw)]
     return beam_search_batch(emissions, transitions, beam=beam, nbest=nbest, **kw)

@@ -1,5 +1,8 @@
 """Telephone channel: any audio to 8 kHz through the telephone band, optionally G.711-companded.
 
+Audio arrays are ``(n,)`` or ``(n, channels)`` (frames first, soundfile's layout); channels-first
+arrays, librosa's ``(channels, n)``, are refused with a message to pass ``y.T``.
+
 The chain is: downmix to mono -> resample to 8 kHz with soxr (high quality: its anti-alias filter
 rejects everything above 4 kHz by more than 100 dB) -> band-pass FIR at 8 kHz -> optional G.711.
 
@@ -235,8 +238,22 @@ class TelephoneChannel:
         return y.astype(self.dtype, copy=False)
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        """Filter the next input block; return the 8 kHz samples that are ready."""
-        block = np.asarray(block, dtype=self.dtype)
+        """Filter the next input block; return the 8 kHz samples that are ready.
+
+        Parameters
+        ----------
+        block : np.ndarray [shape=(n,) or (n, channels)]
+            The next samples at ``sr``: frames first, as soundfile reads them (channels are
+            averaged, integer samples scaled to [-1, 1)). Channels-first blocks,
+            ``(channels, n)`` as ``librosa.load(mono=False)`` gives them, are refused: pass
+            ``block.T`` (see :func:`speechtext.io.audio.as_float_mono`).
+
+        Raises
+        ------
+        AudioError
+            Channels-first or mis-shaped block, or samples that are not numbers.
+        """
+        block = np.asarray(as_float_mono(block), dtype=self.dtype)
         return self._filter(self._resampler.resample_chunk(block) if self._resampler else block)
 
     def flush(self) -> np.ndarray:
@@ -272,7 +289,9 @@ def to_telephone(
     Parameters
     ----------
     y : np.ndarray [shape=(n,) or (n, channels)]
-        Audio; channels are averaged to mono, integer samples scaled to [-1, 1).
+        Audio, frames first as soundfile reads it; channels are averaged to mono, integer
+        samples scaled to [-1, 1). Channels-first audio, ``(channels, n)`` as
+        ``librosa.load(mono=False)`` gives it, is refused: pass ``y.T``.
     sr : number > 0
         Sample rate of ``y`` in Hz. 8000 is only filtered; below 8000 is upsampled with a warning.
     preset : {"g712", "narrow"}
@@ -294,7 +313,8 @@ def to_telephone(
     ParameterError
         Unknown preset or codec, bad band or sample rate.
     AudioError
-        Empty input, too short for one output sample, or NaN/inf samples.
+        Empty input, too short for one output sample, NaN/inf samples, channels-first or
+        mis-shaped audio, or samples that are not numbers.
 
     Examples
     --------

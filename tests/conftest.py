@@ -1,4 +1,6 @@
-"""Shared fixtures: the read-only data in ../shared, found relative to the project root."""
+"""Shared fixtures: the read-only data in ../shared, found relative to the project root, and
+NLTK's data; a test that needs what is absent skips, saying what it needs and where it comes
+from (the README's "Test data")."""
 
 import os
 from pathlib import Path
@@ -47,3 +49,18 @@ def speech_dir():
 def samples_dir():
     """The project's own sample data."""
     return ROOT / "data" / "samples"
+
+
+@pytest.fixture(scope="session")
+def pos_tagger():
+    """NLTK's averaged perceptron POS tagger (homographs by part of speech), from NLTK_DATA
+    (../shared/nltk_data when it is there) or NLTK's other folders."""
+    from speechtext.g2p.resources import TAGGER_RESOURCE, find_tagger
+
+    tagger = find_tagger()
+    if tagger is None:
+        pytest.skip(
+            f"NLTK's {TAGGER_RESOURCE} is not on NLTK's search path (NLTK_DATA, ~/nltk_data); "
+            f"get it with: python -m nltk.downloader {TAGGER_RESOURCE}"
+        )
+    return tagger

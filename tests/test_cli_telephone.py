@@ -199,26 +199,42 @@ def test_an_hour_at_48khz_converts_in_bounded_memory(tmp_path):
     os.unlink(path)
 
 
-def test_ctrl_c_leaves_only_complete_outputs_and_a_rerun_finishes(tmp_path):
+def test_ctrl_c_stops_at_once_leaves_only_complete_outputs_and_a_rerun_finishes(tmp_path):
+    import re
     import signal
     import time
 
     src = tmp_path / "in"
     src.mkdir()
-    for i in range(40):
-        sf.write(src / f"u{i:02d}.wav", noise(4, 48000, seed=i), 48000)
+    for i in range(200):
+        sf.write(src / f"u{i:03d}.wav", noise(2, 48000, seed=i), 48000)
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [*SPEECHTEXT, "telephone", str(src), "-o", str(out), "--workers", "2"],
         stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
-    time.sleep(1.0)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("*.wav"))) < 10 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the batch ended before Ctrl-C"
+    at_signal = len(list(out.glob("*.wav")))
+    start = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole process group
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode in (0, 130), err  # 0 if it had already finished
-    for path in out.glob("*.wav"):
-        assert sf.info(path).frames == 32000  # every output there is complete
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - start < 2.5
+    assert proc.returncode == 130, err
+    (line,) = err.strip().splitlines()  # one line: no traceback from the workers
+    found = re.fullmatch(
+        r"speechtext: stopped \(Ctrl-C\): (\d+) of 200 inputs finished, their outputs complete; "
+        r"rerun the command \(without --overwrite\) to continue: finished files are skipped",
+        line,
+    )
+    assert found, line
+    wavs = list(out.glob("*.wav"))
+    assert int(found[1]) == len(wavs) and len(wavs) <= at_signal + 4  # pending work cancelled
+    for path in wavs:
+        assert sf.info(path).frames == 16000  # every output there is complete
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file
 
     assert main(["telephone", str(src), "-o", str(out)]) == 0
-    assert len(list(out.glob("*.wav"))) == 40
+    assert len(list(out.glob("*.wav"))) == 200

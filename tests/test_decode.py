@@ -1,6 +1,7 @@
-"""Decoders: generic autoregressive beam search, lattice beam search, Viterbi, IOB constraints."""
+"""Decoders: autoregressive beam search, lattice beam search, exact N-best, Viterbi, IOB."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -9,11 +10,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from speechtext.decode import (
+    Allowed,
     as_lattice,
     backward,
     beam_search,
     beam_search_batch,
     beam_search_steps,
+    exact_nbest,
+    exact_nbest_batch,
     forward,
     forward_backward,
     group_by_length,
@@ -202,6 +206,138 @@ def test_marginals_match_brute_force(lattice):
     np.testing.assert_allclose(np.exp(alpha + beta - log_z), expected, atol=1e-9)
 
 
+# Constraints with forbidden last labels and transitions too, on top of IOB2's (so some labels
+# may be followed by nothing, and some lattices allow no sequence at all).
+constraints = st.tuples(
+    arrays(bool, (len(LABELS), len(LABELS)), elements=st.booleans()),
+    arrays(bool, (len(LABELS),), elements=st.booleans()),
+).map(
+    lambda masks: Allowed(
+        iob_constraints(LABELS).transitions & ~masks[0],
+        iob_constraints(LABELS).start,
+        masks[1],
+    )
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(lattices, st.integers(1, 7), st.one_of(st.none(), st.just("iob"), constraints))
+def test_exact_nbest_equals_brute_force(lattice, nbest, allowed):
+    em, trans, start, end = lattice
+    if allowed == "iob":
+        allowed = iob_constraints(LABELS)
+    exact = _lattice_brute_force(em, trans, start, end, allowed)
+    found = exact_nbest(em, trans, nbest=nbest, allowed=allowed, start=start, end=end)
+    assert len(found) == min(nbest, len(exact))
+    np.testing.assert_allclose([s for _, s in found], [s for _, s in exact[:nbest]], atol=1e-9)
+    assert len({tuple(seq) for seq, _ in found}) == len(found)
+    log_z = _lattice_brute_force_log_z(exact, em, trans, start, end, allowed) if exact else 0.0
+    for seq, logprob in found:
+        score = sequence_score(seq, em, trans, allowed=allowed, start=start, end=end)
+        np.testing.assert_allclose(score - log_z, logprob, atol=1e-9)
+    best = viterbi(em, trans, allowed=allowed, start=start, end=end)
+    assert found[:1] == ([best] if exact else [])
+
+
+small_ints = st.integers(-2, 1).map(float)
+tied_lattices = st.integers(1, 4).flatmap(
+    lambda t: st.tuples(
+        arrays(np.float64, (t, len(LABELS)), elements=small_ints),
+        arrays(np.float64, (len(LABELS), len(LABELS)), elements=small_ints),
+        arrays(np.float64, (len(LABELS),), elements=small_ints),
+        arrays(np.float64, (len(LABELS),), elements=small_ints),
+    )
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tied_lattices, st.integers(2, 7), st.booleans())
+def test_exact_nbest_among_ties_starts_with_viterbis_path(lattice, nbest, constrained):
+    # Whole-number scores: many sequences tie; the 1-best must still be the very path viterbi
+    # returns, and the list must still hold nbest distinct sequences of the true best scores.
+    em, trans, start, end = lattice
+    allowed = iob_constraints(LABELS) if constrained else None
+    kw = dict(allowed=allowed, start=start, end=end, normalize=False)
+    found = exact_nbest(em, trans, nbest=nbest, **kw)
+    assert found[0] == viterbi(em, trans, **kw)
+    exact = _lattice_brute_force(em, trans, start, end, allowed)
+    raw = [
+        sequence_score(seq, em, trans, allowed=allowed, start=start, end=end) for seq, _ in exact
+    ]
+    assert [s for _, s in found] == raw[:nbest]  # whole numbers: exact sums
+    assert len({tuple(seq) for seq, _ in found}) == len(found)
+
+
+def test_exact_nbest_many_ties_beyond_sixteen():
+    # 6 ** 2 sequences of equal score: 20 of them, distinct, Viterbi's (label 0 throughout) first.
+    found = exact_nbest(np.zeros((2, 6)), nbest=20)
+    assert found[0][0] == viterbi(np.zeros((2, 6)))[0] == [0, 0]
+    assert len({tuple(seq) for seq, _ in found}) == 20
+    np.testing.assert_allclose([lp for _, lp in found], -np.log(36))
+
+
+@settings(max_examples=60, deadline=None)
+@given(lattices, constraints)
+def test_beam_as_wide_as_the_allowed_sequences_is_exact(lattice, allowed):
+    # True with forbidden last labels too: prefixes that cannot end are never kept.
+    em, trans, start, end = lattice
+    exact = _lattice_brute_force(em, trans, start, end, allowed)
+    if not exact:
+        assert beam_search(em, trans, beam=1, nbest=1, allowed=allowed, start=start, end=end) == []
+        return
+    n = len(exact)
+    found = beam_search(em, trans, beam=n, nbest=n, allowed=allowed, start=start, end=end)
+    np.testing.assert_allclose([s for _, s in found], [s for _, s in exact], atol=1e-9)
+
+
+def test_beam_skips_prefixes_that_cannot_end():
+    # Only B-x I-x is allowed (a sentence must end in I-x); O scores best at the first token,
+    # but nothing allowed follows it, so a beam of one must not keep it.
+    labels = ["O", "B-x", "I-x"]
+    iob = iob_constraints(labels)
+    allowed = Allowed(iob.transitions, iob.start, np.array([False, False, True]))
+    em = np.log([[0.7, 0.2, 0.1], [0.4, 0.3, 0.3]])
+    assert beam_search(em, beam=1, nbest=1, allowed=allowed) == [([1, 2], 0.0)]
+    assert exact_nbest(em, nbest=3, allowed=allowed) == [([1, 2], 0.0)]
+    assert viterbi(em, allowed=allowed) == ([1, 2], 0.0)
+
+
+def test_no_allowed_sequence_gives_minus_inf_without_warnings():
+    only_inside = iob_constraints(["I-a", "I-b"])  # no label may begin a sentence
+    em = np.log([[0.5, 0.5], [0.5, 0.5]])
+    must_end_in_b = Allowed(np.array([[True, False], [False, True]]), np.ones(2, bool),
+                            np.array([False, True]))  # fmt: skip
+    stuck = np.array([[0.0, -np.inf], [-np.inf, 0.0]])  # a-then-b, but a-b is forbidden above
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's RuntimeWarning on -inf - -inf included
+        for em_i, allowed in ((em, only_inside), (stuck, must_end_in_b)):
+            for normalize in (True, False):
+                assert viterbi(em_i, allowed=allowed, normalize=normalize) == ([], -np.inf)
+            assert exact_nbest(em_i, nbest=4, allowed=allowed) == []
+            assert beam_search(em_i, beam=4, nbest=4, allowed=allowed) == []
+        assert viterbi_batch([em, em[:1]], allowed=only_inside) == [([], -np.inf)] * 2
+
+
+@pytest.mark.parametrize(
+    ("emissions", "message"),
+    [
+        ([[0.0, np.nan]], r"emissions holds nan at index \(0, 1\)"),
+        ([[0.0, np.inf]], r"emissions holds inf at index \(0, 1\)"),
+        ([["a", "b"]], "emissions holds strings; give numbers"),
+        (np.array([[0.0, None]], dtype=object), "emissions holds Python objects"),
+        ([[0.0], [1.0, 2.0]], "emissions is not an array of numbers"),
+    ],
+)
+def test_lattice_scores_must_be_numbers(emissions, message):
+    for search in (viterbi, lambda e: exact_nbest(e, nbest=2)):
+        with pytest.raises(ParameterError, match=message):
+            search(emissions)
+    with pytest.raises(ParameterError, match=r"emissions\[1\] holds"):
+        exact_nbest_batch([np.zeros((1, 2)), np.array([[0.0, np.nan]])], nbest=2)
+    with pytest.raises(ParameterError, match="transitions holds nan"):
+        viterbi(np.zeros((1, 2)), np.array([[0.0, np.nan], [0.0, 0.0]]))
+
+
 def test_batch_equals_single_and_keeps_order():
     rng = np.random.default_rng(3)
     ems = [rng.normal(size=(t, 5)) for t in (3, 1, 4, 3, 0, 2)]
@@ -215,6 +351,11 @@ def test_batch_equals_single_and_keeps_order():
     assert vit[4] == ([], 0.0)
     assert nbest_batch(ems, trans, nbest=1, beam=6, allowed=allowed) == [[v] for v in vit]
     assert nbest_batch(ems, trans, nbest=3, beam=6, allowed=allowed) == batch
+    exact = exact_nbest_batch(ems, trans, nbest=3, allowed=allowed)
+    for em, nb in zip(ems, exact, strict=True):
+        assert nb == exact_nbest(em, trans, nbest=3, allowed=allowed)
+    assert nbest_batch(ems, trans, nbest=3, allowed=allowed) == exact  # exact without a beam
+    assert [nb[:1] for nb in exact] == [[v] for v in vit]
 
 
 def test_stacked_forward_backward_equals_single():

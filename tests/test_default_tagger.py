@@ -39,8 +39,9 @@ def isolated(monkeypatch, tmp_path):
 
     def tiny():
         calls.append(1)
+        cities = ["paris", "rome", "oslo", "lima", "kyiv"]  # enough sentences for one slot type
         return SlotTagger(iterations=2, calibrate=False).fit(
-            [["fly", "to", "paris"], ["to", "rome"]], [["O", "O", "B-city"], ["O", "B-city"]]
+            [["fly", "to", c] for c in cities], [["O", "O", "B-city"]] * len(cities)
         )
 
     monkeypatch.setattr(tagging_default, "_train", tiny)

@@ -540,6 +540,23 @@ def test_cli_every_format_and_plots(snips_dir, pred_file, tmp_path, capsys):
     assert "nothing plotted" in captured.err and not (tmp_path / "none").exists()
 
 
+def test_the_first_invalid_tag_in_reading_order_is_named():
+    # Y-b comes first in the corpus, X-a first in sorted order: the message is about Y-b.
+    with pytest.raises(FormatError, match=r"gold sentence 1, token 2: invalid tag 'Y-b'"):
+        evaluate([["O", "Y-b"], ["X-a"]], [["O", "O"], ["O"]])
+
+
+def test_no_entity_at_all_gives_zero_averages_where_seqeval_gives_nan():
+    # Documented: every average is 0.0 (conlleval.pl prints 0.00 too); seqeval's macro is NaN.
+    gold = pred = [["O", "O"], ["O"]]
+    report = evaluate(gold, pred)
+    for avg in (report.micro, report.macro, report.weighted):
+        assert (avg.precision, avg.recall, avg.f1, avg.support) == (0.0, 0.0, 0.0, 0)
+    assert json.loads(report.render("json"))["macro"]["f1"] == 0.0  # valid JSON: no NaN
+    ref = seqeval_report(gold, pred, "default")
+    assert np.isnan(ref["macro avg"]["f1-score"]) and ref["micro avg"]["f1-score"] == 0.0
+
+
 def test_cli_conlleval_file(tmp_path, capsys):
     path = tmp_path / "output.txt"
     path.write_text("Rome NNP B-LOC I-LOC\nis VBZ O O\n\nJohn NNP B-PER B-PER\n")

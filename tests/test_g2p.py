@@ -223,7 +223,7 @@ def test_bad_parameters():
 # ------------------------------------------------------------------------- text and words
 
 
-def test_homographs_by_part_of_speech(g2p):
+def test_homographs_by_part_of_speech(g2p, pos_tagger):
     out = g2p("I refuse to collect the refuse around here.")
     refuse = [phones for token, phones in out if token == "refuse"]
     assert refuse == [["R", "IH0", "F", "Y", "UW1", "Z"], ["R", "EH1", "F", "Y", "UW2", "Z"]]
@@ -349,7 +349,10 @@ def test_cli_text_words_nbest_json(capsys, tmp_path):
     assert main(["g2p", "Ωmega"]) == 0
     captured = capsys.readouterr()
     assert captured.out == "M EH1 G AH0\n"
-    assert captured.err == "speechtext: warning: dropped letters with no English spelling: ω\n"
+    # issue 12: what was skipped as written ("Ω", not a lower-cased or decomposed form), and where
+    assert captured.err == (
+        "speechtext: warning: arguments: skipped characters with no English spelling: 'Ω'\n"
+    )
 
     # A word list has no context: a homograph gets the same first variant as G2P.word.
     assert main(["g2p", "--words", "refuse"]) == 0
@@ -367,10 +370,11 @@ def test_cli_text_words_nbest_json(capsys, tmp_path):
     ]
     scores = [float(line.split("\t")[2]) for line in lines[3:6]]
     assert scores == sorted(scores, reverse=True)
+    # issue 12: a line with no word gets no N-best lines (was "!!\t1\tnan\t") but a warning;
+    # each entry ends with its source
     assert lines[6:] == [
         "",
-        "!!\t1\tnan\t",
-        "new york\t1\t" + lines[8].split("\t")[2] + "\tN UW1 Y AO1 R K",
+        "new york\t1\t" + lines[7].split("\t")[2] + "\tN UW1 Y AO1 R K\tdict",
     ]
 
     assert main(["g2p", "--json", "--nbest", "2", "I read 2 books"]) == 0

@@ -146,14 +146,13 @@ def test_writers_reject_what_would_break_the_columns(tmp_path, tokens, tags, mes
 
 def test_read_conlleval(tmp_path):
     path = tmp_path / "out.txt"
-    path.write_text(
-        "-DOCSTART- -X- O O\n\nJohn NNP B-PER B-PER\nlives VBZ O O\n\nRome NNP B-LOC I-LOC\n"
-    )
+    # (-DOCSTART- and -X- lines, read as conlleval.pl reads them: tests/test_conlleval.py)
+    path.write_text("John NNP B-PER B-PER\nlives VBZ O O\n\nRome NNP B-LOC I-LOC\n")
     gold, pred = read_conlleval(path)
     assert [s.tokens for s in gold] == [["John", "lives"], ["Rome"]]
     assert [s.tags for s in gold] == [["B-PER", "O"], ["B-LOC"]]
     assert [s.tags for s in pred] == [["B-PER", "O"], ["I-LOC"]]
-    assert gold[1].line == 6
+    assert gold[1].line == 4
     path.write_text("John B-PER B-PER\nlives O\n")
     with pytest.raises(FormatError, match="out.txt:2: 2 columns"):
         read_conlleval(path)
@@ -224,3 +223,52 @@ def test_clean_and_untidy_conll_read_alike(snips_dir, tmp_path):
     assert [(s.tokens, s.tags, s.scores) for s in a] == [(s.tokens, s.tags, s.scores) for s in b]
     assert [s.line + 1 for s in a] == [s.line for s in b]
     assert a[1].line == len(sents[0].tokens) + 2
+
+
+# ---------------------------------------------------- CoNLL with spaces for TABs (issue 12, 8)
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        ("add O\nthis O\nsong B-music_item\n\nplay O\n", 1, "'add O' looks like CoNLL"),
+        ("# a comment\nplay O 0.98\njazz B-genre 0.5\n", 2, "'play O 0.98' looks like CoNLL"),
+        ("-DOCSTART- -X- O\n\nplay O O\njazz B-genre I-genre\n", 3, "conlleval's format"),
+        ("EU NNP B-NP B-ORG\nrejects VBZ B-VP O\n", 1, "conlleval's format"),
+    ],
+)
+def test_space_separated_conll_is_an_error_naming_the_first_such_line(
+    tmp_path, content, line, message
+):
+    path = tmp_path / "spaced.conll"
+    path.write_text(content)
+    with pytest.raises(FormatError, match=re.escape(f"{path}:{line}: ")) as info:
+        read_sentences(path)
+    assert message in str(info.value)
+    # read as what it was said to be: plain text, one utterance a line
+    assert read_sentences(path, format="text")[0].tags is None
+
+
+def test_space_separated_conll_read_as_conll_names_the_separator(tmp_path):
+    path = tmp_path / "spaced.conll"
+    path.write_text("play O\njazz B-genre\n")
+    with pytest.raises(FormatError, match=r"spaced.conll:1: .*CoNLL columns are TAB-separated"):
+        read_sentences(path, format="conll")
+
+
+def test_plain_text_with_some_tag_like_lines_is_text(tmp_path):
+    # the ambiguous case: words that look like tags on a minority of the lines
+    path = tmp_path / "requests.txt"
+    path.write_text("call O\ndrive on I-95\nplay some jazz\nwake me up\nbook a table\n")
+    assert [len(s.tokens) for s in read_sentences(path)] == [2, 3, 3, 3, 3]
+    path.write_text("call O\ntext B-52\nplay some jazz\n")  # most lines look like CoNLL
+    with pytest.raises(FormatError, match="requests.txt:1: 'call O' looks like CoNLL"):
+        read_sentences(path)
+
+
+def test_sentence_files_names_what_is_read(tmp_path):
+    from speechtext.io.conll import sentence_files
+
+    write_seq(tmp_path / "f", [Sentence(["a"], ["O"])])
+    assert sentence_files(tmp_path / "f") == [tmp_path / "f" / "seq.in", tmp_path / "f" / "seq.out"]
+    assert sentence_files(tmp_path / "x.conll") == [tmp_path / "x.conll"]

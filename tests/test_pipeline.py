@@ -1,5 +1,7 @@
 """Pipelines: specs and their errors, the shipped specs end to end on data/samples, resume after an
-interrupted run, broken inputs, and a Dask local cluster giving the process pool's outputs."""
+interrupted run, broken inputs, refused runs that write nothing, one run per OUTDIR, internal
+errors, and a Dask local cluster giving the process pool's outputs. (Signals, killed workers and
+the interruption matrix: test_interrupts.py.)"""
 
 import json
 import shutil
@@ -10,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from speechtext import pipeline
+from speechtext.batch import BatchInterrupted
 from speechtext.cli import main
 from speechtext.errors import FormatError, ParameterError
 from speechtext.io import read_jsonl, read_sentences
@@ -89,7 +92,7 @@ def test_spec_errors_reach_the_user_without_a_traceback(tmp_path, capsys):
     status = main(["run", str(tmp_path / "bad.toml"), str(tmp_path), "-o", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert status == 1
-    assert "bad.toml:1: telephone stage" in err and "g711" in err
+    assert "bad.toml:3: telephone stage" in err and "g711" in err  # the setting's line
     assert "Traceback" not in err
     assert main(["run", "nonesuch", str(tmp_path), "-o", str(tmp_path / "o")]) == 1
     assert "demo, telephone, text" in capsys.readouterr().err
@@ -218,10 +221,12 @@ def test_resume_after_an_interrupted_run(samples, tmp_path, monkeypatch):
         return original(self, records, base)
 
     monkeypatch.setattr(delex, "write", write_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(BatchInterrupted) as info:
         run_pipeline("text", [folder], out, workers=1)
+    assert (info.value.finished, info.value.total) == (3, len(stems))
     monkeypatch.setattr(delex, "write", original)
     assert no_temp_files(out)
+    assert not (out / ".speechtext" / "lock").exists()  # released on the way out
     markers = sorted(p.stem for p in (out / ".speechtext" / "done").iterdir())
     assert markers == stems[:3]  # the fourth wrote some outputs, but is not complete
 
@@ -366,3 +371,128 @@ def test_a_killed_run_leaves_complete_files_only_and_resumes(tmp_path):
     fresh = tmp_path / "fresh"
     run_pipeline("text", [src], fresh, workers=1)
     assert outputs_of(out) == outputs_of(fresh)
+
+
+# ---------------------------------------------------------------- refusals, locks, bugs
+
+
+def tree(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def copy_samples(folder, stems, dest, exts=(".wav", ".txt")):
+    dest.mkdir(parents=True, exist_ok=True)
+    for stem in stems:
+        for ext in exts:
+            shutil.copy(folder / f"{stem}{ext}", dest / f"{stem}{ext}")
+    return dest
+
+
+def test_a_run_into_its_input_folder_is_refused_and_writes_nothing(samples, tmp_path, capsys):
+    folder, stems = samples
+    src = copy_samples(folder, stems[:3], tmp_path / "in")
+    (tmp_path / "link").symlink_to(src)
+    before = tree(src)
+    for spec, outdir in [("telephone", src), ("text", src), ("text", tmp_path / "link")]:
+        status = main(["run", spec, str(src), "-o", str(outdir), "--workers", "1"])
+        err = capsys.readouterr().err
+        assert status == 1
+        assert err.startswith(f"speechtext: error: -o {outdir} would overwrite an input"), err
+        assert "Traceback" not in err
+        assert tree(src) == before  # no manifest, no failures, no report, no .speechtext
+
+
+def test_a_refused_run_makes_no_outdir(samples, tmp_path, capsys):
+    folder, stems = samples
+    out = tmp_path / "out"
+    assert main(["run", "text", str(folder), "-o", str(out), "--set", "tag.nbest=0"]) == 1
+    assert "nbest" in capsys.readouterr().err
+    assert not out.exists()
+    pytest.importorskip("distributed")
+    status = main(["run", "text", str(folder), "-o", str(out), "--scheduler", "notaurl"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.startswith("speechtext: error: --scheduler notaurl: not a Dask scheduler address")
+    assert "give the scheduler's address as tcp://HOST:8786" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_second_run_on_a_held_outdir_is_refused_at_once(samples, tmp_path, capsys):
+    import os
+    import socket
+    import time
+
+    from speechtext.io.outdir import lock_outdir
+
+    folder, _ = samples
+    out = tmp_path / "out"
+    with lock_outdir(out):
+        before = tree(out)
+        assert main(["run", "text", str(folder), "-o", str(out), "--workers", "1"]) == 1
+        err = capsys.readouterr().err
+        holder = f"pid {os.getpid()} on {socket.gethostname()}, since "
+        assert err.startswith(f"speechtext: error: {out} is in use by another speechtext run "
+                              f"({holder}"), err  # fmt: skip
+        assert tree(out) == before
+        start = time.monotonic()  # at once, before a Dask cluster would start
+        assert main(["run", "text", str(folder), "-o", str(out), "--dask-local", "2"]) == 1
+        assert time.monotonic() - start < 1.5
+        assert "is in use by another speechtext run" in capsys.readouterr().err
+    assert tree(out) == []  # released: the lock file is gone
+    assert main(["run", "text", str(folder), "-o", str(out), "--workers", "1"]) == 0
+
+
+def test_an_audio_only_spec_never_reads_the_transcripts(samples, tmp_path):
+    folder, stems = samples
+    src = copy_samples(folder, stems[:3], tmp_path / "in", exts=(".wav",))
+    (src / f"{stems[0]}.txt").write_text("\n")  # empty
+    (src / f"{stems[1]}.txt").write_bytes(b"caf\xe9 au lait\n")  # Latin-1, not UTF-8
+    shutil.copy(folder / f"{stems[2]}.txt", src)  # a good one
+    result = run_pipeline("telephone", [src], tmp_path / "tel", workers=1)
+    assert result.exit_status == 0, result.batch.failed
+    assert len(result.batch.done) == 3
+    # a spec with a text stage reads them, and fails those two, naming the file
+    spec = parse_spec('[[stage]]\nname = "telephone"\n\n[[stage]]\nname = "tag"\n')
+    result = run_pipeline(spec, [src], tmp_path / "tagged", workers=1)
+    failed = dict(result.batch.failed)
+    assert set(failed) == {str(src / f"{s}.wav") for s in stems[:2]}
+    assert f"{stems[0]}.txt: empty transcript" in failed[str(src / f"{stems[0]}.wav")]
+    assert f"{stems[1]}.txt" in failed[str(src / f"{stems[1]}.wav")]
+
+
+def test_an_internal_error_says_so_once_with_its_traceback(samples, tmp_path, monkeypatch, capsys):
+    folder, stems = samples
+
+    def broken(self, records):
+        raise TypeError("boom")
+
+    monkeypatch.setattr(pipeline.STAGES["delex"], "process", broken)
+    out = tmp_path / "out"
+    assert main(["run", "text", str(folder), "-o", str(out), "--workers", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("Traceback (most recent call last)") == 1  # the same bug, shown once
+    message = "internal error (a bug in speechtext, not in this input): TypeError: boom"
+    assert err.count(message) == len(stems)
+    assert "please report it with its traceback" in err
+    failures = read_jsonl(out / "failures.jsonl")
+    assert len(failures) == len(stems)
+    for failure in failures:
+        assert message in failure["error"] and failure["source"] in failure["error"]
+        assert 'raise TypeError("boom")' in failure["traceback"]
+
+
+def test_an_internal_error_outside_a_batch_asks_for_a_bug_report(monkeypatch, capsys):
+    import speechtext.cli.run
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(speechtext.cli.run, "run", broken)
+    assert main(["run", "text", "in", "-o", "out"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("Traceback (most recent call last)") == 1
+    assert err.strip().splitlines()[-1] == (
+        "speechtext: internal error (ZeroDivisionError: division by zero): a bug in speechtext, "
+        "not in your input; please report it with the traceback above"
+    )

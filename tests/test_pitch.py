@@ -201,9 +201,10 @@ def test_summary_register(median, register):
 
 
 def test_summary_of_an_unvoiced_or_empty_track():
-    for track in (make_track(np.zeros(30)), F0Track.empty()):
+    # an empty track comes from audio shorter than one analysis window: "too-short" (issue 12)
+    for track, register in ((make_track(np.zeros(30)), "unvoiced"), (F0Track.empty(), "too-short")):
         s = summarize(track)
-        assert s["register"] == "unvoiced" and s["voiced_fraction"] == 0.0
+        assert s["register"] == register and s["voiced_fraction"] == 0.0
         assert s["median"] is None and s["mode"] is None
 
 
@@ -274,7 +275,8 @@ def test_mains_hum_in_the_pauses_is_not_voice():
 
 
 def test_input_shorter_than_one_frame_gives_an_empty_track_with_header(tmp_path):
-    track = quiet_run(estimate_f0, np.zeros(100, np.float32), sr=16000)
+    with pytest.warns(UserWarning, match="shorter than one pitch analysis window"):
+        track = estimate_f0(np.zeros(100, np.float32), sr=16000)
     assert len(track) == 0 and track.f0.shape == (0,)
     write_f0_csv(tmp_path / "e.f0.csv", track)
     assert (tmp_path / "e.f0.csv").read_text() == "time,f0,voiced,confidence\n"

@@ -158,6 +158,24 @@ def test_nbest_marginals_and_entity_confidences(tagger, snips):
             assert held - 1e-9 <= p <= held + missing + 1e-9
 
 
+def test_nbest_is_exact_and_starts_with_viterbi_on_every_snips_test_sentence(tagger, snips_dir):
+    # Beam search (beam 8, the former decoder) put a worse sequence first on 17 of these 700.
+    from speechtext.decode import beam_search_batch, viterbi_batch
+
+    tokens = [s.tokens for s in read_sentences(snips_dir / "test")]
+    best = tagger.predict(tokens)
+    nbest = tagger.predict_nbest(tokens, 4)
+    ems, trans = tagger.lattices(tokens)
+    vit = viterbi_batch(ems, trans, allowed=tagger.allowed_)
+    wide = beam_search_batch(ems, trans, beam=64, nbest=4, allowed=tagger.allowed_)
+    for top, nb, (_, logprob), by_beam in zip(best, nbest, vit, wide, strict=True):
+        assert nb[0] == (top, logprob)
+        assert len({tuple(tags) for tags, _ in nb}) == len(nb) == len(by_beam)
+        # rank for rank, never below what a beam finds
+        assert all(a >= b - 1e-9 for (_, a), (_, b) in zip(nb, by_beam, strict=True))
+        assert all(_valid_iob2(tags) for tags, _ in nb)
+
+
 def test_token_scores_follow_entities(tagger, snips):
     _, _, test = snips
     tokens = [s.tokens for s in test[:20]]
@@ -217,14 +235,14 @@ def test_load_rejects_other_files(tagger, tmp_path):
     with zipfile.ZipFile(other, "w") as z:
         z.writestr("tagger.json", json.dumps(meta))
         z.writestr("model.crfsuite", crf)
-    with pytest.raises(FormatError, match="version 99.*reads version 1"):
+    with pytest.raises(FormatError, match="version 99.*reads version 2"):
         SlotTagger.load(other)
-    meta["version"] = 1
+    meta["version"] = 2
     damaged = tmp_path / "damaged.tagger"
     with zipfile.ZipFile(damaged, "w") as z:
         z.writestr("tagger.json", json.dumps(meta))
         z.writestr("model.crfsuite", b"not a crfsuite model")
-    with pytest.raises(FormatError, match="damaged.tagger: the CRF model inside is not"):
+    with pytest.raises(FormatError, match=r"damaged model file .*damaged.tagger \(no checksums"):
         SlotTagger.load(damaged)
 
 
@@ -294,6 +312,19 @@ def test_cli_predict_with_nbest(cli_model, snips, tmp_path):
     assert records[0]["id"] == 0 and records[0]["tokens"] == test[0].tokens
     assert records[0]["nbest"][0]["tags"] == pred[0].tags
     assert 1 <= len(records[0]["nbest"]) <= 3
+
+
+def test_cli_predict_conll_and_nbest_agree_on_every_snips_test_sentence(
+    cli_model, snips_dir, tmp_path
+):
+    # With beam search (--beam 8) the first N-best entry differed from the CoNLL tags on 21.
+    out = tmp_path / "pred.conll"
+    data = snips_dir / "test"
+    assert main(["tag", "predict", str(cli_model), str(data), "-o", str(out), "--nbest", "4"]) == 0
+    pred = read_sentences(out)
+    records = [json.loads(line) for line in Path(f"{out}.nbest.jsonl").read_text().splitlines()]
+    assert len(pred) == len(records) == 700
+    assert [r["nbest"][0]["tags"] for r in records] == [s.tags for s in pred]
 
 
 def test_cli_select_console_script(cli_model, snips, tmp_path):

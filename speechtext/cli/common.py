@@ -6,6 +6,7 @@ import sys
 __all__ = [
     "ConsoleProgress",
     "add_batch_arguments",
+    "check_outputs",
     "default_workers",
     "finish_batch",
     "positive_int",
@@ -47,6 +48,19 @@ def add_batch_arguments(parser, *, what="audio files or folders (searched recurs
     )
 
 
+def check_outputs(outputs, inputs, *, what="-o"):
+    """Before anything is read: every output file can be written (not a folder) and overwrites
+    no input (the same path, a symbolic or a hard link). ``inputs``: every file and folder the
+    command reads."""
+    from ..io.atomic import check_output_file
+    from ..io.folders import refuse_overwriting_inputs
+
+    outputs = [o for o in outputs if o is not None]
+    refuse_overwriting_inputs(outputs, [i for i in inputs if i is not None], what=what)
+    for output in outputs:
+        check_output_file(output)
+
+
 class ConsoleProgress:
     """A batch's progress as a tqdm bar on stderr (shown on a terminal only), with each failure
     and warning on a line of its own: ``speechtext: MESSAGE``."""
@@ -63,7 +77,10 @@ class ConsoleProgress:
         )
 
     def say(self, message):
-        self.bar.write(f"speechtext: {message}", file=sys.stderr)
+        if self.bar is None:  # before the bar (a note on the run's start)
+            print(f"speechtext: {message}", file=sys.stderr)
+        else:
+            self.bar.write(f"speechtext: {message}", file=sys.stderr)
 
     def advance(self):
         self.bar.update(1)
@@ -73,12 +90,16 @@ class ConsoleProgress:
             self.bar.close()
 
 
-def run_files(args, inputs, work, *, extensions, output_suffixes, desc):
+def run_files(args, inputs, work, *, extensions, output_suffixes, desc, also_writes=()):
     """Map ``inputs`` to jobs under ``args.output`` and run ``work`` over them with the batch
-    options (``--workers``, ``--overwrite``); return ``(jobs, report)``."""
-    from ..batch import run_batch
-    from ..io.folders import collect_jobs
+    options (``--workers``, ``--overwrite``); return ``(jobs, report)``.
 
+    An OUTDIR that is an input folder (or a file ``also_writes`` names that is an input) is
+    refused before anything is read; an output that is an input file fails that input."""
+    from ..batch import run_batch
+    from ..io.folders import collect_jobs, refuse_overwriting_inputs
+
+    refuse_overwriting_inputs([args.output, *also_writes], inputs, what="-o")
     jobs, problems = collect_jobs(
         inputs, args.output, extensions=extensions, output_suffixes=output_suffixes
     )

@@ -10,9 +10,11 @@ HELP = "delexicalize utterances into [slot] templates, losslessly (from IOB2 tag
 DESCRIPTION = (
     "Delexicalize DATA into templates. DATA is a CoNLL file (token<TAB>tag), a folder holding "
     "seq.in and seq.out (the ATIS/SNIPS layout), or untagged seq.in or plain text with one "
-    "utterance a line (white-space runs become single spaces). Tagged slots are taken from the "
-    "IOB2 tags; value patterns (for untagged data all kinds unless --patterns says otherwise) "
-    "and --lexicon values are looked up in the rest of the text, longest match first, never "
+    "utterance a line (white-space runs become single spaces); a file that looks like CoNLL "
+    "with spaces for TABs is an error, not plain text, unless --format text. Tagged slots are "
+    "taken from the IOB2 tags; value patterns (for untagged data all kinds unless --patterns "
+    "says otherwise) and --lexicon values are looked up in the rest of the text, longest match "
+    "first, never "
     "inside a longer word (a Korean value may carry its particle: 3시에 -> [time]에). OUT gets "
     'one JSON object a line: {"id", "text", "template", "slots": [{"name", "value", "start", '
     '"end"}]}, id the utterance\'s 0-based position in DATA, [start, end) code-point offsets '
@@ -98,14 +100,16 @@ def _print_stats(stats, top, out=sys.stdout):
 
 def run(args):
     from ..delex import count_templates, delexicalize_sentences, load_lexicon
-    from ..io.conll import read_sentences
+    from ..io.conll import read_sentences, sentence_files
     from ..io.delexed import write_delex_jsonl
+    from .common import check_outputs
 
     output, patterns = getattr(args, "output", None), getattr(args, "patterns", None)
     if not output and not args.stats:
         args._parser.error("give -o OUT.jsonl, --stats, or both")
     if args.top < 0:
         args._parser.error(f"--top {args.top}: give 0 (all) or more")
+    check_outputs([output], [*sentence_files(args.data), *args.lexicon])
     sentences = read_sentences(args.data, format=args.format)
     lexicon = load_lexicon(*args.lexicon) if args.lexicon else None
     delexed = delexicalize_sentences(

@@ -12,11 +12,15 @@ HELP = "score predicted slot tags against gold: precision/recall/F1, AP, calibra
 DESCRIPTION = (
     "Score predicted IOB tags against gold. GOLD and PRED are CoNLL files "
     "(token<TAB>tag[<TAB>score]), seq.out files or seq.in/seq.out folders; with --conlleval one "
-    "FILE in conlleval's format (last two columns gold and predicted). Precision, recall and F1 "
-    "are seqeval's (--mode default reads chunks as conlleval.pl does, --mode strict as seqeval's "
-    "strict mode); with confidences in PRED (a third CoNLL column) also entity-level average "
-    "precision (non-interpolated, as scikit-learn's average_precision_score) and the expected "
-    "calibration error. Notes (no entities, differing tokens ...) go to stderr."
+    "FILE in conlleval's format (last two columns gold and predicted), read as conlleval.pl "
+    "reads it: blank and -X- lines end a sentence, -DOCSTART- lines are tokens, two columns are "
+    "gold and predicted without a token; with --mode default the counts are conlleval.pl's, and "
+    "--format conlleval prints its report. Precision, recall and F1 are seqeval's (--mode "
+    "default reads chunks as conlleval.pl does, --mode strict as seqeval's strict mode); with "
+    "confidences in PRED (a third CoNLL column) also entity-level average precision "
+    "(non-interpolated, as scikit-learn's average_precision_score) and the expected calibration "
+    "error. With no entity at all, every average is 0 (seqeval gives NaN for the macro average). "
+    "Notes (no entities, differing tokens ...) go to stderr."
 )
 
 
@@ -26,7 +30,8 @@ def add_arguments(parser):
     parser.add_argument(
         "--conlleval",
         action="store_true",
-        help="read one FILE in conlleval's format: token ... gold predicted, white-space separated",
+        help="read one FILE in conlleval's format: token ... gold predicted, white-space "
+        "separated, as conlleval.pl reads it",
     )
     parser.add_argument(
         "--mode",
@@ -36,7 +41,12 @@ def add_arguments(parser):
         "seqeval's strict mode (no entity without its B-)",
     )
     parser.add_argument("--scheme", choices=SCHEMES, default="IOB2", help="tagging scheme")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="report format")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="report format; conlleval: conlleval.pl's own report (percentages, two decimals)",
+    )
     parser.add_argument(
         "--types",
         metavar="T1,T2",
@@ -67,15 +77,25 @@ def add_arguments(parser):
 def run(args):
     from ..evaluation import evaluate, plot_report
     from ..io.atomic import write_text
-    from ..io.conll import read_conlleval, read_sentences
+    from ..io.conll import read_sentences, sentence_files
+    from ..io.conlleval import read_conlleval
+    from .common import check_outputs
 
     if args.conlleval:
         if args.pred is not None:
             args._parser.error("--conlleval reads gold and predictions from one FILE; drop PRED")
+        if args.mode == "default" and args.scheme == "IOBES":
+            # conlleval.pl knows no S- and ends no chunk before a B- that follows an E-.
+            args._parser.error(
+                "--conlleval counts as conlleval.pl does, which does not read IOBES (S- tags); "
+                "use --mode strict --scheme IOBES"
+            )
+        check_outputs([args.output], [args.gold])
         gold, pred = read_conlleval(args.gold)
     else:
         if args.pred is None:
             args._parser.error("give GOLD and PRED (or one FILE with --conlleval)")
+        check_outputs([args.output], [*sentence_files(args.gold), *sentence_files(args.pred)])
         gold = read_sentences(args.gold)
         pred = read_sentences(args.pred)
     types = None

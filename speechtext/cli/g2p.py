@@ -13,13 +13,22 @@ DESCRIPTION = (
     "Pronounce English text: from TEXT arguments, from -i FILE (or - for stdin), or from stdin. "
     "One output line per input line: the words' phones, ARPAbet words separated by ' | ' "
     "(IPA words by spaces). With --words each line is one word and each output line is "
-    "word<TAB>phones, or with --nbest K, K lines word<TAB>rank<TAB>logprob<TAB>phones. --json "
-    "prints one JSON object per line. With -o OUTDIR the inputs (files or folders of .txt files) "
-    "each get an output file that mirrors their relative path; existing outputs are skipped "
-    "unless --overwrite, failures are listed in OUTDIR/failures.jsonl and the exit status is 1."
+    "word<TAB>phones, or with --nbest K, K lines word<TAB>rank<TAB>logprob<TAB>phones<TAB>source "
+    "(a line with no word to pronounce gets none, and a warning). N-best order: rank 1 is the "
+    "1-best (what --nbest 1 gives with the same --beam: the dictionary's first variant, the "
+    "homograph's by part of speech, or the model's best), then the "
+    "dictionary's other variants (source dict), then the model's guesses (source model), each "
+    "group by logprob, the model's log-probability of the phones (forced decoding for dictionary "
+    "entries), which compares across sources. Times are read as said (3:15pm: three fifteen "
+    "p.m.), dotted initialisms letter by letter (U.S.A.); letters of other scripts, emoji and "
+    "symbols are skipped with a warning naming them and the file and line. --json prints one "
+    "JSON object per line. With -o OUTDIR the inputs (files or folders of .txt files) each get "
+    "an output file that mirrors their relative path; existing outputs are skipped unless "
+    "--overwrite, failures are listed in OUTDIR/failures.jsonl and the exit status is 1."
 )
 TEXT_EXTENSIONS = {".txt"}
 _CHUNK_LINES = 2000  # lines pronounced together (the model decodes their unknown words at once)
+_WARNED_LINES = 5  # lines of one input named in warnings; the rest are counted
 
 
 def add_arguments(parser):
@@ -78,7 +87,7 @@ def _g2p(nbest, beam, format, stress, model_only):
 
 
 def _logprob(value):
-    return "nan" if value is None else f"{value:.4f}"
+    return "" if value is None else f"{value:.4f}"  # empty: no score (not "nan")
 
 
 def _format_line(line, words, options):
@@ -95,22 +104,56 @@ def _format_line(line, words, options):
         return [""]
     word = line.strip()
     spoken = [w for w in words if w.pronunciations]
+    if options["nbest"] > 1 and not spoken:
+        return []  # nothing to rank (emoji, punctuation): the warning says so
     if options["nbest"] == 1 or len(spoken) != 1:
         # Several words on a lexicon line ("new york", "42"): their best phones, concatenated.
         phones = " ".join(p for w in spoken for p in w.phones)
         if options["nbest"] == 1:
             return [f"{word}\t{phones}"]
-        scores = [w.pronunciations[0].logprob for w in spoken]
-        total = None if not scores or None in scores else sum(scores)
-        return [f"{word}\t1\t{_logprob(total)}\t{phones}"]
+        best = [w.pronunciations[0] for w in spoken]
+        scores = [p.logprob for p in best]
+        total = None if None in scores else sum(scores)
+        sources = "+".join(dict.fromkeys(p.source for p in best))
+        return [f"{word}\t1\t{_logprob(total)}\t{phones}\t{sources}"]
     return [
-        f"{word}\t{rank}\t{_logprob(p.logprob)}\t{' '.join(p.phones)}"
+        f"{word}\t{rank}\t{_logprob(p.logprob)}\t{' '.join(p.phones)}\t{p.source}"
         for rank, p in enumerate(spoken[0].pronunciations, 1)
     ]
 
 
-def _pronounce(lines, options):
-    """Output lines for input lines, pronounced in chunks."""
+class _Warnings:
+    """The warnings about one input's lines, each naming its line, the first few in full."""
+
+    def __init__(self, name, *, lines):
+        self.name = name
+        self.lines = lines  # "file": NAME:LINE; "argument": argument N; None: NAME alone
+        self.count = 0
+
+    def where(self, index):
+        if self.lines == "file":
+            return f"{self.name}:{index + 1}"
+        return f"argument {index + 1}" if self.lines == "argument" else self.name
+
+    def warn(self, index, message):
+        self.count += 1
+        if self.count <= _WARNED_LINES:
+            warnings.warn(f"{self.where(index)}: {message}", stacklevel=2)
+
+    def close(self):
+        if self.count > _WARNED_LINES:
+            more = self.count - _WARNED_LINES
+            warnings.warn(
+                f"{self.name}: {more} more lines with characters skipped or no word to "
+                "pronounce (not listed)",
+                stacklevel=2,
+            )
+
+
+def _pronounce(lines, options, report):
+    """Output lines for input lines, pronounced in chunks; warnings name the lines."""
+    from ..g2p import UnspokenWarning
+
     g2p = _g2p(
         options["nbest"],
         options["beam"],
@@ -120,10 +163,23 @@ def _pronounce(lines, options):
     )
     for i in range(0, len(lines), _CHUNK_LINES):
         chunk = lines[i : i + _CHUNK_LINES]
-        # A lexicon's lines are words out of context: homographs as G2P.word gives them.
-        results = g2p.transcribe_many(chunk, context=not options["words"])
-        for line, words in zip(chunk, results, strict=True):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnspokenWarning)
+            # A lexicon's lines are words out of context: homographs as G2P.word gives them.
+            results = g2p.transcribe_many(chunk, context=not options["words"])
+        unspoken = {}
+        for w in caught:
+            if isinstance(w.message, UnspokenWarning):
+                unspoken[w.message.index] = w.message.what
+            else:
+                warnings.warn(w.message, stacklevel=1)
+        for k, (line, words) in enumerate(zip(chunk, results, strict=True)):
+            if k in unspoken:
+                report.warn(i + k, unspoken[k])
+            elif options["words"] and line.strip() and not any(w.pronunciations for w in words):
+                report.warn(i + k, f"no word to pronounce in {line.strip()!r}")
             yield from _format_line(line, words, options)
+    report.close()
 
 
 def _convert_file(job, **options):
@@ -131,7 +187,7 @@ def _convert_file(job, **options):
     from ..io.text import read_lines
 
     lines = read_lines(job.source)
-    out = list(_pronounce(lines, options))
+    out = list(_pronounce(lines, options, _Warnings(job.source, lines="file")))
     write_text(job.outputs[0], "".join(f"{line}\n" for line in out))
     return {"lines": len(lines)}
 
@@ -160,25 +216,24 @@ def run(args):
         return _run_batch(args, options)
 
     if args.text:
-        lines = list(args.text) if args.words else [" ".join(args.text)]
-        sources = [("arguments", lines)]
+        if args.words:
+            sources = [(_Warnings("arguments", lines="argument"), list(args.text))]
+        else:
+            sources = [(_Warnings("arguments", lines=None), [" ".join(args.text)])]
     else:
         inputs = args.input or ["-"]
         if inputs == ["-"] and sys.stdin.isatty():
             parser.error("give TEXT, -i FILE, or pipe text into stdin")
-        sources = [(path, _read_input(path)) for path in inputs]
+        sources = [
+            (_Warnings("<stdin>" if path == "-" else path, lines="file"), _read_input(path))
+            for path in inputs
+        ]
     out = sys.stdout
-    with warnings.catch_warnings():
-        warnings.showwarning = _show_warning  # "speechtext: warning: ...", not a source line
-        for _, lines in sources:
-            for line in _pronounce(lines, options):
-                out.write(line + "\n")
+    for report, lines in sources:
+        for line in _pronounce(lines, options, report):
+            out.write(line + "\n")
     out.flush()
     return 0
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"speechtext: warning: {message}", file=sys.stderr)
 
 
 def _read_input(path):

@@ -81,6 +81,7 @@ def run(args):
         extensions=AUDIO_EXTENSIONS,
         output_suffixes=suffixes,
         desc="pitch",
+        also_writes=[Path(args.output) / "summary.csv"],
     )
     summaries = [job.outputs[1] for job in jobs]  # new or from an earlier run
     for message in write_summary_table(Path(args.output) / "summary.csv", summaries):

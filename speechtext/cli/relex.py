@@ -42,7 +42,9 @@ def run(args):
     from ..delex import check_template_values, generate, load_lexicon, read_template_records
     from ..io.conll import Sentence, write_conll
     from ..io.lexicon import read_templates
+    from .common import check_outputs
 
+    check_outputs([args.output], [args.templates, *args.lexicon])
     templates, seen = read_template_records(read_templates(args.templates), path=args.templates)
     if args.lexicon:
         values = load_lexicon(*args.lexicon)

@@ -13,7 +13,9 @@ DESCRIPTION = (
     "the inputs' relative paths in OUTDIR, with OUTDIR/manifest.jsonl (one entry per input: id, "
     "source, outputs, seconds per stage, status) and OUTDIR/failures.jsonl. Every file is "
     "written atomically; --resume skips the inputs a previous run of the same spec completed. "
-    "The exit status is 1 if any input (or the evaluation) failed."
+    "One run at a time writes to an OUTDIR (OUTDIR/.speechtext/lock). The exit status is 1 if "
+    "any input (or the evaluation) failed, 130 when stopped by Ctrl-C and 143 by SIGTERM (the "
+    "outputs done are complete: --resume continues)."
 )
 
 

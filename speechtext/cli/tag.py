@@ -6,7 +6,9 @@ HELP = "IOB2 slot tagging: train a CRF, predict tags with confidences and N-best
 DESCRIPTION = (
     "Slot tagging with a CRF. DATA is a CoNLL file (token<TAB>tag, a blank line between "
     "sentences), a folder holding seq.in and seq.out (the ATIS/SNIPS layout), or, for unlabeled "
-    "input, seq.in or plain text with one utterance a line; the format is detected."
+    "input, seq.in or plain text with one utterance a line; the format is detected (a file "
+    "that looks like CoNLL with spaces for TABs is an error, not plain text: --format text "
+    "reads it as text)."
 )
 
 __all__ = ["add_arguments", "run"]
@@ -18,8 +20,11 @@ _MODEL_HELP = (
 
 
 def add_arguments(parser):
+    from ..io.conll import FORMATS
     from ..tagging import ALGORITHMS, SELECT_STRATEGIES
     from .common import positive_int
+
+    format_help = "format of DATA (text: one utterance a line, even where it looks like CoNLL)"
 
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     fmt = parser.formatter_class
@@ -69,7 +74,10 @@ def add_arguments(parser):
     predict.add_argument(
         "--nbest", type=positive_int, metavar="K", help="also write the K best sequences"
     )
-    predict.add_argument("--beam", type=positive_int, default=8, metavar="B", help="beam width")
+    predict.add_argument(
+        "--beam", type=positive_int, metavar="B", help="unused: the N-best list is exact"
+    )
+    predict.add_argument("--format", choices=FORMATS, default="auto", help=format_help)
     predict.set_defaults(_action=_predict, _subparser=predict)
 
     select = sub.add_parser(
@@ -93,14 +101,15 @@ def add_arguments(parser):
     select.add_argument(
         "-o", "--output", metavar="OUT", help="also write the chosen utterances, one a line"
     )
+    select.add_argument("--format", choices=FORMATS, default="auto", help=format_help)
     select.set_defaults(_action=_select, _subparser=select)
 
 
-def _read(path, *, need_tags):
+def _read(path, *, need_tags, format="auto"):
     from ..errors import FormatError
     from ..io.conll import read_sentences
 
-    sentences = read_sentences(path)
+    sentences = read_sentences(path, format=format)
     if any(s.tokens is None for s in sentences):
         raise FormatError(f"{path}: holds tags only (a bare seq.out); give the tokens too")
     if need_tags and any(s.tags is None for s in sentences):
@@ -133,12 +142,22 @@ def _tagged(path):
     return [s.tokens for s in sentences], tags
 
 
+def _inputs(*paths):
+    """Every file the DATA paths (and a model) are read from, for the same-file check."""
+    from ..io.conll import sentence_files
+
+    return [f for p in paths if p is not None for f in sentence_files(p)]
+
+
 def _train(args):
     import time
+    import warnings
 
-    from ..tagging import SlotTagger
+    from ..tagging import SlotTagger, TrainingDataError
     from ..tags import iob2_parts
+    from .common import check_outputs
 
+    check_outputs([args.output], _inputs(args.data, args.dev))
     tokens, tags = _tagged(args.data)
     dev = _tagged(args.dev) if args.dev else None
     if args.c1 is not None and args.algorithm != "lbfgs":
@@ -147,12 +166,19 @@ def _train(args):
         algorithm=args.algorithm, c1=args.c1, c2=args.c2, iterations=args.iterations
     )
     start = time.perf_counter()
-    tagger.fit(tokens, tags, dev=dev)
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            tagger.fit(tokens, tags, dev=dev)
+        except TrainingDataError as exc:
+            raise TrainingDataError(f"{args.data}: {exc}") from None
+    for warning in caught:  # about the training data (stray I- tags were repaired above)
+        print(f"speechtext: warning: {args.data}: {warning.message}", file=sys.stderr)
     seconds = time.perf_counter() - start
     tagger.save(args.output)
     types = {slot for slot in iob2_parts(tagger.labels_)[1] if slot is not None}
     message = (
-        f"speechtext: trained on {len(tokens)} sentences, {len(types)} slot types, in "
+        f"speechtext: trained on {len(tokens)} sentence{'' if len(tokens) == 1 else 's'}, "
+        f"{len(types)} slot type{'' if len(types) == 1 else 's'}, in "
         f"{seconds:.1f} s; model written to {args.output}"
     )
     if dev is not None:
@@ -165,10 +191,12 @@ def _predict(args):
     from ..io.conll import Sentence, write_conll
     from ..io.nbest import write_nbest_jsonl
     from ..tagging import load_tagger
+    from .common import check_outputs
 
-    if args.nbest and args.nbest > args.beam:
-        args._subparser.error(f"--nbest {args.nbest} cannot exceed --beam {args.beam}")
-    sentences = _read(args.data, need_tags=False)  # before the tagger: the default may train
+    nbest_path = f"{args.output}.nbest.jsonl" if args.nbest else None
+    check_outputs([args.output, nbest_path], _inputs(args.model, args.data))
+    # before the tagger: the default may train
+    sentences = _read(args.data, need_tags=False, format=args.format)
     tagger = load_tagger(args.model)
     tokens = [s.tokens for s in sentences]
     tags, scores = tagger.token_scores(tokens)
@@ -180,9 +208,9 @@ def _predict(args):
         ],
     )
     if args.nbest:
-        nbest = tagger.predict_nbest(tokens, args.nbest, beam=args.beam)
+        nbest = tagger.predict_nbest(tokens, args.nbest)
         write_nbest_jsonl(
-            f"{args.output}.nbest.jsonl",
+            nbest_path,
             [(i, t, nb) for i, (t, nb) in enumerate(zip(tokens, nbest, strict=True))],
         )
     print(f"speechtext: tagged {len(tokens)} sentences into {args.output}", file=sys.stderr)
@@ -192,8 +220,11 @@ def _predict(args):
 def _select(args):
     from ..io.atomic import write_text
     from ..tagging import load_tagger
+    from .common import check_outputs
 
-    sentences = _read(args.data, need_tags=False)  # before the tagger: the default may train
+    check_outputs([args.output], _inputs(args.model, args.data))
+    # before the tagger: the default may train
+    sentences = _read(args.data, need_tags=False, format=args.format)
     tagger = load_tagger(args.model)
     tokens = [s.tokens for s in sentences]
     chosen = tagger.most_uncertain(tokens, args.n, by=args.by)

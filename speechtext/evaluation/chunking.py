@@ -92,7 +92,8 @@ def encode_tags(
 ) -> TagCodes:
     """Check and split every distinct tag once, and number the tags and their types.
 
-    ``where(tag)`` names the place of an invalid tag in the FormatError.
+    Tags are checked in the order given, so the FormatError is about the first invalid one of
+    ``tags`` (give them in reading order); ``where(tag)`` names its place.
 
     Examples
     --------
@@ -103,18 +104,23 @@ def encode_tags(
     allowed = allowed_prefixes(scheme)
     if mode == "default":
         allowed = allowed & DEFAULT_MODE_PREFIXES
-    tag_list = sorted({*tags, "O"})
+    parts = {}
+    for tag in (*dict.fromkeys(tags), "O"):
+        if tag in parts:
+            continue
+        try:
+            parts[tag] = split_tag(tag, scheme=scheme, allowed=allowed)
+        except FormatError as exc:
+            if where is None:
+                raise
+            raise FormatError(f"{where(tag)}: {exc}") from None
+    tag_list = sorted(parts)
     type_names = ["_"]  # seqeval's type of "O"
     type_ids = {"_": 0}
     prefix = np.zeros(len(tag_list), np.intp)
     type_ = np.zeros(len(tag_list), np.intp)
     for t, tag in enumerate(tag_list):
-        try:
-            p, name = split_tag(tag, scheme=scheme, allowed=allowed)
-        except FormatError as exc:
-            if where is None:
-                raise
-            raise FormatError(f"{where(tag)}: {exc}") from None
+        p, name = parts[tag]
         prefix[t] = PREFIXES.index(p)
         if name is not None:
             type_[t] = type_ids.setdefault(name, len(type_names))

@@ -122,13 +122,26 @@ def token_scores(
     return scores if len(pred) > 0 else None
 
 
-def all_tags(*sides: Side) -> set[str]:
-    """The distinct tags of the sides."""
-    return set(chain.from_iterable(chain.from_iterable(side.tags for side in sides)))
+def all_tags(*sides: Side) -> list[str]:
+    """The distinct tags of the sides in reading order (the first side first, then sentence by
+    sentence), so that a check over them reports the first invalid tag a reader meets.
+
+    Examples
+    --------
+    >>> all_tags(Side([["O", "X-a"], ["B-b"]], "gold"), Side([["Y"]], "pred"))
+    ['O', 'X-a', 'B-b', 'Y']
+    """
+    return list(dict.fromkeys(chain.from_iterable(chain.from_iterable(s.tags for s in sides))))
 
 
 def locate(tag: str, *sides: Side) -> str | None:
-    """The place of the first occurrence of ``tag`` (gold before predictions), for messages."""
+    """The place of the first occurrence of ``tag`` (gold before predictions), for messages.
+
+    Examples
+    --------
+    >>> locate("X-a", Side([["O"], ["O", "X-a"]], "gold"))
+    'gold sentence 2, token 2'
+    """
     for side in sides:
         for i, tags in enumerate(side.tags):
             if tag in tags:

@@ -4,7 +4,11 @@ and calibration, and :func:`evaluate`, which measures them all in one call.
 **Precision, recall, F1.** Entities are read by :mod:`speechtext.evaluation.chunking`. The
 arithmetic of precision, recall, F1 and their micro/macro/weighted averages repeats seqeval's,
 operation for operation, so the numbers equal seqeval's ``classification_report`` (tests and
-``bench/evaluate.py`` check).
+``bench/evaluate.py`` check). One exception: a corpus with no entity at all, in gold or
+predictions, has every average 0.0, where seqeval's macro average is NaN (the mean over no type);
+conlleval.pl prints 0.00 too, and the JSON report stays JSON. In the default mode the counts of
+gold, predicted and correct entities are conlleval.pl's; with the file read by
+:func:`speechtext.io.read_conlleval`, ``Report.to_conlleval`` prints the script's very report.
 
 **Average precision.** All predicted entities are ranked by confidence; a prediction is a true
 positive when its span and type match a gold entity (each gold entity matches at most once);
@@ -81,6 +85,7 @@ def evaluate(
     Returns
     -------
     Report
+        With no entity at all, every average is 0.0 (seqeval's macro average would be NaN).
 
     Raises
     ------
@@ -141,7 +146,7 @@ class _Corpus:
         return cls(lengths, pos, *encode(gold.tags, codes, pos), *encode(pred.tags, codes, pos))
 
     def accuracies(self):
-        """Token and sentence accuracy, over tags."""
+        """Token and sentence accuracy, over tags, and the number of tokens tagged right."""
         wrong = self.gold_ids != self.pred_ids
         token_accuracy = float(1.0 - wrong.mean()) if len(wrong) else 0.0
         n = len(self.lengths)
@@ -149,7 +154,7 @@ class _Corpus:
             np.repeat(np.arange(n), self.lengths), weights=wrong, minlength=n
         )
         sentence_accuracy = float(np.mean(wrong_per_sentence == 0)) if n else 0.0
-        return token_accuracy, sentence_accuracy
+        return token_accuracy, sentence_accuracy, int(len(wrong) - wrong.sum())
 
 
 def _keep_types(gold_ents, pred_ents, types, type_names, notes):
@@ -280,7 +285,7 @@ def _build_report(corpus, counts, ranking, *, mode, scheme, notes):
     if ranking.average_precision is not None:
         micro = replace(micro, ap=ranking.average_precision["micro"])
         macro = replace(macro, ap=ranking.average_precision["mean"])
-    token_accuracy, sentence_accuracy = corpus.accuracies()
+    token_accuracy, sentence_accuracy, correct_tokens = corpus.accuracies()
     return Report(
         per_type=per_type,
         micro=micro,
@@ -297,6 +302,11 @@ def _build_report(corpus, counts, ranking, *, mode, scheme, notes):
         notes=notes,
         curves=ranking.curves,
         reliability=ranking.reliability,
+        counts={
+            name: (int(counts.tp[k]), int(counts.pred[k]), int(counts.true[k]))
+            for k, name in enumerate(counts.names)
+        },
+        correct_tokens=correct_tokens,
     )
 
 

@@ -13,7 +13,7 @@ __all__ = ["CALIBRATION_BINS", "ENTITY_SCORES", "FORMATS", "MODES", "check_param
 
 MODES = ("default", "strict")
 ENTITY_SCORES = ("min", "mean", "first", "product")
-FORMATS = ("text", "json", "csv", "markdown")
+FORMATS = ("text", "json", "csv", "markdown", "conlleval")
 CALIBRATION_BINS = 10
 
 

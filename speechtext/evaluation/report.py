@@ -2,9 +2,9 @@
 Report is laid out.
 
 The numbers are computed in :mod:`speechtext.evaluation.metrics`; here they are only laid out:
-seqeval's ``classification_report`` text with an AP column, CSV, Markdown and the JSON document
-(seqeval likewise keeps ``reporters.py`` apart from its metrics). The plots are in
-:mod:`speechtext.evaluation.plot`.
+seqeval's ``classification_report`` text with an AP column, CSV, Markdown, the JSON document and
+conlleval.pl's own report (seqeval likewise keeps ``reporters.py`` apart from its metrics). The
+plots are in :mod:`speechtext.evaluation.plot`.
 """
 
 from __future__ import annotations
@@ -68,6 +68,10 @@ class Report:
         ``"micro"`` and each type with gold entities; empty without confidences.
     reliability : dict or None
         Per bin: ``edges``, ``count``, ``confidence`` (mean), ``accuracy``.
+    counts : dict of str to (int, int, int)
+        Per type, as ``per_type``: correct, predicted and gold entities.
+    correct_tokens : int
+        Tokens whose predicted tag is the gold one.
     """
 
     per_type: dict[str, Scores]
@@ -85,6 +89,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     curves: dict[str, Curve] = field(default_factory=dict, repr=False)
     reliability: dict[str, Any] | None = field(default=None, repr=False)
+    counts: dict[str, tuple[int, int, int]] = field(default_factory=dict, repr=False)
+    correct_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``speechtext evaluate --format json``."""
@@ -197,8 +203,42 @@ class Report:
         ]
         return "\n".join(lines) + "\n"
 
+    def to_conlleval(self) -> str:
+        """conlleval.pl's report, line for line: tokens, phrases, found and correct phrases,
+        accuracy, precision, recall and FB1 (percentages, two decimals), then each type.
+
+        Read with :func:`speechtext.io.read_conlleval` and evaluated in the default mode, a
+        file gives the very text conlleval.pl prints for it (``tests/test_conlleval.py``).
+
+        Examples
+        --------
+        >>> from speechtext.evaluation import evaluate
+        >>> print(evaluate([["B-x", "I-x", "O"]], [["B-x", "O", "O"]]).to_conlleval(), end="")
+        processed 3 tokens with 1 phrases; found: 1 phrases; correct: 0.
+        accuracy:  66.67%; precision:   0.00%; recall:   0.00%; FB1:   0.00
+                        x: precision:   0.00%; recall:   0.00%; FB1:   0.00  1
+        """
+        correct, found, gold = (sum(c[i] for c in self.counts.values()) for i in range(3))
+        lines = [
+            f"processed {self.tokens} tokens with {gold} phrases; found: {found} phrases; "
+            f"correct: {correct}."
+        ]
+        if self.tokens > 0:
+            p, r, f = _percentages(correct, found, gold)
+            lines.append(
+                f"accuracy: {100 * self.correct_tokens / self.tokens:6.2f}%; "
+                f"precision: {p:6.2f}%; recall: {r:6.2f}%; FB1: {f:6.2f}"
+            )
+        for name, (c, n_found, n_gold) in self.counts.items():
+            p, r, f = _percentages(c, n_found, n_gold)
+            lines.append(
+                f"{name:>17s}: precision: {p:6.2f}%; recall: {r:6.2f}%; FB1: {f:6.2f}  {n_found}"
+            )
+        return "\n".join(lines) + "\n"
+
     def render(self, format: str = "text", *, digits: int = 4) -> str:
-        """The report as ``"text"``, ``"json"``, ``"csv"`` or ``"markdown"``.
+        """The report as ``"text"``, ``"json"``, ``"csv"``, ``"markdown"`` or ``"conlleval"``
+        (conlleval.pl's layout, always two decimals).
 
         Examples
         --------
@@ -218,7 +258,17 @@ class Report:
             return self.to_markdown(digits=digits)
         if format == "text":
             return self.to_text(digits=digits)
+        if format == "conlleval":
+            return self.to_conlleval()
         raise ParameterError(f"format={format!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _percentages(correct, found, gold):
+    """conlleval.pl's precision, recall and FB1 in percent, its operations in its order."""
+    precision = 100 * correct / found if found > 0 else 0.0
+    recall = 100 * correct / gold if gold > 0 else 0.0
+    fb1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return precision, recall, fb1
 
 
 def _fmt(value, digits):

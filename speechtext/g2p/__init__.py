@@ -5,11 +5,24 @@ Built on g2p-en's neural model and homograph list and on the current CMU diction
 
 1. in running text, a homograph of g2p-en's list by its part of speech (NLTK's perceptron
    tagger, run only on sentences that hold a homograph);
-2. the dictionary (all its variants, in its order, for N-best);
+2. the dictionary (its first variant is the 1-best: CMUdict lists the usual one first);
 3. a hyphenated word as its parts;
-4. a word of more than ``LONG_WORD`` letters (no English word is that long), or an unknown
-   short word with no vowel letter (an abbreviation: "mp", "nhs"), letter by letter;
+4. a dotted initialism ("u.s.a.", "p.m."; the dictionary has some), a word of more than
+   ``LONG_WORD`` letters (no English word is that long), or an unknown short word with no vowel
+   letter (an abbreviation: "mp", "nhs"), letter by letter;
 5. the neural model: greedy decoding (g2p-en's output) or the N best by beam search.
+
+**N-best lists** (``nbest > 1``) put the dictionary first: "dictionary entries are right, model
+guesses come after them". Rank 1 is always the 1-best above (what ``nbest=1`` gives with the
+same ``beam``); then the dictionary's other variants, then the model's guesses not in the
+dictionary, each group by descending log-probability. Every entry has its ``source`` and
+``logprob``, the model's log-probability of its phones (forced decoding for dictionary, spelled
+and compound entries, the beam's score for the model's own), so scores compare across entries
+and sources: the list is sorted by (rank 1 first, dictionary before model, logprob).
+
+Characters with no English reading (Hangul, Greek, CJK ..., emoji and other symbols) are
+skipped, with one :class:`~speechtext.g2p.text.UnspokenWarning` per text that names them as
+written; emoji are not read by name (a transcript never says "slice of pizza").
 
 Results are cached per word, and the words the model must decode are decoded together.
 
@@ -24,13 +37,16 @@ Examples
 from __future__ import annotations
 
 import functools
+import math
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from ..errors import ParameterError
+from .text import UnspokenWarning
 
-__all__ = ["FORMATS", "LONG_WORD", "G2P", "Pronunciation", "Word"]
+__all__ = ["FORMATS", "LONG_WORD", "G2P", "Pronunciation", "UnspokenWarning", "Word"]
 
 FORMATS = ("arpabet", "ipa")
 LONG_WORD = 30  # longer letter strings are read letter by letter (URL pieces, hashes ...)
@@ -54,11 +70,14 @@ class Pronunciation(NamedTuple):
     phones : tuple of str
         ARPAbet phones (or IPA segments, per the G2P's ``format``).
     logprob : float or None
-        The neural model's log-probability of this pronunciation (``</s>`` included); for
-        dictionary variants in N-best lists, the model's score of the variant; None where no
-        model score applies (a single dictionary pronunciation, a spelled or compound word).
+        The neural model's log-probability of these phones for the word (``</s>`` included):
+        the beam's score for the model's guesses, forced decoding for the others, so it
+        compares across sources. Given in N-best lists (``nbest > 1``) and for the model's
+        guesses; None otherwise (1-best dictionary, spelled or compound words, unscored).
     source : str
-        ``"homograph"``, ``"dict"``, ``"compound"``, ``"spelled"`` or ``"model"``.
+        ``"homograph"`` (g2p-en's list, chosen by part of speech), ``"dict"`` (the CMU
+        dictionary), ``"compound"`` (a hyphenated word's parts), ``"spelled"`` (letter by
+        letter) or ``"model"`` (the neural model's guess).
     """
 
     phones: tuple[str, ...]
@@ -96,8 +115,9 @@ class G2P:
     Parameters
     ----------
     nbest : int
-        Pronunciations given per word: the dictionary's variants first, then the neural model's
-        best by beam search.
+        Pronunciations given per word: the 1-best first, then the dictionary's other variants,
+        then the neural model's best by beam search, each group by log-probability (see the
+        module docs).
     beam : int or None
         Beam width of the model's search; None for ``nbest`` (so ``nbest=1`` is greedy decoding,
         exactly g2p-en's output). Must be at least ``nbest``.
@@ -171,7 +191,7 @@ class G2P:
             ``(token, phones)`` per token, in order; numbers come spelled out as words,
             punctuation tokens have no phones.
         """
-        ((tokens, chosen),) = self._prepare([text], context=True)
+        ((tokens, chosen),) = self._prepare([text], context=True, names=["text"])
         out = []
         best = self._best_for
         for i, token in enumerate(tokens):
@@ -189,8 +209,13 @@ class G2P:
         Returns
         -------
         list of Word
+
+        Warns
+        -----
+        UnspokenWarning
+            Characters with no English reading were skipped (named as written).
         """
-        return self.transcribe_many([text])[0]
+        return self._transcribe(self._prepare([text], context=True, names=["text"]))[0]
 
     def transcribe_many(self, texts: Sequence[str], *, context: bool = True) -> list[list[Word]]:
         """:meth:`transcribe` for many texts, decoding the unknown words of all of them together.
@@ -202,28 +227,40 @@ class G2P:
             Resolve homographs by their part of speech in the text; False gives them their
             first dictionary pronunciation, as :meth:`word` does (for word lists, where a lone
             word has no part of speech to speak of).
+
+        Warns
+        -----
+        UnspokenWarning
+            One per text with characters that have no English reading (other scripts, emoji,
+            symbols), skipped; its ``index`` is the text's position in ``texts``.
         """
+        return self._transcribe(self._prepare(texts, context=context))
+
+    def _transcribe(self, prepared):
         out = []
-        for tokens, chosen in self._prepare(texts, context=context):
+        for tokens, chosen in prepared:
             result = []
             for i, token in enumerate(tokens):
                 if not _is_word(token):
                     result.append(Word(token, []))
                 elif i in chosen:
-                    prons = _put_first(self._cache[token], chosen[i])
+                    prons = self._put_first(token, chosen[i])
                     result.append(Word(token, [self._render(p) for p in prons[: self.nbest]]))
                 else:
                     result.append(Word(token, list(self._output_for(token))))
             out.append(result)
         return out
 
-    def _prepare(self, texts, *, context):
+    def _prepare(self, texts, *, context, names=None):
         """Per text: its tokens, and the homograph choices by index; every word pronounced."""
         from .text import normalize, tokenize
 
         if isinstance(texts, str):
             raise ParameterError("texts must be a list of strings; for one text use transcribe")
-        token_lists = [tokenize(normalize(_as_text(t))) for t in texts]
+        token_lists = []
+        for index, text in enumerate(texts):
+            _warn_unspoken(_as_text(text), names[index] if names else f"texts[{index}]", index)
+            token_lists.append(tokenize(normalize(text)))
         self._fill({t for tokens in token_lists for t in tokens if _is_word(t)})
         return [
             (tokens, self._homograph_choices(tokens) if context else {}) for tokens in token_lists
@@ -264,7 +301,8 @@ class G2P:
             raise ParameterError("words must be a list of strings; for one word use word()")
         keys = []
         for index, item in enumerate(words):
-            tokens = [t for t in tokenize(normalize(_as_text(item))) if _is_word(t)]
+            _warn_unspoken(_as_text(item), f"words[{index}]", index)
+            tokens = [t for t in tokenize(normalize(item)) if _is_word(t)]
             if len(tokens) != 1:
                 what = "no word" if not tokens else f"{len(tokens)} words ({' '.join(tokens)})"
                 raise ParameterError(
@@ -339,9 +377,9 @@ class G2P:
             self._fill(set(parts))
             phones = tuple(ph for part in parts for ph in self._cache[part][0].phones)
             return [Pronunciation(phones, None, "compound")]
-        if len(word) > LONG_WORD or (len(word) <= 5 and not _VOWEL_RE.search(word)):
-            # No English word is that long; an unknown word with no vowel letter is an
-            # abbreviation ("mp", "nhs"): both are read letter by letter.
+        if "." in word or len(word) > LONG_WORD or (len(word) <= 5 and not _VOWEL_RE.search(word)):
+            # An initialism ("u.n.") is letters; no English word is that long; an unknown word
+            # with no vowel letter is an abbreviation ("mp", "nhs"): all read letter by letter.
             letters = [c for c in word if c in _LETTERS]
             phones = tuple(ph for c in letters for ph in _LETTERS[c].split())
             return [Pronunciation(phones, None, "spelled")]
@@ -383,16 +421,35 @@ class G2P:
         model = load_model()
         for word in words:
             prons = self._cache[word]
-            if prons[0].source not in ("dict", "homograph"):
-                continue
-            scores = model.score(word, [p.phones for p in prons])
+            if prons[0].source == "model":
+                continue  # the beam's guesses, scored and in order
+            # an initialism's dots mean nothing to the model: its letters are scored, and it
+            # gets no guesses of the model, which would read the letters as a word
+            initialism = "." in word
+            letters = word.replace(".", "") if initialism else word
+            scores = model.score(letters, [p.phones for p in prons])
             prons = [p._replace(logprob=s) for p, s in zip(prons, scores, strict=True)]
-            if len(prons) < self.nbest:
+            guess = prons[0].source in ("dict", "homograph") and not initialism
+            if guess and len(prons) < self.nbest:
                 seen = {p.phones for p in prons}
                 for phones, logprob in model.beam(word, beam=self.beam, nbest=self.nbest):
                     if tuple(phones) not in seen and len(prons) < self.nbest:
                         prons.append(Pronunciation(tuple(phones), logprob, "model"))
-            self._cache[word] = prons[: self.nbest]
+            self._cache[word] = _ranked(prons[0], prons[1:])[: self.nbest]
+
+    def _put_first(self, word, phones):
+        """The word's pronunciations with ``phones`` (chosen by part of speech) first."""
+        prons = self._cache[word]
+        best = [p for p in prons if p.phones == phones]
+        if not best:  # cut from the N-best list: scored here, if the list is scored
+            logprob = None
+            if self.nbest > 1 and not self.model_only:
+                from .model import load_model, single_threaded
+
+                with single_threaded():
+                    (logprob,) = load_model().score(word, [phones])
+            best = [Pronunciation(phones, logprob, "homograph")]
+        return _ranked(best[0], [p for p in prons if p.phones != phones])
 
     def _homograph_choices(self, tokens):
         """Token index -> pronunciation chosen by POS, for the homographs of a token list."""
@@ -430,10 +487,23 @@ class G2P:
         return chosen
 
 
-def _put_first(prons, phones):
-    best = [p for p in prons if p.phones == phones]
-    rest = [p for p in prons if p.phones != phones]
-    return (best or [Pronunciation(phones, None, "homograph")]) + rest
+def _ranked(first, others):
+    """N-best order: ``first`` (the 1-best), then dictionary entries, then the model's guesses,
+    each group by descending log-probability (unscored entries keep their order)."""
+
+    def key(p):
+        return (p.source == "model", -(math.inf if p.logprob is None else p.logprob))
+
+    return [first, *sorted(others, key=key)]
+
+
+def _warn_unspoken(text, where, index):
+    """One UnspokenWarning for a text with characters that have no English reading."""
+    from .text import unspoken
+
+    skipped = unspoken(text)
+    if skipped:
+        warnings.warn(UnspokenWarning(skipped, where, index), stacklevel=4)
 
 
 def _is_word(token):

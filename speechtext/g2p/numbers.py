@@ -1,12 +1,14 @@
 """Numbers in English text spelled out as words, for G2P: cardinals, years, ordinals, decimals,
-currency, percentages, decades.
+currency, percentages, decades, clock times.
 
 The rules extend g2p-en's ``expand.py`` (itself from Tacotron) and, like it, use ``inflect`` for
 the words. Differences: decimals are read digit by digit after "point" ("3.14" -> "three point
 one four", not "three point fourteen"); percentages, euros and scale words ("$2.5 million") are
 read; digits glued to letters are split off ("mp3" -> "mp three"); digit strings longer than
 inflect can name (36 digits) or with a leading zero are read digit by digit instead of failing;
-number words come without hyphens and commas ("twenty four").
+number words come without hyphens and commas ("twenty four"); clock times are read as people say
+them ("3:15pm" -> "three fifteen p.m.", "10:05" -> "ten oh five", "10:00" -> "ten o'clock"), and
+"am"/"pm" after an hour become "a.m."/"p.m." (read letter by letter, not as the word "am").
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["expand_numbers", "number_words"]
+__all__ = ["CURRENCY_SIGNS", "expand_numbers", "number_words"]
 
 MAX_CARDINAL_DIGITS = 36  # inflect names numbers up to the decillions
 _DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -25,7 +27,14 @@ _CURRENCIES = {
     "€": ("euro", "euros", "cent", "cents"),
     "¥": ("yen", "yen", None, None),
 }
+CURRENCY_SIGNS = frozenset(_CURRENCIES)  # read before an amount
 
+# H:MM or H:MM:SS, hours 0-24, with an optional am/pm ("3:15pm", "7:30 a.m.")
+_MERIDIEM = r"(?:\s?([ap])(?:m\b|\.m\.))"
+_time_re = re.compile(
+    r"(?<![\d:.])(\d{1,2}):([0-5]\d)(?::([0-5]\d))?(?![\d:])" + _MERIDIEM + "?", re.IGNORECASE
+)
+_hour_re = re.compile(r"(?<![\d:.])(1[0-2]|0?[1-9])" + _MERIDIEM, re.IGNORECASE)  # "6am", "3 p.m."
 _grouped_re = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]\d)")
 # Each pattern below starts only where a run of digits starts and splits it one way, so long
 # digit strings cost linear time (an ambiguous "\d*\.?\d+" took 13 s on 1,000 digits).
@@ -42,7 +51,7 @@ _glued_re = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _number_re = re.compile(r"\d+")
 _space_re = re.compile(r" (?=[.,;:!?])")
 _digits_re = re.compile(r"\d+")
-_after_re = re.compile(r"\s?%|\s(?:" + _SCALES + r")\b", re.IGNORECASE)
+_after_re = re.compile(r"\s?%|\s(?:" + _SCALES + r")\b|\s[ap](?:m\b|\.m\.)", re.IGNORECASE)
 
 
 @functools.cache
@@ -152,6 +161,8 @@ def expand_numbers(text: str) -> str:
     --------
     >>> expand_numbers("I have $250 and 3.5% of 1,000,000 on the 21st of May 1999.")
     'I have two hundred fifty dollars and three point five percent of one million on the twenty first of May nineteen ninety nine.'
+    >>> expand_numbers("Meet at 3:15pm, 10:05 or 10:00; wake me at 6 am")
+    "Meet at three fifteen p.m., ten oh five or ten o'clock; wake me at six a.m."
     """  # noqa: E501
     if not any(c.isdecimal() for c in text):
         return text
@@ -194,8 +205,28 @@ def _number_spans(text):
     return spans
 
 
+def _time(m):
+    hours, minutes, seconds, meridiem = m.groups()
+    if int(hours) > 24:
+        return m.group(0)  # not a clock time: the digits are read as numbers
+    words = [number_words(str(int(hours)))]
+    if minutes != "00":
+        words.append(f"oh {_DIGITS[int(minutes)]}" if minutes[0] == "0" else number_words(minutes))
+    elif not meridiem and not seconds:
+        words.append("o'clock")
+    if seconds:
+        words.append(number_words(seconds.lstrip("0") or "0"))
+    if meridiem:
+        words.append(f"{meridiem.lower()}.m.")
+    return " " + " ".join(words) + " "
+
+
 def _expand(text):
     """The number rules, in order, on a stretch of text."""
+    text = _time_re.sub(_time, text)
+    text = _hour_re.sub(
+        lambda m: f" {number_words(str(int(m.group(1))))} {m.group(2).lower()}.m. ", text
+    )
     text = _grouped_re.sub(lambda m: m.group(0).replace(",", ""), text)
     text = _currency_re.sub(_currency, text)
     text = _percent_re.sub(lambda m: f" {_decimal(m.group(1))} percent ", text)

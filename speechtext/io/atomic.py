@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import SpeechTextError
 
-__all__ = ["atomic_path", "write_bytes", "write_text"]
+__all__ = ["atomic_path", "check_output_file", "write_bytes", "write_text"]
 
 
 @functools.cache
@@ -21,12 +21,36 @@ def _umask():
     return mask
 
 
+def check_output_file(path: str | os.PathLike, *, what: str = "output") -> None:
+    """Raise SpeechTextError if ``path`` cannot be an output file: it is a folder, or a folder
+    above it is a file. Commands call it before their work, so a long run is not lost at the end.
+
+    Examples
+    --------
+    >>> check_output_file(".")
+    Traceback (most recent call last):
+    ...
+    speechtext.errors.SpeechTextError: .: is a folder; give a file name for the output
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise SpeechTextError(f"{path}: is a folder; give a file name for the {what}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise SpeechTextError(
+                    f"{path}: {parent} is a file, not a folder; choose another path for the {what}"
+                )
+            break
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` when the block succeeds.
 
     The temporary file lives in the same folder (so the rename is atomic on POSIX) and is removed
-    if the block raises or is interrupted. Missing parent folders are created.
+    if the block raises or is interrupted. Missing parent folders are created. A ``path`` that
+    is a folder is a SpeechTextError before the block runs.
 
     Examples
     --------
@@ -34,6 +58,7 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     ...     soundfile.write(tmp, y, 8000)
     """
     path = Path(path)
+    check_output_file(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
@@ -47,7 +72,10 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         yield Path(tmp)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except IsADirectoryError:  # a folder made there while the block ran
+            raise SpeechTextError(f"{path}: is a folder; give a file name for the output") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

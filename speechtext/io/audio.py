@@ -4,10 +4,15 @@ Any format libsndfile reads is accepted (WAV, FLAC, OGG/Vorbis, Opus, MP3, AIFF 
 (8/16/24/32-bit) or float samples. Samples come back as float32 in [-1, 1). **Multichannel audio is
 downmixed to mono by averaging the channels.** Writes are atomic (temp file + rename) and count the
 samples that had to be clipped to full scale.
+
+Audio arrays given to speechtext are 1-D, or 2-D ``(frames, channels)`` as soundfile reads them;
+channels-first arrays (librosa's ``(channels, frames)``) are refused with an error that says to
+pass ``y.T`` (see :func:`as_float_mono`, which every stage calls on its input).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -25,6 +30,7 @@ __all__ = [
     "AUDIO_EXTENSIONS",
     "AudioInfo",
     "AudioWriter",
+    "MAX_BLOCK_CHANNELS",
     "as_float_mono",
     "audio_info",
     "iter_blocks",
@@ -118,19 +124,67 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(path, info.samplerate, info.frames, info.channels, info.format, info.subtype)
 
 
+# More columns than this in a 2-D array with fewer rows than columns: channels-first audio.
+MAX_BLOCK_CHANNELS = 8
+
+
 def as_float_mono(y: np.ndarray) -> np.ndarray:
     """Return ``y`` as a 1-D float array in [-1, 1): channels averaged, integers scaled.
 
-    Float input keeps its dtype (float32 or float64); integer input becomes float32. A 2-D array is
-    read as ``[frames, channels]`` (soundfile's layout).
-    """
+    Float input keeps its dtype (float32 or float64); integer input becomes float32.
+
+    **Layout.** A 2-D array is ``(frames, channels)``, soundfile's layout (``soundfile.read``,
+    ``always_2d=True``). Channels-first audio, ``(channels, frames)`` as
+    ``librosa.load(mono=False)`` gives it, is refused where the shape tells: more columns than
+    rows and more than ``MAX_BLOCK_CHANNELS`` (8) columns, since the frames axis is the long one
+    for audio of any useful length. Pass ``y.T`` then. An array of at most 8 columns is read as
+    frames x channels whatever its rows (the short last block of a stereo stream, shape
+    ``(1, 2)``, passes); a block of a stream of more than 8 channels needs at least as many
+    frames as channels.
+
+    Raises
+    ------
+    AudioError
+        Channels-first or otherwise mis-shaped audio (not 1-D or 2-D, no channel), or samples
+        that are not numbers (strings, objects, booleans, complex); the message says what would
+        work.
+
+    Examples
+    --------
+    >>> stereo = np.zeros((16000, 2), np.float32)
+    >>> as_float_mono(stereo).shape
+    (16000,)
+    >>> as_float_mono(stereo.T)
+    Traceback (most recent call last):
+    ...
+    speechtext.errors.AudioError: audio of shape (2, 16000) is channels-first (channels, frames), as librosa.load(mono=False) gives it; speechtext reads 2-D audio as (frames, channels), soundfile's layout: pass y.T
+    """  # noqa: E501
     y = np.asarray(y)
+    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
+        raise AudioError(
+            f"audio samples must be real numbers (float, or integer PCM), got dtype {y.dtype}; "
+            "convert them, e.g. y.astype(np.float32)"
+        )
+    if y.ndim == 2 and y.shape[1] > max(y.shape[0], MAX_BLOCK_CHANNELS):
+        raise AudioError(
+            f"audio of shape {y.shape} is channels-first (channels, frames), as "
+            "librosa.load(mono=False) gives it; speechtext reads 2-D audio as "
+            "(frames, channels), soundfile's layout: pass y.T"
+        )
+    if y.ndim == 2 and y.shape[1] == 0:
+        raise AudioError(f"audio of shape {y.shape} has no channel; expected (frames, channels)")
+    return _mono(y)
+
+
+def _mono(y):
+    """:func:`as_float_mono` without the layout checks, for soundfile's own (frames, channels)
+    arrays: the last block of a file may hold fewer frames than it has channels."""
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     elif y.ndim == 2:
         y = y.mean(axis=1, dtype=np.float64 if y.dtype == np.float64 else np.float32)
     elif y.ndim != 1:
-        raise AudioError(f"audio must be 1-D or [frames, channels], got shape {y.shape}")
+        raise AudioError(f"audio must be 1-D or (frames, channels), got shape {y.shape}")
     if np.issubdtype(y.dtype, np.integer):
         info = np.iinfo(y.dtype)
         if info.min == 0:  # unsigned 8-bit PCM is centred on 128
@@ -154,6 +208,31 @@ def _check_finite(block, info, offset):
         )
 
 
+@contextlib.contextmanager
+def _decoding(info):
+    """Errors met decoding the samples as AudioError: a header libsndfile parsed can still front
+    a damaged stream (a FLAC frame with another channel count, a cut Vorbis packet), or announce
+    more frames than memory holds."""
+    sf = _soundfile()
+    try:
+        yield
+    except sf.SoundFileError as exc:
+        reason = str(exc).split(": ", 1)[-1].rstrip(".")
+        raise AudioError(
+            f"{info.path}: damaged audio ({reason}); re-export the file or remove it from the input"
+        ) from None
+    except MemoryError:
+        raise AudioError(
+            f"{info.path}: its header announces {info.frames} frames of {info.channels} "
+            "channels, more than memory holds; a damaged header, or a file to cut into parts"
+        ) from None
+
+
+def _decoded(info, blocks):
+    with _decoding(info):
+        yield from blocks
+
+
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Read a whole file as mono float32.
 
@@ -165,11 +244,12 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     Raises
     ------
     AudioError
-        Unreadable, empty, or holding NaN/inf samples.
+        Unreadable, empty, damaged past its header, or holding NaN/inf samples.
     """
     info = audio_info(path)
-    y, sr = _soundfile().read(str(info.path), dtype="float32", always_2d=True)
-    y = as_float_mono(y)
+    with _decoding(info):
+        y, sr = _soundfile().read(str(info.path), dtype="float32", always_2d=True)
+    y = _mono(y)
     _check_finite(y, info, 0)
     return y, sr
 
@@ -184,10 +264,11 @@ def iter_blocks(
     info = info or audio_info(path)
     blocksize = max(1, int(math.ceil(seconds * info.sr)))
     offset = 0
-    for block in _soundfile().blocks(
+    blocks = _soundfile().blocks(
         str(info.path), blocksize=blocksize, dtype="float32", always_2d=True
-    ):
-        block = as_float_mono(block)
+    )
+    for block in _decoded(info, blocks):
+        block = _mono(block)
         _check_finite(block, info, offset)
         offset += len(block)
         yield block

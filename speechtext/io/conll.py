@@ -1,4 +1,5 @@
-"""Tagged text on disk: CoNLL columns, ATIS/SNIPS ``seq.in``/``seq.out`` folders, conlleval files.
+"""Tagged text on disk: CoNLL columns and ATIS/SNIPS ``seq.in``/``seq.out`` folders (conlleval's
+own format is :mod:`speechtext.io.conlleval`).
 
 Formats read by :func:`read_sentences` (detected from the path and the content):
 
@@ -10,7 +11,8 @@ Formats read by :func:`read_sentences` (detected from the path and the content):
     The ATIS/SNIPS layout: line *n* of ``seq.in`` holds the tokens of utterance *n* and line *n* of
     ``seq.out`` its tags, both split on any white space.
 ``seq.in`` or plain text
-    One utterance a line, tokens split on white space; no tags.
+    One utterance a line, tokens split on white space; no tags. A file whose lines look like
+    CoNLL with spaces for TABs is not read as plain text but rejected (see :func:`read_sentences`).
 ``seq.out``
     One tag sequence a line; the tokens are unknown (``Sentence.tokens`` is None). A file named
     ``seq.out`` (or ``*.seq.out``), or a text file whose every word looks like an IOB tag.
@@ -37,8 +39,8 @@ __all__ = [
     "SCHEMES",
     "Sentence",
     "check_tags",
-    "read_conlleval",
     "read_sentences",
+    "sentence_files",
     "split_tag",
     "write_conll",
     "write_seq",
@@ -54,6 +56,8 @@ _TRAILING_SPACE = re.compile(r"[^\S\n]$", re.MULTILINE)
 _CONLL_LINES = re.compile(r"[^\s]+(?:\t[^\s]+)*(?:\n[^\s]+(?:\t[^\s]+)*)*")
 _NONBLANK_LINE = re.compile(r"[^\n]+")
 _BLOCK = re.compile(r"(?:[^\n]+\n?)+")  # a run of non-empty lines: one sentence
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_SNIFF_LINES = 1000  # non-blank lines looked at to tell space-separated CoNLL from plain text
 
 
 # --------------------------------------------------------------------------------------- reading
@@ -73,6 +77,55 @@ def _read_lines(path, text=None):
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def _spaced_columns(line):
+    """What a line without TAB looks like: ``"conll"`` for ``token tag`` or ``token tag score``
+    separated by spaces, ``"conlleval"`` for ``token ... gold predicted``, else None."""
+    cols = line.split()
+    if len(cols) < 2 or cols[0] == "-DOCSTART-":
+        return None
+    if _TAG_WORD.fullmatch(cols[1]) and (
+        len(cols) == 2 or (len(cols) == 3 and _NUMBER.fullmatch(cols[2]))
+    ):
+        return "conll"
+    if len(cols) >= 3 and _TAG_WORD.fullmatch(cols[-1]) and _TAG_WORD.fullmatch(cols[-2]):
+        return "conlleval"
+    return None
+
+
+def _spaced_error(path, number, raw, kind):
+    """The FormatError for a CoNLL-looking line whose columns are separated by spaces."""
+    if kind == "conlleval":
+        return FormatError(
+            f"{path}:{number}: {raw.strip()!r} looks like conlleval's format (token ... gold "
+            "predicted, separated by spaces); read it with `speechtext evaluate --conlleval`, "
+            "or give CoNLL as TAB-separated token<TAB>tag[<TAB>score] columns"
+        )
+    return FormatError(
+        f"{path}:{number}: {raw.strip()!r} looks like CoNLL with spaces between the columns; "
+        "CoNLL columns are TAB-separated (token<TAB>tag[<TAB>score]): replace the spaces with "
+        "tabs (plain text that only looks like this is read with format 'text')"
+    )
+
+
+def _check_not_spaced_conll(path, lines):
+    """FormatError naming the first line if most non-blank lines look like space-separated
+    CoNLL (see :func:`read_sentences`); plain text passes."""
+    first, looks, seen = None, 0, 0
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip() or raw.split()[0] == "-DOCSTART-":
+            continue
+        seen += 1
+        kind = _spaced_columns(raw)
+        if kind is not None:
+            looks += 1
+            if first is None:
+                first = (number, raw, kind)
+        if seen == _SNIFF_LINES:
+            break
+    if first is not None and 2 * looks > seen:
+        raise _spaced_error(path, *first)
 
 
 def _read_conll_fast(text, source):
@@ -164,6 +217,9 @@ def _read_conll(path):
                     "token<TAB>tag[<TAB>score] (for conlleval's format use --conlleval)"
                 )
         if well_formed(line) is None:
+            kind = _spaced_columns(line) if ncols == 1 else None
+            if kind is not None:
+                raise _spaced_error(path, number, raw, kind)
             raise FormatError(
                 f"{path}:{number}: malformed line {raw!r}; expected token<TAB>tag[<TAB>score] "
                 "with no empty column and no white space inside a column"
@@ -249,7 +305,25 @@ def _detect(path):
     first = next(line for line in lines if line.strip())
     if "\t" in first.strip():
         return "conll"
-    return "seq.out" if _looks_like_tags(lines) else "text"
+    if _looks_like_tags(lines):
+        return "seq.out"
+    _check_not_spaced_conll(path, lines)
+    return "text"
+
+
+def sentence_files(path: str | os.PathLike) -> list[Path]:
+    """The files :func:`read_sentences` reads for ``path``: ``seq.in`` and ``seq.out`` of an
+    ATIS/SNIPS folder, else the path itself (for checking that no output overwrites them).
+
+    Examples
+    --------
+    >>> sentence_files("gold.conll")
+    [PosixPath('gold.conll')]
+    """
+    path = Path(path)
+    if path.is_dir():
+        return [p for p in (path / "seq.in", path / "seq.out") if p.exists()]
+    return [path]
 
 
 def read_sentences(path: str | os.PathLike, *, format: str = "auto") -> list[Sentence]:
@@ -262,7 +336,20 @@ def read_sentences(path: str | os.PathLike, *, format: str = "auto") -> list[Sen
     format : {"auto", "conll", "seq", "seq.in", "seq.out", "text"}
         ``"auto"`` detects it: a folder by the files it holds; ``seq.in``/``seq.out`` by name;
         a file whose first non-blank line has a TAB is CoNLL; a file whose every word is an IOB
-        tag is a bare ``seq.out``; anything else is plain text.
+        tag is a bare ``seq.out``; anything else is plain text, unless it looks like CoNLL
+        with spaces for TABs (below).
+
+    Notes
+    -----
+    **One reader decides what a file is**, for every command. A file without TABs whose
+    non-blank lines are, more than half of them, ``token tag`` or ``token tag score``
+    separated by spaces (``tag`` an IOB-style tag: ``O``, ``B-city`` ...), or conlleval's
+    ``token ... gold predicted``, is CoNLL with the wrong separator: a FormatError naming its
+    first such line, never plain text read silently (``add O`` as a two-word utterance). The
+    ambiguous case, a plain-text file with one utterance a line whose lines mostly happen to
+    be a word and a tag-like word (``call O``), is rare in real text and is read as text only
+    when asked: ``format="text"`` (``--format text`` on the command line). With
+    ``format="conll"`` such a line is the same error.
 
     Returns
     -------
@@ -272,7 +359,8 @@ def read_sentences(path: str | os.PathLike, *, format: str = "auto") -> list[Sen
     ------
     FormatError
         Naming the file and line: a missing, empty, binary or non-UTF-8 file, a malformed CoNLL
-        line, a token/tag count mismatch between ``seq.in`` and ``seq.out``.
+        line (space-separated columns among them), a token/tag count mismatch between
+        ``seq.in`` and ``seq.out``.
 
     Examples
     --------
@@ -295,65 +383,6 @@ def read_sentences(path: str | os.PathLike, *, format: str = "auto") -> list[Sen
     if format == "text":
         return _read_words(path, kind="tokens")
     return _read_conll(path)
-
-
-def read_conlleval(path: str | os.PathLike) -> tuple[list[Sentence], list[Sentence]]:
-    """Read conlleval's input: white-space separated columns, the last two gold and predicted.
-
-    The first column is the token; blank lines and ``-DOCSTART-`` lines separate sentences.
-
-    Returns
-    -------
-    gold, pred : list of Sentence
-        The same tokens, with gold and with predicted tags.
-
-    Raises
-    ------
-    FormatError
-        A line with fewer than three columns or a different number of columns than the first.
-
-    Examples
-    --------
-    >>> gold, pred = read_conlleval("output.txt")  # doctest: +SKIP
-    """
-    lines = _read_lines(path)
-    source = str(path)
-    gold, pred = [], []
-    ncols = first_line = None
-    tokens, g, p = [], [], []
-    start = 0
-
-    def flush():
-        if tokens:
-            gold.append(Sentence(tokens.copy(), g.copy(), None, start, source))
-            pred.append(Sentence(tokens.copy(), p.copy(), None, start, source))
-            tokens.clear()
-            g.clear()
-            p.clear()
-
-    for number, raw in enumerate(lines, 1):
-        cols = raw.split()
-        if not cols or cols[0] == "-DOCSTART-":
-            flush()
-            continue
-        if ncols is None:
-            ncols, first_line = len(cols), number
-        if len(cols) < 3:
-            raise FormatError(
-                f"{path}:{number}: {len(cols)} columns; conlleval's format needs the token, "
-                "then any features, then the gold and the predicted tag"
-            )
-        if len(cols) != ncols:
-            raise FormatError(
-                f"{path}:{number}: {len(cols)} columns, but line {first_line} has {ncols}"
-            )
-        if not tokens:
-            start = number
-        tokens.append(cols[0])
-        g.append(cols[-2])
-        p.append(cols[-1])
-    flush()
-    return gold, pred
 
 
 # --------------------------------------------------------------------------------------- writing

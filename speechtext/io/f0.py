@@ -30,6 +30,8 @@ import numpy as np
 from ..errors import FormatError
 from ..types import F0Track
 from .atomic import atomic_path, write_text
+from .manifest import parse_json
+from .text import read_text
 
 __all__ = [
     "F0_HEADER",
@@ -90,23 +92,34 @@ def write_f0_csv(path, track):
             )
 
 
+def _csv_rows(path, what):
+    """``[(line, row), ...]`` of a UTF-8 CSV file; FormatError naming the file and line."""
+    reader = csv.reader(io.StringIO(read_text(path, what=what), newline=""))
+    rows = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:  # a field over csv's size limit
+        raise FormatError(f"{path}:{reader.line_num}: not CSV ({exc})") from None
+    return rows
+
+
 def read_f0_csv(path):
     """Read an F0 CSV back into an :class:`speechtext.types.F0Track`.
 
     Raises
     ------
     FormatError
-        Wrong header, wrong column count or a value that is not a number; the message names the
-        file and line.
+        Not a UTF-8 text file, wrong header, wrong column count or a value that is not a
+        number; the message names the file and line.
     """
 
     path = Path(path)
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows or tuple(c.strip() for c in rows[0]) != F0_HEADER:
+    rows = _csv_rows(path, "F0 track")
+    if not rows or tuple(c.strip() for c in rows[0][1]) != F0_HEADER:
         raise FormatError(f"{path}:1: expected the header {','.join(F0_HEADER)}")
     values = []
-    for lineno, row in enumerate(rows[1:], 2):
+    for lineno, row in rows[1:]:
         if not row:
             continue
         if len(row) != 4:
@@ -139,10 +152,7 @@ def write_summary_json(path, summary):
 def read_summary_json(path):
     """Read a summary JSON written by :func:`write_summary_json`."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    data = parse_json(read_text(path, what="pitch summary"), path)
     if not isinstance(data, dict):
         raise FormatError(f"{path}:1: expected a JSON object with the pitch summary")
     return data
@@ -205,13 +215,28 @@ def write_summary_table(
 
 
 def read_summary_csv(path):
-    """Read ``summary.csv`` into a list of dicts (strings; empty cells as None)."""
+    """Read ``summary.csv`` into a list of dicts (strings; empty cells as None).
+
+    Raises
+    ------
+    FormatError
+        Not a UTF-8 text file, another header, a row with another number of columns; the
+        message names the file and line.
+    """
     path = Path(path)
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != SUMMARY_COLUMNS:
-            raise FormatError(f"{path}:1: expected the header {','.join(SUMMARY_COLUMNS)}")
-        return [{k: (v if v != "" else None) for k, v in row.items()} for row in reader]
+    rows = _csv_rows(path, "pitch summary table")
+    if not rows or tuple(rows[0][1]) != SUMMARY_COLUMNS:
+        raise FormatError(f"{path}:1: expected the header {','.join(SUMMARY_COLUMNS)}")
+    out = []
+    for lineno, row in rows[1:]:
+        if not row:
+            continue  # csv.DictReader skips blank lines too
+        if len(row) != len(SUMMARY_COLUMNS):
+            raise FormatError(
+                f"{path}:{lineno}: expected {len(SUMMARY_COLUMNS)} columns, found {len(row)}"
+            )
+        out.append({k: (v if v != "" else None) for k, v in zip(SUMMARY_COLUMNS, row, strict=True)})
+    return out
 
 
 def write_f0_plot(path, track, y, sr, *, title=None):

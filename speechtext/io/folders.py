@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import SpeechTextError
 
-__all__ = ["Job", "collect_jobs", "ensure_output_dir"]
+__all__ = ["Job", "collect_jobs", "ensure_output_dir", "refuse_overwriting_inputs"]
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,85 @@ class Job:
         return all(p.exists() for p in self.outputs)
 
 
+def _file_id(path):
+    """``(st_dev, st_ino)`` of an existing file or folder (links followed), else None."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _relation(output, given):
+    """How ``output`` is the same file as the input ``given``, for messages."""
+    if os.path.abspath(output) == os.path.abspath(given):
+        return "it is"
+    if os.path.realpath(output) == os.path.realpath(given):
+        return "through a symbolic link, it is"
+    return "it is a hard link to"
+
+
+def refuse_overwriting_inputs(
+    outputs: Iterable[str | os.PathLike],
+    inputs: Iterable[str | os.PathLike],
+    *,
+    what: str = "-o",
+) -> None:
+    """Refuse, before anything is read, outputs that would overwrite an input.
+
+    An output overwrites an input when it is the same file: the same path, a symbolic link to
+    it (or through a linked folder) or a hard link (the same device and inode, as
+    :func:`os.path.samefile` compares them). An output folder that is an input folder counts
+    too: the outputs would land among the inputs and be read back as inputs. (An output folder
+    *inside* an input folder is fine: :func:`collect_jobs` never reads it back.)
+
+    Parameters
+    ----------
+    outputs : iterable of path
+        The files (or the output folder) the command will write.
+    inputs : iterable of path
+        Every file and folder the command reads; missing ones are passed over (their reader
+        reports them).
+    what : str
+        How the message names the outputs (the option that gives them: ``"-o"``).
+
+    Raises
+    ------
+    SpeechTextError
+        Naming the output and the input.
+
+    Examples
+    --------
+    >>> refuse_overwriting_inputs(["g.conll"], ["g.conll"])  # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    speechtext.errors.SpeechTextError: -o g.conll would overwrite an input: it is the input \
+g.conll; choose another -o
+    """
+    ids = {}
+    for given in inputs:
+        ids.setdefault(_file_id(given), given)
+    ids.pop(None, None)
+    for output in outputs:
+        given = ids.get(_file_id(output))
+        if given is not None:
+            kind = "folder" if os.path.isdir(given) else ""
+            raise SpeechTextError(
+                f"{what} {output} would overwrite an input: {_relation(output, given)} the "
+                f"input {kind + ' ' if kind else ''}{given}; choose another {what}"
+            )
+
+
 def _walk(folder, extensions, skip):
+    """Files under ``folder`` with one of ``extensions``; ``skip`` (a resolved OUTDIR inside
+    the folder) and hidden files are left out."""
+    real = folder.resolve()
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
             continue  # hidden files and our own .part temp files
-        if skip != folder and (path == skip or skip in path.parents):
+        inside = real / rel
+        if skip != real and (inside == skip or skip in inside.parents):
             continue  # never read back our own outputs when OUTDIR lies inside an input folder
         if path.is_file() and path.suffix.lower() in extensions:
             yield path, rel
@@ -59,17 +132,21 @@ def collect_jobs(
     jobs : list of Job
         With ``base``, ``outdir/<relative path without suffix>``.
     problems : list of (path, message)
-        Missing inputs, empty folders, outputs that would overwrite an input, and outputs two
-        inputs would share; those inputs are left out of ``jobs``.
+        Missing inputs, empty folders, outputs that would overwrite an input (the same path, a
+        symbolic or a hard link), and outputs two inputs would share; those inputs are left out
+        of ``jobs``.
     """
     outdir = Path(outdir).absolute()
+    real_outdir = outdir.resolve()
     found, problems = [], []
     for given in inputs:
         path = Path(given)
         if not path.exists():
             problems.append((path, "no such file or folder; check the path"))
         elif path.is_dir():
-            items = [(path / rel, rel) for _, rel in _walk(path.absolute(), extensions, outdir)]
+            items = [
+                (path / rel, rel) for _, rel in _walk(path.absolute(), extensions, real_outdir)
+            ]
             if not items:
                 problems.append(
                     (
@@ -81,16 +158,30 @@ def collect_jobs(
         else:
             found.append((path, Path(path.name)))
 
-    inputs_abs = {p.absolute() for p, _ in found}
+    inputs_abs = {p.absolute(): p for p, _ in found}
+    input_ids = {_file_id(p): p for p, _ in found}
+    input_ids.pop(None, None)
     owners = {}
     jobs = []
     for source, rel in found:
         stem = rel.with_suffix("")
         outputs = tuple(outdir / f"{stem}{suffix}" for suffix in output_suffixes)
-        clash = next((o for o in outputs if o in inputs_abs), None)
+        clash = next(
+            (
+                (o, inputs_abs.get(o) or input_ids.get(_file_id(o)))
+                for o in outputs
+                if o in inputs_abs or _file_id(o) in input_ids
+            ),
+            None,
+        )
         if clash is not None:
+            output, given = clash
             problems.append(
-                (source, f"its output {clash} would overwrite an input; choose another -o")
+                (
+                    source,
+                    f"its output {output} would overwrite an input: {_relation(output, given)} "
+                    f"the input {given}; choose another -o",
+                )
             )
             continue
         other = next((owners[o] for o in outputs if o in owners), None)

@@ -12,12 +12,12 @@ Templates JSONL
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from ..errors import FormatError, ParameterError
 from ..tags import check_slot_name
+from .manifest import parse_json
 from .text import read_lines
 
 __all__ = ["read_lexicon", "read_templates"]
@@ -94,10 +94,7 @@ def read_templates(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
         if not raw.strip():
             continue
         where = f"{path}:{number}"
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise FormatError(f"{where}: not valid JSON ({exc.msg})") from None
+        record = parse_json(raw, path, line=number)
         if not isinstance(record, dict) or not isinstance(record.get("template"), str):
             raise FormatError(
                 f'{where}: expected an object with a "template" string, as `speechtext delex` '

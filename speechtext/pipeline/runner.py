@@ -2,16 +2,28 @@
 markers, a process pool or Dask, the manifest.
 
 **Inputs.** With an audio stage in the spec, the inputs are the audio files (one utterance
-each); a same-stem ``.txt`` beside a recording is its transcript (its lines joined), needed by
-the text stages. With text stages only, the inputs are the ``.txt`` files: a transcript (a
-``.txt`` beside a same-stem recording) is one utterance, any other text file holds one utterance
-per non-blank line (ids ``<stem>:<line>``). Tokens are the text split on white space.
+each); a same-stem ``.txt`` beside a recording is its transcript (its lines joined), read only
+when the spec has a text stage. With text stages only, the inputs are the ``.txt`` files: a
+transcript (a ``.txt`` beside a same-stem recording) is one utterance, any other text file holds
+one utterance per non-blank line (ids ``<stem>:<line>``). Tokens are the text split on white
+space.
 
 **Outputs** mirror the inputs' relative paths under OUTDIR (see :mod:`speechtext.pipeline.stages`
 for each stage's files). An input file is complete when its marker
 ``OUTDIR/.speechtext/done/<stem>.json`` exists (written last, holding its manifest entry and the
 spec's fingerprint); ``resume=True`` skips complete inputs of the same spec. ``manifest.jsonl``
 (one entry per input) and ``failures.jsonl`` are written at the end of the run.
+
+**One writer per OUTDIR.** A run holds the lock ``OUTDIR/.speechtext/lock``
+(:func:`speechtext.io.outdir.lock_outdir`) from before its first file to after its manifest; a
+second run on the same OUTDIR is refused at once, naming the holder. Holding it, the run removes
+the temporary files a killed run left. A run that is refused (a bad spec or setting, OUTDIR an
+input folder, a Dask scheduler out of reach, OUTDIR in use) writes nothing anywhere.
+
+**Stopping.** An interrupt ends the workers (the local process pool, or the local Dask
+cluster) within a second, keeps every output complete and leaves no temporary file; see
+:mod:`speechtext.batch`. On an existing cluster (``scheduler``) the tasks already running
+finish on their workers, and are complete or left for ``resume``.
 
 Examples
 --------
@@ -22,8 +34,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import glob
 import json
 import os
 import time
@@ -41,7 +53,15 @@ if TYPE_CHECKING:
 
     from ..batch import BatchReport, Progress
 
-__all__ = ["MARKER_DIR", "Pipeline", "PipelineJob", "RunResult", "read_records", "run_pipeline"]
+__all__ = [
+    "MARKER_DIR",
+    "Pipeline",
+    "PipelineJob",
+    "RunResult",
+    "dask_setup",
+    "read_records",
+    "run_pipeline",
+]
 
 MARKER_DIR = Path(".speechtext") / "done"  # under OUTDIR: one completion marker per input
 
@@ -78,6 +98,11 @@ class Pipeline:
     @property
     def needs_audio(self) -> bool:
         return any(s.kind == "audio" for s in self.stages)
+
+    @property
+    def needs_text(self) -> bool:
+        """A text stage in the pipeline: the transcripts beside recordings are read."""
+        return any(s.kind == "text" for s in self.stages)
 
     @property
     def file_stages(self) -> list[Stage]:
@@ -182,8 +207,11 @@ def _transcript_text(path, lines):
     return text
 
 
-def read_records(job: PipelineJob, *, needs_audio: bool) -> list[Record]:
+def read_records(job: PipelineJob, *, needs_audio: bool, needs_text: bool = True) -> list[Record]:
     """The records of one input file, read through :mod:`speechtext.io` (see the module docs).
+
+    With ``needs_audio``, the recording, and with ``needs_text`` too its transcript: an
+    audio-only pipeline never reads (nor fails on) the ``.txt`` beside a recording.
 
     Examples
     --------
@@ -197,7 +225,7 @@ def read_records(job: PipelineJob, *, needs_audio: bool) -> list[Record]:
     source = Path(job.source)
     if needs_audio:
         y, sr = read_audio(source)
-        script = _transcript(source)
+        script = _transcript(source) if needs_text else None
         text = None if script is None else _transcript_text(script, read_lines(script))
         return [Record(job.id, str(source), audio=y, sr=sr, text=text)]
     lines = read_lines(source)
@@ -229,15 +257,16 @@ def _process_job(job, *, spec, outdir):
     """Run the file-level stages on one input file and write its outputs, then its marker."""
     from ..io.atomic import write_text
 
-    job.marker.unlink(missing_ok=True)  # redone: not complete until the marker is back
-    for output in job.outputs:  # temp files a killed run (SIGKILL) left behind
-        for stale in output.parent.glob(f".{glob.escape(output.name)}.*.part"):
-            stale.unlink(missing_ok=True)
+    # redone: not complete until the marker is back (a killed run's temp files are removed by
+    # the run, once, before any job: see _remove_leftovers)
+    job.marker.unlink(missing_ok=True)
     pipeline = _pipeline_for(spec)
     seconds = {}
     try:
         start = time.perf_counter()
-        records = read_records(job, needs_audio=pipeline.needs_audio)
+        records = read_records(
+            job, needs_audio=pipeline.needs_audio, needs_text=pipeline.needs_text
+        )
         seconds["read"] = time.perf_counter() - start
         duration = sum(len(r.audio) / r.sr for r in records if r.audio is not None)
         outputs = []
@@ -340,8 +369,68 @@ def _prepare(spec, *, scheduler, dask_workers):
     return spec, pipeline
 
 
-def _client(scheduler, dask_workers):
-    """A Dask client: to ``scheduler``, or to a new local cluster on loopback."""
+def dask_setup(worker: Any) -> None:
+    """Preload of the local Dask cluster's workers (distributed calls it by this name).
+
+    Ctrl-C reaches every process of the terminal's group, the cluster's workers too: they ignore
+    it, and the run's own process stops the cluster (instead of each worker printing a
+    traceback).
+    """
+    import contextlib
+    import multiprocessing
+    import signal
+
+    if multiprocessing.parent_process() is None:  # not a worker process: leave Ctrl-C alone
+        return
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Dask:
+    """A Dask client, with the local cluster it runs on (None: an existing cluster's)."""
+
+    def __init__(self, client, cluster):
+        self.client = client
+        self.cluster = cluster
+        self.closed = False
+
+    def close(self, *, quick=False):
+        """Close client and cluster (once); ``quick`` (interrupted): within a second or two,
+        with distributed's shutdown messages silenced (the worker tasks cancelled mid-way)."""
+        import logging
+
+        if self.closed:
+            return
+        self.closed = True
+        loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
+        levels = [logger.level for logger in loggers]
+        if quick:
+            for logger in loggers:
+                logger.setLevel(logging.CRITICAL + 1)
+        try:
+            if not quick:
+                self.client.close()
+                if self.cluster is not None:
+                    self.cluster.close()
+                return
+            # stopping: a slow shutdown is cut short (the workers end with this process)
+            with contextlib.suppress(Exception):
+                self.client.close(timeout=1)
+            if self.cluster is not None:
+                with contextlib.suppress(Exception):
+                    self.cluster.close(timeout=1)
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)
+
+
+def _connect(scheduler, dask_workers):
+    """A Dask client: to ``scheduler``, or to a new local cluster on loopback; None without
+    Dask. Raises before anything is written (a bad address, a scheduler out of reach)."""
+    import logging
+
+    if not (scheduler or dask_workers):
+        return None
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -350,31 +439,87 @@ def _client(scheduler, dask_workers):
         ) from None
     if scheduler:
         try:
-            return Client(scheduler, timeout="20s"), None
+            return _Dask(Client(scheduler, timeout="20s"), None)
+        except (ValueError, TypeError) as exc:  # distributed's address parser
+            raise ParameterError(
+                f"--scheduler {scheduler}: not a Dask scheduler address ({exc}); give the "
+                "scheduler's address as tcp://HOST:8786"
+            ) from None
         except OSError as exc:
             raise ParameterError(
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); check the "
                 "address (tcp://HOST:8786) and that the scheduler runs"
             ) from None
-    cluster = LocalCluster(
-        n_workers=dask_workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    return Client(cluster), cluster
+    with _signals_held() as held:  # a cluster stopped half-made fails to close, loudly
+        cluster = LocalCluster(
+            n_workers=dask_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            preload=[__name__],  # dask_setup: the workers leave Ctrl-C to this process
+            # quiet: a failed task is a failed input (reported), and when the run stops, the
+            # workers would log lost connections and cancelled tasks
+            silence_logs=logging.CRITICAL,
+        )
+        dask = _Dask(Client(cluster), cluster)
+    if held:
+        import signal
+
+        dask.close(quick=True)
+        signal.raise_signal(held[0])  # now handled as it would have been
+    return dask
 
 
-def _run_jobs(jobs, work, *, outdir, workers, scheduler, dask_workers, resume, problems, progress):
-    """The batch, on the local pool or on Dask (whose client and cluster are closed after)."""
-    from ..batch import run_batch
+@contextlib.contextmanager
+def _signals_held():
+    """While a local cluster starts: SIGTERM held back (yields the list of those received, for
+    the caller to deliver), SIGINT ignored, where Python handles them (in the main thread).
 
-    client = cluster = None
-    if scheduler or dask_workers:
-        client, cluster = _client(scheduler, dask_workers)
+    The workers being started inherit the ignored SIGINT, so that a Ctrl-C to the terminal's
+    group at that moment makes none of them print a traceback; it is lost, though (a second
+    Ctrl-C, once the cluster runs, stops it). An interrupt in the middle would leave the cluster
+    half-made, failing to close at exit with tracebacks of its own.
+    """
+    import signal
+    import threading
+
+    held = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    previous = {}
+    if callable(signal.getsignal(signal.SIGINT)):
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if callable(signal.getsignal(signal.SIGTERM)):
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, lambda n, _: held.append(n))
     try:
-        return run_batch(
+        yield held
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _leftover_paths(jobs):
+    return [p for job in jobs for p in (*job.outputs, job.marker)]
+
+
+def _remove_leftovers(jobs):
+    """Remove the temporary files beside the jobs' outputs and markers (one folder listing
+    each): those of a killed run, or of workers that were ended or died."""
+    from ..io.outdir import remove_temp_files
+
+    remove_temp_files(_leftover_paths(jobs))
+
+
+def _run_jobs(jobs, work, *, outdir, workers, dask, resume, problems, progress):
+    """The batch, on the local pool or on Dask (closed after: at once when interrupted)."""
+    from ..batch import BatchInterrupted, run_batch
+
+    _remove_leftovers(jobs)  # what a killed run left: this run is OUTDIR's only writer now
+    stopped = True
+    try:
+        batch = run_batch(
             jobs,
             work,
             outdir=outdir,
@@ -382,14 +527,23 @@ def _run_jobs(jobs, work, *, outdir, workers, scheduler, dask_workers, resume, p
             overwrite=not resume,
             problems=problems,
             progress=progress,
-            client=client,
+            client=None if dask is None else dask.client,
             failures_file=False,  # written with the corpus stages' failures at the end
+            cleanup=_remove_leftovers,
         )
+        stopped = False
+        return batch
+    except BatchInterrupted as exc:
+        if dask is not None:
+            dask.close(quick=True)
+            exc.recount(jobs)  # tasks that finished as the cluster stopped
+        raise
     finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+        if dask is not None:
+            dask.close(quick=stopped)
+            # what killed workers left; an existing cluster's cancelled tasks may still write
+            if dask.cluster is not None or not stopped:
+                _remove_leftovers(jobs)
 
 
 def _failed_entry(id, source, error):
@@ -437,7 +591,7 @@ def _write_run_records(result):
     entries = ({k: v for k, v in e.items() if k != "spec"} for e in result.entries)
     write_jsonl(result.outdir / "manifest.jsonl", entries)
     stages = [(f"stage {name}", message) for name, message in result.corpus_failures]
-    write_failures(result.outdir, result.batch.failed + stages)
+    write_failures(result.outdir, result.batch.failed + stages, result.batch.tracebacks)
 
 
 def run_pipeline(
@@ -480,40 +634,61 @@ def run_pipeline(
     Raises
     ------
     SpeechTextError
-        A bad spec or setting, an unwritable OUTDIR (before any file). A bad input file is not
-        raised: it is reported and listed in ``failures.jsonl``.
+        Before anything is written: a bad spec or setting, an OUTDIR that is an input folder,
+        a Dask scheduler out of reach, an OUTDIR another run holds, an unwritable OUTDIR. A bad
+        input file is not raised: it is reported and listed in ``failures.jsonl``.
+    speechtext.batch.BatchInterrupted
+        On a KeyboardInterrupt (Ctrl-C), once the workers have ended: with the report so far.
 
     Notes
     -----
     With more than one worker process, :func:`limit_worker_threads` sets the BLAS/OpenMP
-    thread variables of ``os.environ`` to 1 where they are unset.
+    thread variables of ``os.environ`` to 1 where they are unset. A worker process that dies
+    fails its input only (see :mod:`speechtext.batch`).
 
     Examples
     --------
     >>> run_pipeline("telephone", ["data/samples"], "out").summary()  # doctest: +SKIP
     '3 files: 3 done in 1.2 s (9.1 s of audio, 7.6x real time)'
     """
-    from ..io.folders import ensure_output_dir
+    from ..batch import BatchInterrupted
+    from ..io.folders import ensure_output_dir, refuse_overwriting_inputs
+    from ..io.outdir import check_outdir_free, lock_outdir
 
     if workers > 1 or dask_workers:
         limit_worker_threads()
-    spec, pipeline = _prepare(spec, scheduler=scheduler, dask_workers=dask_workers)
+    # every refusal comes before anything is written: OUTDIR, spec, Dask, the lock
     outdir = Path(outdir)
-    ensure_output_dir(outdir)
     inputs = [str(p) for p in inputs]
+    refuse_overwriting_inputs([outdir], inputs, what="-o")
+    check_outdir_free(outdir)  # at once, not after a Dask cluster has started
+    spec, pipeline = _prepare(spec, scheduler=scheduler, dask_workers=dask_workers)
     jobs, problems = _make_jobs(spec, pipeline, inputs, outdir)
-    batch = _run_jobs(
-        jobs,
-        functools.partial(_process_job, spec=spec, outdir=outdir.absolute()),
-        outdir=outdir,
-        workers=workers,
-        scheduler=scheduler,
-        dask_workers=dask_workers,
-        resume=resume,
-        problems=problems,
-        progress=progress,
-    )
-    result = RunResult(batch, _manifest_entries(jobs, batch), outdir, inputs)
-    _finish_corpus_stages(pipeline, result)
-    _write_run_records(result)
+    dask = _connect(scheduler, dask_workers)
+    try:
+        lock = lock_outdir(outdir)
+    except BaseException:
+        if dask is not None:
+            dask.close(quick=True)
+        raise
+    with lock:
+        if lock.note and progress is not None:
+            progress.say(f"note: {lock.note}")
+        ensure_output_dir(outdir)
+        batch = _run_jobs(
+            jobs,
+            functools.partial(_process_job, spec=spec, outdir=outdir.absolute()),
+            outdir=outdir,
+            workers=workers,
+            dask=dask,
+            resume=resume,
+            problems=problems,
+            progress=progress,
+        )
+        try:
+            result = RunResult(batch, _manifest_entries(jobs, batch), outdir, inputs)
+            _finish_corpus_stages(pipeline, result)
+            _write_run_records(result)
+        except KeyboardInterrupt as exc:  # every input was done: say so
+            raise BatchInterrupted(batch, len(jobs) + len(problems)) from exc
     return result

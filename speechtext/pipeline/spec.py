@@ -10,12 +10,15 @@ A spec is an ordered list of ``[[stage]]`` tables, each with a ``name`` and its 
     name = "pitch"      # on the telephone audio
 
 An unknown stage or setting, or a setting of the wrong type, is a FormatError naming the spec
-file's line and what would work. ``model`` paths are relative to the spec file's folder, the
-``gold`` file of ``evaluate`` is relative to the input folder (the gold tags travel with the data).
+file's line and what would work; so is a value a stage rejects (``fmin = -5``: each stage's
+:meth:`~speechtext.pipeline.stages.Stage.check_config`). ``model`` paths are relative to the spec
+file's folder, the ``gold`` file of ``evaluate`` is relative to the input folder (the gold tags
+travel with the data).
 
 The shipped specs (``demo``, ``text``, ``telephone``) are package data in
 ``speechtext/pipeline/specs/``, found through :mod:`importlib.resources` so that an installed
-wheel has them; :func:`load_spec` takes their names as well as paths.
+wheel has them; :func:`load_spec` takes their names (a bare name is always a shipped spec) as
+well as paths (ending in ``.toml``, or holding a path separator).
 
 Examples
 --------
@@ -36,7 +39,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import FormatError, ParameterError
+from ..errors import FormatError, ParameterError, SpeechTextError
 from .stages import STAGES
 
 if TYPE_CHECKING:
@@ -119,8 +122,27 @@ class Spec:
 # --------------------------------------------------------------------------- line numbers
 
 
+@dataclass(frozen=True)
+class _Block:
+    """Where a stage is written: its first line (the ``[[stage]]`` header, or for a stage
+    written as an inline table, ``stage = [{name = "pitch", fmin = 60}]``, the line of its
+    ``name``) and the lines its keys are on, from line ``first``."""
+
+    start: int
+    lines: list[str]
+    first: int
+    inline: bool = False
+
+
+def _key_pattern(key, *, inline=False):
+    """``key =`` as TOML writes it: bare, "quoted" or 'quoted'; after a ``{`` or ``,`` too in
+    an inline table."""
+    lead = r"(?:^|[{,])\s*" if inline else r"^\s*"
+    return re.compile(rf"{lead}(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*=")
+
+
 def _stage_blocks(text):
-    """The 1-based line of each ``[[stage]]`` header and the lines of each block."""
+    """A :class:`_Block` for each stage, in order."""
     lines = text.split("\n")
     starts = [i for i, line in enumerate(lines) if re.match(r"\s*\[\[\s*stage\s*\]\]", line)]
     blocks = []
@@ -131,22 +153,37 @@ def _stage_blocks(text):
             if re.match(r"\s*\[", lines[j]):
                 end = j
                 break
-        blocks.append((start + 1, lines[start + 1 : end]))
+        blocks.append(_Block(start + 1, lines[start + 1 : end], start + 2))
+    if blocks:
+        return blocks
+    # inline tables: each `{name = ...` (or `, name = ...`) starts a stage
+    name = re.compile(r"[{,]\s*(?:name|\"name\"|'name')\s*=")
+    starts = [i for i, line in enumerate(lines) for _ in name.finditer(line)]
+    for n, start in enumerate(starts):
+        end = starts[n + 1] + 1 if n + 1 < len(starts) else len(lines)
+        blocks.append(_Block(start + 1, lines[start:end], start + 1, inline=True))
     return blocks
 
 
 def _key_line(text, block, key):
-    """The line of ``key = ...`` inside a stage block (or the block's header line)."""
+    """The line of ``key = ...`` inside a stage's block (else the stage's first line); with
+    ``block`` None, of a top-level key."""
     if block is None:
+        pattern = _key_pattern(key)
         for i, line in enumerate(text.split("\n"), 1):
-            if re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
+            if pattern.search(line):
                 return i
         return 1
-    start, lines = block
-    for i, line in enumerate(lines, start + 1):
-        if re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
+    pattern = _key_pattern(key, inline=block.inline)
+    for i, line in enumerate(block.lines, block.first):
+        if pattern.search(line):
             return i
-    return start
+    # a table of the stage's, [stage.KEY], after its header
+    header = re.compile(rf"\s*\[\[?\s*stage\s*\.\s*[\"']?{re.escape(key)}[\"']?\s*\]")
+    for i, line in enumerate(text.split("\n")[block.start :], block.start + 1):
+        if header.match(line):
+            return i
+    return block.start
 
 
 # --------------------------------------------------------------------------------- checks
@@ -179,15 +216,41 @@ def _type_name(annotation):
     )
 
 
+def _value_error(cls, settings):
+    """The error the stage's value checks give ``settings`` and the setting it is due to, or
+    None. The setting: the last one without which the checks pass (``fmax = 40`` after
+    ``fmin = 60``), else the first one the message names."""
+
+    def error(values):
+        try:
+            cls.check_config(cls.Config(**values))
+        except SpeechTextError as exc:
+            return exc
+        return None
+
+    exc = error(settings)
+    if exc is None:
+        return None
+    culprits = [k for k in settings if error({x: settings[x] for x in settings if x != k}) is None]
+    if culprits:
+        return exc, culprits[-1]
+    named = [(m.start(), k) for k in settings if (m := re.search(rf"\b{re.escape(k)}\b", str(exc)))]
+    return exc, min(named)[1] if named else None
+
+
 def _check_stages(spec, *, text, where):
-    """Unknown stages and settings, wrong types, stages out of order: FormatError with line."""
-    blocks = _stage_blocks(text) if text is not None else [None] * len(spec.stages)
+    """Unknown stages and settings, wrong types and values, stages out of order: an error
+    naming the line."""
+    blocks = _stage_blocks(text) if text is not None else []
+    blocks += [None] * (len(spec.stages) - len(blocks))
     seen = set()
 
     def loc(block, key=None):
         if text is None:
             return where
-        line = block[0] if key is None else _key_line(text, block, key)
+        if block is None:  # a stage the text does not show where (an odd inline table)
+            return f"{spec.path}:1"
+        line = block.start if key is None else _key_line(text, block, key)
         return f"{spec.path}:{line}"
 
     for s, block in zip(spec.stages, blocks, strict=False):
@@ -210,6 +273,10 @@ def _check_stages(spec, *, text, where):
                     f"{loc(block, key)}: {s.name}.{key} = {value!r} should be "
                     f"{_type_name(hints[key])} (default {fields[key].default!r})"
                 )
+        bad = _value_error(cls, s.settings)
+        if bad is not None:
+            exc, key = bad
+            raise type(exc)(f"{loc(block, key)}: {s.name} stage: {exc}") from None
         for need in cls.requires:
             if need not in seen:
                 raise FormatError(
@@ -280,14 +347,14 @@ telephone, pitch, g2p, tag, delex, evaluate
     blocks = _stage_blocks(text)
     stages = []
     for n, table in enumerate(tables):
-        block = blocks[n] if n < len(blocks) else (1, [])
+        line = blocks[n].start if n < len(blocks) else 1
         if not isinstance(table, dict) or "name" not in table:
-            raise FormatError(f'{path}:{block[0]}: a [[stage]] without name = "..."')
+            raise FormatError(f'{path}:{line}: a [[stage]] without name = "..."')
         settings = {k: v for k, v in table.items() if k != "name"}
         if base is not None and isinstance(settings.get("model"), str):
             model = Path(settings["model"]).expanduser()
             settings["model"] = str(model if model.is_absolute() else Path(base) / model)
-        stages.append(StageSpec(str(table["name"]), settings, block[0]))
+        stages.append(StageSpec(str(table["name"]), settings, line))
     spec = Spec(
         tuple(stages),
         path=path,
@@ -312,26 +379,43 @@ def shipped_specs() -> list[str]:
 
 
 def load_spec(spec: str | os.PathLike) -> Spec:
-    """Load a spec from a TOML file, or a shipped spec by name (``"demo"``, ``"text"`` ...).
+    """Load a shipped spec by name (``"demo"``, ``"text"`` ...) or a spec file by path.
 
-    A file of that name in the current folder comes first (a folder of that name does not);
-    relative ``model`` paths in the spec are relative to the spec file's folder.
+    A bare name (no path separator, not ending in ``.toml``) is always a shipped spec, so a
+    folder or file of that name in the current folder never shadows it (``speechtext telephone
+    recordings/ -o telephone/`` makes such a folder). A spec file is given as a path ending in
+    ``.toml`` or holding a separator (``my.toml``, ``./spec``); relative ``model`` paths in it
+    are relative to its folder.
+
+    Raises
+    ------
+    FormatError
+        An unknown bare name (listing the shipped specs), a missing file, a bad spec.
 
     Examples
     --------
     >>> [s.name for s in load_spec("text").stages]
     ['g2p', 'tag', 'delex']
+    >>> load_spec("telefone")
+    Traceback (most recent call last):
+    ...
+    speechtext.errors.FormatError: telefone: not a shipped spec (demo, telephone, text); a spec \
+file is given as a path ending in .toml (or holding a /, like ./telefone)
     """
-    path = Path(spec)
-    # a bare name is a shipped spec unless a file of that name is here (a folder is not a spec)
-    if not path.is_file() and path.suffix == "" and str(spec) in shipped_specs():
-        with resources.as_file(SPEC_DIR.joinpath(f"{spec}.toml")) as shipped:
-            return _load_file(shipped)
-    if not path.exists():
+    text = os.fspath(spec)
+    separators = {os.sep, os.altsep} - {None}
+    if not text.endswith(".toml") and not any(sep in text for sep in separators):
+        if text in shipped_specs():
+            with resources.as_file(SPEC_DIR.joinpath(f"{text}.toml")) as shipped:
+                return _load_file(shipped)
         names = ", ".join(shipped_specs()) or "none"
         raise FormatError(
-            f"{spec}: no such spec file, nor a shipped spec; give a .toml path or one of: {names}"
+            f"{text}: not a shipped spec ({names}); a spec file is given as a path ending in "
+            f".toml (or holding a /, like ./{text})"
         )
+    path = Path(text)
+    if not path.exists():
+        raise FormatError(f"{text}: no such spec file; check the path")
     return _load_file(path)
 
 

@@ -117,8 +117,14 @@ class Stage:
     def __init__(self, config: Any = None) -> None:
         self.config = config if config is not None else self.Config()
 
+    @classmethod
+    def check_config(cls, config: Any) -> None:
+        """Check the settings' values, cheaply (nothing loaded): a ParameterError naming the
+        setting. :func:`speechtext.pipeline.parse_spec` calls it to name the setting's line."""
+
     def prepare(self) -> None:
         """Check the settings (and load what every worker needs) once, before any file."""
+        self.check_config(self.config)
 
     def __call__(self, record: Record) -> Record:
         return record
@@ -153,12 +159,18 @@ class TelephoneStage(Stage):
         codec: str | None = None
         decoded: bool = False
 
-    def prepare(self):
-        from ..telephone import channel_filter, check_params
+    @classmethod
+    def check_config(cls, config):
+        from ..telephone import check_params
 
-        c = self.config
-        check_params(preset=c.preset, band=self._band(), codec=c.codec)
-        channel_filter(c.preset, self._band())
+        band = tuple(config.band) if config.band is not None else None
+        check_params(preset=config.preset, band=band, codec=config.codec)
+
+    def prepare(self):
+        from ..telephone import channel_filter
+
+        self.check_config(self.config)
+        channel_filter(self.config.preset, self._band())
 
     def _band(self):
         return tuple(self.config.band) if self.config.band is not None else None
@@ -201,11 +213,11 @@ class PitchStage(Stage):
         hop: float = 0.010
         plot: bool = False
 
-    def prepare(self):
+    @classmethod
+    def check_config(cls, config):
         from ..pitch import check_params
 
-        c = self.config
-        check_params(fmin=c.fmin, fmax=c.fmax, hop=c.hop)  # against the rate: per file
+        check_params(fmin=config.fmin, fmax=config.fmax, hop=config.hop)  # the rate: per file
 
     def __call__(self, record):
         from ..pitch import estimate_f0, file_summary
@@ -215,7 +227,13 @@ class PitchStage(Stage):
         track = estimate_f0(record.audio, sr=record.sr, fmin=c.fmin, fmax=c.fmax, hop=c.hop)
         duration = len(record.audio) / record.sr
         summary = file_summary(
-            track, source=record.source, duration=duration, fmin=c.fmin, fmax=c.fmax, hop=c.hop
+            track,
+            source=record.source,
+            duration=duration,
+            fmin=c.fmin,
+            fmax=c.fmax,
+            hop=c.hop,
+            sr=record.sr,
         )
         record.f0, record.summary = track, summary
         return record
@@ -266,6 +284,13 @@ class G2PStage(Stage):
         c = self.config
         return G2P(nbest=c.nbest, beam=c.beam, format=c.format, stress=c.stress)
 
+    @classmethod
+    def check_config(cls, config):
+        from ..g2p import G2P
+
+        # the constructor validates the settings and loads nothing
+        G2P(nbest=config.nbest, beam=config.beam, format=config.format, stress=config.stress)
+
     def prepare(self):
         self.g2p  # noqa: B018 (the constructor validates the settings)
 
@@ -296,9 +321,10 @@ class G2PStage(Stage):
 
 class TagStage(Stage):
     """:class:`speechtext.tagging.SlotTagger`: IOB2 tags with per-token confidences
-    (``token_scores``) and, with ``nbest > 1``, the N best sequences (beam search).
+    (``token_scores``) and, with ``nbest > 1``, the exact N best sequences.
 
     ``model``: a file from ``speechtext tag train``; absent, the embedded default tagger.
+    ``beam`` is accepted for older specs and unused: the N-best list is exact.
     """
 
     name = "tag"
@@ -309,14 +335,20 @@ class TagStage(Stage):
         nbest: int = 1
         beam: int = 8
 
-    def prepare(self):
-        c = self.config
+    @classmethod
+    def check_config(cls, config):
         for key in ("nbest", "beam"):
-            if getattr(c, key) < 1:
-                raise ParameterError(f"tag: {key} = {getattr(c, key)} must be at least 1")
-        if c.nbest > c.beam:
-            raise ParameterError(f"tag: nbest = {c.nbest} cannot exceed beam = {c.beam}")
-        _tagger(c.model)
+            if getattr(config, key) < 1:
+                raise ParameterError(f"{key} = {getattr(config, key)} must be at least 1")
+        if config.model is not None and not Path(config.model).is_file():
+            raise ParameterError(
+                f"model = {config.model!r}: no such model file; check the path (relative "
+                "to the spec file's folder), or drop model for the embedded default tagger"
+            )
+
+    def prepare(self):
+        self.check_config(self.config)
+        _tagger(self.config.model)
 
     def __call__(self, record):
         return self.process([record])[0]
@@ -329,7 +361,7 @@ class TagStage(Stage):
         tags, scores = tagger.token_scores(tokens)
         nbest = [None] * len(records)
         if self.config.nbest > 1:
-            nbest = tagger.predict_nbest(tokens, self.config.nbest, beam=self.config.beam)
+            nbest = tagger.predict_nbest(tokens, self.config.nbest)
         for r, t, s, nb in zip(records, tags, scores, nbest, strict=True):
             r.tags, r.scores, r.nbest = t, s, nb
         return records
@@ -398,10 +430,11 @@ class EvaluateStage(Stage):
         entity_score: str = "min"
         plot: bool = True
 
-    def prepare(self):
+    @classmethod
+    def check_config(cls, config):
         from ..tags import SCHEMES
 
-        c = self.config
+        c = config
         for key, allowed in (
             ("mode", evaluation.MODES),
             ("scheme", SCHEMES),
@@ -409,7 +442,7 @@ class EvaluateStage(Stage):
         ):
             if getattr(c, key) not in allowed:
                 raise ParameterError(
-                    f"evaluate: {key} = {getattr(c, key)!r}; choose one of {', '.join(allowed)}"
+                    f"{key} = {getattr(c, key)!r}; choose one of {', '.join(allowed)}"
                 )
 
     def gold_path(self, run: CorpusRun) -> Path:

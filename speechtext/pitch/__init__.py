@@ -42,6 +42,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,7 @@ __all__ = [
     "estimate_f0",
     "estimate_f0_file",
     "file_summary",
+    "min_duration",
     "pitch_file",
     "summarize",
 ]
@@ -162,13 +164,53 @@ class _Setup:
         return np.round(np.asarray(k) * self.hop * self.wsr).astype(np.int64)
 
 
-def _setup(sr, fmin, fmax, hop):
-    check_params(fmin=fmin, fmax=fmax, hop=hop, sr=sr)
+def _geometry(sr, fmin, fmax):
+    """Working rate, window and lag range (in working samples) for a rate and F0 range."""
     # at least ~8 samples per period at fmax; never above the input rate
     wsr = int(min(sr, max(WORK_SR, 1000 * math.ceil(8 * fmax / 1000)))) if sr > WORK_SR else sr
     tau_min = max(2, int(math.floor(wsr / fmax)))
     tau_max = int(math.ceil(wsr / fmin)) + 1
     window = max(int(round(WINDOW * wsr)), tau_max // 2, 4)
+    return wsr, window, tau_min, tau_max
+
+
+def min_duration(*, sr: float | None = None, fmin: float = 50.0, fmax: float = 550.0) -> float:
+    """Seconds of audio needed for one F0 frame: one analysis window, about ``WINDOW + 1/fmin``.
+
+    Shorter audio gives an empty track (with a warning) and the register ``"too-short"``.
+
+    Parameters
+    ----------
+    sr : number > 0 or None
+        Sample rate of the audio; None for any rate at or above the working rate (8 kHz when
+        ``fmax`` is at most 1 kHz), where the minimum does not depend on the rate.
+    fmin, fmax : float
+        F0 search range in Hz.
+
+    Examples
+    --------
+    >>> round(min_duration(sr=16000), 4)
+    0.0401
+    >>> round(min_duration(fmin=100), 4)
+    0.0301
+    """
+    check_params(fmin=fmin, fmax=fmax, sr=sr)
+    wsr, window, _, tau_max = _geometry(math.inf if sr is None else sr, fmin, fmax)
+    return (window + tau_max) / wsr
+
+
+def _too_short(what, seconds, sr, fmin, fmax):
+    """The message for audio shorter than one analysis window."""
+    return (
+        f"{what}: {seconds:.3f} s of audio is shorter than one pitch analysis window "
+        f"({min_duration(sr=sr, fmin=fmin, fmax=fmax):.3f} s at fmin={fmin:g} Hz): no F0 "
+        'frames, register "too-short"'
+    )
+
+
+def _setup(sr, fmin, fmax, hop):
+    check_params(fmin=fmin, fmax=fmax, hop=hop, sr=sr)
+    wsr, window, tau_min, tau_max = _geometry(sr, fmin, fmax)
     import scipy.fft
 
     nfft = scipy.fft.next_fast_len(window + tau_max + 1, real=True)
@@ -408,7 +450,9 @@ def estimate_f0(
     Parameters
     ----------
     y : np.ndarray [shape=(n,) or (n, channels)]
-        Audio, wideband or telephone; channels are averaged.
+        Audio, wideband or telephone, frames first as soundfile reads it; channels are
+        averaged. Channels-first audio, ``(channels, n)`` as ``librosa.load(mono=False)`` gives
+        it, is refused: pass ``y.T``.
     sr : number > 0
         Sample rate of ``y`` in Hz.
     fmin, fmax : float
@@ -419,15 +463,17 @@ def estimate_f0(
     Returns
     -------
     F0Track
-        Frames centred at ``k * hop`` for every ``k * hop`` inside the signal; empty when ``y``
-        is shorter than one analysis window (``WINDOW + 1 / fmin``, 40 ms at the defaults).
+        Frames centred at ``k * hop`` for every ``k * hop`` inside the signal; empty, with a
+        warning, when ``y`` is shorter than one analysis window (:func:`min_duration`: about
+        ``WINDOW + 1 / fmin``, 40 ms at the defaults).
 
     Raises
     ------
     ParameterError
         Bad ``sr``, ``fmin``, ``fmax`` or ``hop``; the message says what would work.
     AudioError
-        NaN or infinite samples.
+        NaN or infinite samples, channels-first or mis-shaped audio, samples that are not
+        numbers.
 
     Examples
     --------
@@ -448,6 +494,8 @@ def estimate_f0(
         raise AudioError(f"audio holds NaN or infinite samples (first at sample {first})")
     n_frames = _n_frames(len(y), sr, s)
     if n_frames == 0:
+        what = f"audio of {len(y)} samples at {sr:g} Hz"
+        warnings.warn(_too_short(what, len(y) / sr, sr, fmin, fmax), stacklevel=2)
         return F0Track.empty(hop=s.hop)
     front = _FrameFeatures(s)
     front.process(np.asarray(y, np.float32))
@@ -470,18 +518,24 @@ def estimate_f0_file(
     Returns
     -------
     track : F0Track
+        Empty, with a warning naming the file, when the file is shorter than one analysis
+        window (:func:`min_duration`).
     duration : float
         Seconds of audio in the file.
     """
     info = audio_info(path)
     s = _setup(info.sr, fmin, fmax, hop)
-    n_frames = _n_frames(info.frames, info.sr, s)
+    n_in = info.frames
+    n_frames = _n_frames(n_in, info.sr, s)
+    if n_frames:
+        front = _FrameFeatures(s)
+        for block in iter_blocks(path, seconds=block_seconds, info=info):
+            front.process(block)
+        n_in = front.n_in  # the samples actually read (truncated files)
+        n_frames = _n_frames(n_in, info.sr, s)
     if n_frames == 0:
+        warnings.warn(_too_short(path, n_in / info.sr, info.sr, fmin, fmax), stacklevel=2)
         return F0Track.empty(hop=s.hop), info.duration
-    front = _FrameFeatures(s)
-    for block in iter_blocks(path, seconds=block_seconds, info=info):
-        front.process(block)
-    n_frames = _n_frames(front.n_in, info.sr, s)  # the samples actually read (truncated files)
     return _track(front.finish(n_frames), n_frames, s), info.duration
 
 
@@ -513,7 +567,9 @@ def pitch_file(
     Returns
     -------
     dict
-        The summary written to ``summary_json`` (``duration`` in seconds included).
+        The summary written to ``summary_json`` (``duration`` in seconds included). Audio
+        shorter than one analysis window gives an empty track, the register ``"too-short"``
+        and a ``note``, and a warning naming the file and the minimum duration.
 
     Examples
     --------
@@ -549,20 +605,30 @@ def file_summary(
     fmin: float,
     fmax: float,
     hop: float,
+    sr: float | None = None,
 ) -> dict[str, Any]:
     """The summary of one file as ``<name>.summary.json`` holds it: the file (``source``,
     ``duration`` in seconds), :func:`summarize` of its track, and the settings it was tracked
-    with.
+    with. A track with no frame (audio shorter than one analysis window) also gets a ``note``
+    saying so and how long the audio must be (:func:`min_duration` at ``sr``, if given).
 
     Examples
     --------
     >>> from speechtext.types import F0Track
-    >>> s = file_summary(F0Track.empty(), source="a.wav", duration=0.0, fmin=50, fmax=550, hop=0.01)
+    >>> s = file_summary(F0Track.empty(), source="a.wav", duration=0.02, fmin=50, fmax=550, hop=0.01)
     >>> s["source"], s["register"], s["fmax"]
-    ('a.wav', 'unvoiced', 550.0)
-    """
+    ('a.wav', 'too-short', 550.0)
+    >>> s["note"]
+    'too short for pitch: 0.020 s of audio, one analysis window needs 0.040 s at fmin=50 Hz'
+    """  # noqa: E501
     summary = {"source": str(source), "duration": duration, **summarize(track)}
     summary.update(fmin=float(fmin), fmax=float(fmax), hop=float(hop))
+    if not len(track):
+        needed = min_duration(sr=sr, fmin=fmin, fmax=fmax)
+        summary["note"] = (
+            f"too short for pitch: {duration:.3f} s of audio, one analysis window needs "
+            f"{needed:.3f} s at fmin={fmin:g} Hz"
+        )
     return summary
 
 
@@ -575,8 +641,10 @@ def summarize(track: F0Track) -> dict[str, Any]:
         ``frames``, ``voiced_fraction``, ``median``, ``p5``, ``p95`` (Hz, over voiced frames),
         ``mode`` (Hz: the peak of a Gaussian kernel density estimate of log-F0), and
         ``register``: ``"low"`` when the median lies in 85-180 Hz only, ``"high"`` in 165-255 Hz
-        only, ``"ambiguous"`` in the overlap 165-180 Hz, ``"out-of-range"`` otherwise, and
-        ``"unvoiced"`` when no frame is voiced (the F0 figures are then None).
+        only, ``"ambiguous"`` in the overlap 165-180 Hz, ``"out-of-range"`` otherwise,
+        ``"unvoiced"`` when no frame is voiced, and ``"too-short"`` when the track has no
+        frame at all (audio shorter than one analysis window, :func:`min_duration`); the F0
+        figures are then None.
 
     Examples
     --------
@@ -594,7 +662,7 @@ def summarize(track: F0Track) -> dict[str, Any]:
         "p5": None,
         "p95": None,
         "mode": None,
-        "register": "unvoiced",
+        "register": "unvoiced" if n else "too-short",
     }
     if not len(f0):
         return out

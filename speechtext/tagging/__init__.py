@@ -21,7 +21,7 @@ Examples
 
 from .default import default_tagger, load_tagger
 from .model_file import MODEL_FORMAT, MODEL_VERSION
-from .tagger import ALGORITHMS, SELECT_STRATEGIES, SlotTagger
+from .tagger import ALGORITHMS, SELECT_STRATEGIES, SlotTagger, TrainingDataError
 
 __all__ = [
     "ALGORITHMS",
@@ -29,6 +29,7 @@ __all__ = [
     "MODEL_VERSION",
     "SELECT_STRATEGIES",
     "SlotTagger",
+    "TrainingDataError",
     "default_tagger",
     "load_tagger",
 ]

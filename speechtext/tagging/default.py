@@ -154,8 +154,9 @@ def default_tagger(*, rebuild: bool = False) -> SlotTagger:
     """The embedded default :class:`~speechtext.tagging.SlotTagger`, fitted.
 
     Loaded from the user cache; trained (a few seconds) and cached there when absent, damaged
-    or made from another corpus or model format. If the cache folder cannot be written the
-    tagger is still returned, with a warning, and is trained again in the next process.
+    (its checksums do not match: a warning says so) or made from another corpus or model format.
+    If the cache folder cannot be written the tagger is still returned, with a warning, and is
+    trained again in the next process.
 
     Parameters
     ----------
@@ -179,7 +180,12 @@ def default_tagger(*, rebuild: bool = False) -> SlotTagger:
         tagger = None
         if not rebuild and path.exists():
             try:
-                tagger = SlotTagger.load(path)
+                tagger = SlotTagger.load(path)  # verified: a damaged cache cannot crash us
+            except model_file.DamagedModelError as exc:
+                warnings.warn(
+                    f"{path}: damaged cache ({exc.reason}); training the default tagger again",
+                    stacklevel=2,
+                )
             except FormatError as exc:
                 warnings.warn(f"{exc}; training the default tagger again", stacklevel=2)
         if tagger is None:

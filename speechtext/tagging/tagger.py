@@ -2,7 +2,8 @@
 
 :class:`SlotTagger` learns IOB2 slot tags from tokenised utterances. crfsuite trains the
 weights (SGD or L-BFGS) on the features of :mod:`speechtext.tagging.features`; decoding reads the
-learned weights back (``Tagger.info()``) and runs in numpy through :mod:`speechtext.decode`, so
+learned weights back (in Python: :func:`~speechtext.tagging.model_file.read_crfsuite`) and runs
+in numpy through :mod:`speechtext.decode`, so
 1-best, N-best, marginals and entity confidences all come from one lattice and all respect the
 IOB2 constraints (``I-x`` only after ``B-x`` or ``I-x``).
 
@@ -22,18 +23,34 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import FormatError, NotFittedError, ParameterError
+from ..errors import NotFittedError, ParameterError
 from ..tags import IOB2_PREFIXES, repair_iob2, spans, split_tag
 from .features import DEFAULT_FEATURES, Featurizer
-from .model_file import pack_model, unpack_model
+from .model_file import (
+    CRF_MEMBER,
+    META_MEMBER,
+    DamagedModelError,
+    check_fields,
+    pack_model,
+    read_crfsuite,
+    unpack_model,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["ALGORITHMS", "SELECT_STRATEGIES", "SlotTagger"]
+__all__ = [
+    "ALGORITHMS",
+    "MIN_SENTENCES_PER_SLOT",
+    "SELECT_STRATEGIES",
+    "SlotTagger",
+    "TrainingDataError",
+    "slot_counts",
+]
 
 SELECT_STRATEGIES = ("least-confidence", "margin", "entropy")
 ALGORITHMS = ("lbfgs", "l2sgd")
+MIN_SENTENCES_PER_SLOT = 5  # a slot type in fewer training sentences gets a warning
 
 Tokens = Sequence[Sequence[str]]
 
@@ -65,6 +82,59 @@ def _check_tokens(sentences: Tokens, what: str = "sentences") -> list[list[str]]
                 )
         out.append(words)
     return out
+
+
+class TrainingDataError(ParameterError):
+    """Training data a tagger cannot learn from (no slot tag at all; one sentence for SGD).
+
+    The message is about the data, not an argument, so that a caller that read it from a file
+    can put the file's name in front of it.
+    """
+
+
+def slot_counts(tags: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Slot type -> number of sentences holding at least one entity of that type (IOB2 tags).
+
+    Examples
+    --------
+    >>> slot_counts([["B-city", "O", "B-city"], ["O", "B-date", "I-date"], ["O"]])
+    {'city': 1, 'date': 1}
+    """
+    counts: dict[str, int] = {}
+    for labels in tags:
+        for kind in sorted({kind for _, _, kind in spans(labels)}):
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def _check_learnable(tags: list[list[str]], algorithm: str) -> None:
+    """TrainingDataError for data no tagger learns from; a warning for rare slot types."""
+    counts = slot_counts(tags)
+    if not counts:
+        raise TrainingDataError(
+            f"no slot tags: all {sum(map(len, tags))} tokens of the {len(tags)} training "
+            "sentences are tagged O, so there is no slot to learn; tag the slot values "
+            "(B-type on the first token, I-type on the next ones)"
+        )
+    if algorithm == "l2sgd" and len(tags) == 1:
+        # crfsuite's SGD rates each trial learning rate by the sentences' losses before their
+        # own updates: with one sentence no rate looks better than none, and it learns nothing.
+        raise TrainingDataError(
+            "a single training sentence: SGD (algorithm 'l2sgd') learns nothing from one "
+            "sentence (crfsuite picks its learning rate by the loss before each sentence's own "
+            "update, so no rate looks better than none): its tags would be guesses; give more "
+            "sentences, or train with L-BFGS (algorithm='lbfgs'; speechtext tag train "
+            "--algorithm lbfgs)"
+        )
+    rare = sorted((n, kind) for kind, n in counts.items() if n < MIN_SENTENCES_PER_SLOT)
+    if rare:
+        names = ", ".join(f"{kind} ({n})" for n, kind in rare[:12])
+        warnings.warn(
+            f"{len(rare)} of {len(counts)} slot types occur in fewer than "
+            f"{MIN_SENTENCES_PER_SLOT} training sentences, too few for the tagger to learn "
+            f"them reliably: {names}{' ...' if len(rare) > 12 else ''}; add sentences with them",
+            stacklevel=3,
+        )
 
 
 def _check_tagged(
@@ -282,12 +352,22 @@ class SlotTagger:
         ------
         ParameterError
             Mismatched lengths, an empty sentence, bad parameters.
+        TrainingDataError
+            No slot tag at all in ``tags``, or a single sentence with ``algorithm="l2sgd"``
+            (crfsuite's SGD learns nothing from one sentence; L-BFGS does).
         FormatError
             A tag that is not ``O``, ``B-x`` or ``I-x``.
+
+        Warns
+        -----
+        UserWarning
+            Slot types in fewer than ``MIN_SENTENCES_PER_SLOT`` (5) training sentences, named
+            with their counts.
         """
         self._check_params()
         settings = self._settings()
         sentences, tags = _check_tagged(sentences, tags, "sentences")
+        _check_learnable(tags, self.algorithm)
         if dev is not None:
             if not isinstance(dev, (tuple, list)) or len(dev) != 2:
                 raise ParameterError("dev must be a pair (sentences, tags)")
@@ -331,35 +411,35 @@ class SlotTagger:
             return Path(model_path).read_bytes()
 
     def _set_model(self, crf_bytes, settings, cues, gazetteer, word_slots, temperature):
-        """Read crfsuite's learned weights into numpy arrays."""
+        """Read crfsuite's learned weights into numpy arrays.
+
+        In Python (:func:`~speechtext.tagging.model_file.read_crfsuite`), not through crfsuite,
+        which crashes the process on a damaged model; ValueError if ``crf_bytes`` is not one.
+        """
         import numpy as np
-        import pycrfsuite
         import scipy.sparse
 
         from ..decode import iob_constraints
 
-        tagger = pycrfsuite.Tagger()
         try:
-            tagger.open_inmemory(crf_bytes)
-        except (ValueError, OSError) as exc:
-            raise FormatError(f"the CRF model inside is not a crfsuite model ({exc})") from None
-        info = tagger.info()
-        labels = tagger.labels()
-        tagger.close()
-        label_id = {label: j for j, label in enumerate(labels)}
+            weights = read_crfsuite(crf_bytes)
+        except ValueError as exc:
+            raise ValueError(f"{CRF_MEMBER}: {exc}") from None
+        labels = weights.labels
+        attr_ids, label_ids, values = weights.state
+        # A row per attribute name, numbered in the order the features list them
+        _, first = np.unique(attr_ids, return_index=True)
         attrs = {}
-        rows, cols, vals = [], [], []
-        for (attr, label), weight in info.state_features.items():
-            rows.append(attrs.setdefault(attr, len(attrs)))
-            cols.append(label_id[label])
-            vals.append(weight)
+        row_of = np.zeros(len(weights.attributes), dtype=np.intp)
+        for a in attr_ids[np.sort(first)].tolist():
+            row_of[a] = attrs.setdefault(weights.attributes[a], len(attrs))
         # One extra, all-zero row for attributes the model has not seen (see _emissions).
         self.state_weights_ = scipy.sparse.csr_matrix(
-            (vals, (rows, cols)), shape=(len(attrs) + 1, len(labels))
+            (values, (row_of[attr_ids], label_ids)), shape=(len(attrs) + 1, len(labels))
         )
         trans = np.zeros((len(labels), len(labels)))
-        for (a, b), weight in info.transitions.items():
-            trans[label_id[a], label_id[b]] = weight
+        sources, targets, trans_values = weights.transitions
+        trans[sources, targets] = trans_values
         self.transitions_ = trans
         self.attributes_ = attrs
         self.labels_ = list(labels)
@@ -458,8 +538,8 @@ class SlotTagger:
         --------
         >>> from speechtext.decode import beam_search_batch
         >>> ems, trans = tagger.lattices([["play", "jazz"]])  # doctest: +SKIP
-        >>> nbest = beam_search_batch(ems, trans, beam=8, nbest=4,
-        ...                           allowed=tagger.allowed_)  # doctest: +SKIP
+        >>> by_beam = beam_search_batch(ems, trans, beam=8, nbest=4,
+        ...                             allowed=tagger.allowed_)  # doctest: +SKIP
         """
         sentences = _check_tokens(sentences)
         self._check_fitted()
@@ -490,25 +570,34 @@ class SlotTagger:
         return [[self.labels_[j] for j in labels] for labels, _ in best]
 
     def predict_nbest(
-        self, sentences: Tokens, k: int = 4, *, beam: int = 8
+        self, sentences: Tokens, k: int = 4, *, beam: int | None = None
     ) -> list[list[tuple[list[str], float]]]:
-        """The ``k`` best tag sequences of each sentence with their log-probabilities.
+        """The ``k`` best tag sequences of each sentence with their log-probabilities, exactly.
 
-        Log-probabilities are normalised over the IOB2-valid sequences (forward algorithm), so
-        ``exp(logprob)`` is each sequence's probability under the model.
+        The search is exact (:func:`speechtext.decode.exact_nbest_batch`): these are the ``k``
+        most probable IOB2-valid sequences, and the first is :meth:`predict`'s. Log-probabilities
+        are normalised over the IOB2-valid sequences (forward algorithm), so ``exp(logprob)`` is
+        each sequence's probability under the model.
 
         Parameters
         ----------
         sentences : list of list of str
         k : int
             Sequences per sentence (fewer for very short sentences).
-        beam : int
-            Beam width, at least ``k``.
+        beam : int, optional
+            Unused: accepted so that calls written for the earlier beam-search decoder still
+            run. For beam search, give :meth:`lattices` to
+            :func:`speechtext.decode.beam_search_batch`.
 
         Returns
         -------
         list of list of (list of str, float)
             Per sentence, ``(tags, logprob)`` best first.
+
+        Raises
+        ------
+        ParameterError
+            ``k`` is not a whole number of at least 1.
 
         Examples
         --------
@@ -516,10 +605,10 @@ class SlotTagger:
         ...  tagger.predict_nbest([["play", "jazz"]], k=2)[0]]  # doctest: +SKIP
         [(['O', 'B-genre'], 0.93), (['O', 'B-playlist'], 0.04)]
         """
-        from ..decode import beam_search_batch
+        from ..decode import exact_nbest_batch
 
         ems, trans = self.lattices(sentences)
-        found = beam_search_batch(ems, trans, beam=beam, nbest=k, allowed=self.allowed_)
+        found = exact_nbest_batch(ems, trans, nbest=k, allowed=self.allowed_)
         return [
             [([self.labels_[j] for j in labels], logprob) for labels, logprob in nb] for nb in found
         ]
@@ -710,7 +799,7 @@ class SlotTagger:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     out.append(float(-np.nansum(p * np.log(p))))
             return np.array(out)
-        nbest = self.predict_nbest(sentences, k=2, beam=4)
+        nbest = self.predict_nbest(sentences, k=2)  # exact: the true second best
         first = np.array([np.exp(nb[0][1]) for nb in nbest])
         if by == "least-confidence":
             return 1.0 - first
@@ -780,9 +869,13 @@ class SlotTagger:
     @classmethod
     def from_bytes(cls, data: bytes, *, source: str = "model") -> SlotTagger:
         """A tagger from a model file's content; FormatError if it is not one."""
+        # unpack_model verified the checksums, and the weights are read in Python: what is
+        # left to go wrong is a file written by something else with the same layout.
         meta, crf_bytes = unpack_model(data, source=source)
         try:
+            check_fields(meta)
             tagger = cls(**meta["params"])
+            tagger._check_params()
             tagger._set_model(
                 crf_bytes,
                 meta["settings"],
@@ -791,16 +884,19 @@ class SlotTagger:
                 meta.get("word_slots", {}),
                 meta["temperature"],
             )
-        except (KeyError, TypeError) as exc:
-            raise FormatError(f"{source}: damaged slot-tagger model (missing {exc})") from None
-        except FormatError as exc:
-            raise FormatError(f"{source}: {exc}") from None
+        except KeyError as exc:
+            raise DamagedModelError.of(source, f"{META_MEMBER} lacks {exc}") from None
+        except ValueError as exc:
+            raise DamagedModelError.of(source, str(exc)) from None
+        except (TypeError, AttributeError) as exc:
+            raise DamagedModelError.of(source, f"{META_MEMBER}: {exc}") from None
         tagger.dev_f1_ = meta.get("dev_f1")
         return tagger
 
     def save(self, path: str | PathLike[str]) -> None:
         """Write the model file, atomically: a zip holding ``tagger.json`` (format, version,
-        labels, feature settings, cue words, gazetteer, temperature) and the crfsuite model.
+        labels, feature settings, cue words, gazetteer, temperature), the crfsuite model and the
+        SHA-256 of both (``checksums.json``), which :meth:`load` verifies.
 
         Examples
         --------
@@ -817,7 +913,9 @@ class SlotTagger:
         Raises
         ------
         FormatError
-            The file is missing, not a slot-tagger model, or of another model version.
+            The file is missing, damaged (:class:`~speechtext.tagging.model_file.DamagedModelError`:
+            cut, altered, not a slot-tagger model; checked before crfsuite reads a byte of it), or
+            of another model version.
 
         Examples
         --------
