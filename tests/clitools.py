@@ -31,3 +31,13 @@ def peak_rss_mb(*args, timeout=300):
     )
     assert proc.returncode == 0, proc.stderr
     return int(proc.stdout.split()[-1]) / 1024  # VmHWM is in KiB
+
+
+def outputs_of(folder):
+    """Relative path -> bytes of every output file but the run's own records."""
+    skip = {"manifest.jsonl", "failures.jsonl"}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".speechtext" not in p.parts and p.name not in skip
+    }

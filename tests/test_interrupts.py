@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from clitools import SPEECHTEXT
+from clitools import SPEECHTEXT, outputs_of
 
 from speechtext.batch import BatchInterrupted, run_batch
 from speechtext.io import atomic_path, read_jsonl
@@ -62,16 +62,6 @@ class Said:
 
     def close(self):
         pass
-
-
-def outputs_of(folder):
-    """Relative path -> bytes of every output file but the run's own records."""
-    skip = {"manifest.jsonl", "failures.jsonl"}
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and ".speechtext" not in p.parts and p.name not in skip
-    }
 
 
 def temp_files(folder):

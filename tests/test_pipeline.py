@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from clitools import outputs_of
 
 from speechtext import pipeline
 from speechtext.batch import BatchInterrupted
@@ -30,16 +31,6 @@ def samples(samples_dir):
     if not stems or not (samples_dir / "gold.conll").exists():
         pytest.skip("data/samples has no recordings or no gold.conll")
     return samples_dir, stems
-
-
-def outputs_of(folder):
-    """Relative path -> bytes of every output file but the run's own records."""
-    skip = {"manifest.jsonl", "failures.jsonl"}
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and ".speechtext" not in p.parts and p.name not in skip
-    }
 
 
 def no_temp_files(folder):
