@@ -771,6 +771,12 @@ def _beam_group(em, trans, start, end, beam, nbest):
     return paths, final
 
 
+def _viterbi_search(em, trans, start, end):
+    """The Viterbi paths of stacked sentences as 1-best lists, for :func:`_search_groups`."""
+    paths, scores, _ = _viterbi_group(em, trans, start, end)
+    return paths[:, None], scores[:, None]
+
+
 def _found(group, paths, scores, out):
     """Store each sentence's ``(labels, score)`` pairs with a finite score into ``out``."""
     finite = np.isfinite(scores)
@@ -808,24 +814,17 @@ def viterbi_batch(
     >>> [labels for labels, _ in viterbi_batch(em)]
     [[0, 1], [1]]
     """
-    ems, trans, start_s, end_s = as_lattice(
-        emissions, transitions, allowed=allowed, start=start, end=end, batch=True
+    found = _search_groups(
+        _viterbi_search,
+        emissions,
+        transitions,
+        allowed,
+        start,
+        end,
+        normalize=normalize,
+        chunk=None,
     )
-    lengths = [len(e) for e in ems]
-    out = [None] * len(ems)
-    for group in group_by_length(lengths):
-        if lengths[group[0]] == 0:
-            for i in group:
-                out[i] = ([], 0.0)
-            continue
-        em = np.stack([ems[i] for i in group])
-        paths, scores, _ = _viterbi_group(em, trans, start_s, end_s)
-        if normalize:
-            scores = _normalised(scores, log_partition(em, trans, start_s, end_s))
-        for row, i in enumerate(group):
-            score = float(scores[row])
-            out[i] = (paths[row].tolist(), score) if score > -np.inf else ([], -np.inf)
-    return out
+    return [nbest[0] if nbest else ([], -np.inf) for nbest in found]
 
 
 def viterbi(
@@ -910,22 +909,32 @@ def exact_nbest_batch(
     [[[0, 1], [0, 0]], [[1], [0]]]
     """
     _check_count("nbest", nbest)
+
+    def search(em, trans, start_s, end_s):
+        if nbest == 1:
+            return _viterbi_search(em, trans, start_s, end_s)
+        return _exact_group(em, trans, start_s, end_s, nbest)
+
+    return _search_groups(
+        search, emissions, transitions, allowed, start, end, normalize=normalize, chunk=None
+    )
+
+
+def _search_groups(search, emissions, transitions, allowed, start, end, *, normalize, chunk):
+    """Run ``search(em, trans, start, end) -> (paths, scores)`` over the sentences stacked by
+    length (``chunk`` at most per stack); the N-best lists per sentence, in input order."""
     ems, trans, start_s, end_s = as_lattice(
         emissions, transitions, allowed=allowed, start=start, end=end, batch=True
     )
     lengths = [len(e) for e in ems]
     out = [None] * len(ems)
-    for group in group_by_length(lengths):
+    for group in group_by_length(lengths, chunk):
         if lengths[group[0]] == 0:
             for i in group:
                 out[i] = [([], 0.0)]
             continue
         em = np.stack([ems[i] for i in group])
-        if nbest == 1:
-            paths, scores, _ = _viterbi_group(em, trans, start_s, end_s)
-            paths, scores = paths[:, None], scores[:, None]
-        else:
-            paths, scores = _exact_group(em, trans, start_s, end_s, nbest)
+        paths, scores = search(em, trans, start_s, end_s)
         if normalize:
             scores = _normalised(scores, log_partition(em, trans, start_s, end_s))
         _found(group, paths, scores, out)
@@ -1027,22 +1036,13 @@ def beam_search_batch(
     [[[0, 1], [0, 0]], [[1], [0]]]
     """
     _check_beam(beam, nbest)
-    ems, trans, start_s, end_s = as_lattice(
-        emissions, transitions, allowed=allowed, start=start, end=end, batch=True
+
+    def search(em, trans, start_s, end_s):
+        return _beam_group(em, trans, start_s, end_s, beam, nbest)
+
+    return _search_groups(
+        search, emissions, transitions, allowed, start, end, normalize=normalize, chunk=_BEAM_CHUNK
     )
-    lengths = [len(e) for e in ems]
-    out = [None] * len(ems)
-    for group in group_by_length(lengths, _BEAM_CHUNK):
-        if lengths[group[0]] == 0:
-            for i in group:
-                out[i] = [([], 0.0)]
-            continue
-        em = np.stack([ems[i] for i in group])
-        paths, scores = _beam_group(em, trans, start_s, end_s, beam, nbest)
-        if normalize:
-            scores = _normalised(scores, log_partition(em, trans, start_s, end_s))
-        _found(group, paths, scores, out)
-    return out
 
 
 def beam_search(
