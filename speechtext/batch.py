@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import SpeechTextError
+from .io.atomic import remove_temp_files
 from .io.folders import ensure_output_dir
 from .io.manifest import write_jsonl
-from .io.outdir import remove_temp_files
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence

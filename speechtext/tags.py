@@ -10,8 +10,8 @@ every scheme; an entity tag is ``PREFIX-TYPE`` with a non-empty type.
 
 **Reading IOB2.** conlleval (and seqeval's default mode) reads an ``I-x`` that follows ``O`` or
 another type as the start of a new entity: :func:`spans` reads tags that way, :func:`repair_iob2`
-writes such an ``I-x`` as ``B-x``, and :func:`first_broken_inside` finds the first one for the
-readers that refuse it (delexicalization).
+writes such an ``I-x`` as ``B-x`` (and names the positions), and :func:`check_iob2` refuses it for
+the readers that must (delexicalization).
 
 Errors carry ``where`` (``"FILE:LINE"`` or another place) when the caller gives it.
 """
@@ -31,7 +31,6 @@ __all__ = [
     "check_iob2",
     "check_slot_name",
     "check_tags",
-    "first_broken_inside",
     "iob2_parts",
     "repair_iob2",
     "spans",
@@ -229,24 +228,6 @@ def check_iob2(
                 "starts every slot with B- (repair the tags, e.g. I- -> B-)"
             )
         previous = tag
-
-
-def first_broken_inside(tags: Sequence[str]) -> int | None:
-    """Index of the first ``I-x`` that does not continue an ``x`` entity, or None.
-
-    Examples
-    --------
-    >>> first_broken_inside(["O", "B-city", "I-city", "I-state"])
-    3
-    >>> first_broken_inside(["B-city", "I-city"]) is None
-    True
-    """
-    previous = "O"
-    for k, tag in enumerate(tags):
-        if tag.startswith("I-") and not _continues(previous, tag):
-            return k
-        previous = tag
-    return None
 
 
 def repair_iob2(tags: Sequence[str]) -> tuple[list[str], list[int]]:

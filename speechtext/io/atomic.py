@@ -1,4 +1,5 @@
-"""Atomic writes: a file appears complete under its final name, or not at all."""
+"""Atomic writes: a file appears complete under its final name, or not at all; and the removal
+of the temporary files a killed writer left behind."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import contextlib
 import functools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import SpeechTextError
 
-__all__ = ["atomic_path", "check_output_file", "write_bytes", "write_text"]
+__all__ = ["atomic_path", "check_output_file", "remove_temp_files", "write_bytes", "write_text"]
 
 
 @functools.cache
@@ -92,3 +93,47 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(data)
+
+
+def _owner(name, names):
+    """Whether ``name`` is a temporary file of one of ``names``: ``.<name>.<random><suffix>.part``
+    (as :func:`atomic_path` makes them)."""
+    if not (name.startswith(".") and name.endswith(".part")):
+        return False
+    dot = name.find(".", 1)
+    while dot != -1:
+        if name[1:dot] in names:
+            return True
+        dot = name.find(".", dot + 1)
+    return False
+
+
+def remove_temp_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Remove the temporary files a killed writer left beside ``paths``; return them.
+
+    One listing per folder, however many paths it holds. Call it only where no other process
+    writes these paths (the OUTDIR lock held; the writers ended).
+
+    Examples
+    --------
+    >>> remove_temp_files(["out/a.wav", "out/b.wav"])  # doctest: +SKIP
+    [PosixPath('out/.a.wav.k2x9_q1a.wav.part')]
+    """
+    folders: dict[Path, set[str]] = {}
+    for p in paths:
+        p = Path(p)
+        folders.setdefault(p.parent, set()).add(p.name)
+    removed = []
+    for folder, names in folders.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:  # not made yet
+            continue
+        for entry in entries:
+            if _owner(entry.name, names):
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    continue
+                removed.append(Path(entry.path))
+    return removed

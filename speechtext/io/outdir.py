@@ -13,9 +13,6 @@ clients since 2.6.12, NFSv4 or v3 with lockd): runs on different hosts exclude e
 the lock of a host that crashed is freed when its lease expires (about 90 s on NFSv4). A mount
 with ``nolock`` or ``local_lock`` keeps locks on each host: runs on two hosts do not see each
 other's. Where the file system refuses locks (``ENOLCK``), the run goes on unlocked with a note.
-
-:func:`remove_temp_files` removes the temporary files :func:`speechtext.io.atomic.atomic_path`
-left beside outputs when their writer was killed before it could clean up.
 """
 
 from __future__ import annotations
@@ -26,12 +23,11 @@ import errno
 import json
 import os
 import socket
-from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import SpeechTextError
 
-__all__ = ["LOCK_FILE", "OutdirLock", "check_outdir_free", "lock_outdir", "remove_temp_files"]
+__all__ = ["LOCK_FILE", "OutdirLock", "check_outdir_free", "lock_outdir"]
 
 LOCK_FILE = Path(".speechtext") / "lock"  # under OUTDIR
 
@@ -235,47 +231,3 @@ def check_outdir_free(outdir: str | os.PathLike) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def _owner(name, names):
-    """Whether ``name`` is a temporary file of one of ``names``: ``.<name>.<random><suffix>.part``
-    (as :func:`~speechtext.io.atomic.atomic_path` makes them)."""
-    if not (name.startswith(".") and name.endswith(".part")):
-        return False
-    dot = name.find(".", 1)
-    while dot != -1:
-        if name[1:dot] in names:
-            return True
-        dot = name.find(".", dot + 1)
-    return False
-
-
-def remove_temp_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Remove the temporary files a killed writer left beside ``paths``; return them.
-
-    One listing per folder, however many paths it holds. Call it only where no other process
-    writes these paths (the OUTDIR lock held; the writers ended).
-
-    Examples
-    --------
-    >>> remove_temp_files(["out/a.wav", "out/b.wav"])  # doctest: +SKIP
-    [PosixPath('out/.a.wav.k2x9_q1a.wav.part')]
-    """
-    folders: dict[Path, set[str]] = {}
-    for p in paths:
-        p = Path(p)
-        folders.setdefault(p.parent, set()).add(p.name)
-    removed = []
-    for folder, names in folders.items():
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:  # not made yet
-            continue
-        for entry in entries:
-            if _owner(entry.name, names):
-                try:
-                    os.unlink(entry.path)
-                except OSError:
-                    continue
-                removed.append(Path(entry.path))
-    return removed

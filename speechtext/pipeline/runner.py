@@ -507,7 +507,7 @@ def _leftover_paths(jobs):
 def _remove_leftovers(jobs):
     """Remove the temporary files beside the jobs' outputs and markers (one folder listing
     each): those of a killed run, or of workers that were ended or died."""
-    from ..io.outdir import remove_temp_files
+    from ..io.atomic import remove_temp_files
 
     remove_temp_files(_leftover_paths(jobs))
 
