@@ -498,6 +498,11 @@ def test_cli_json_has_exactly_the_documented_keys(snips_dir, snips, pred_file, c
         "sentence_accuracy",
         "sentences",
         "tokens",
+        "match_modes",
+        "match_modes_by_type",
+        "confusion",
+        "errors_total",
+        "errors",
     ]
     for avg in ("micro", "macro", "weighted"):
         assert list(doc[avg]) == ["precision", "recall", "f1", "support"]

@@ -11,8 +11,13 @@ The package keeps apart what seqeval keeps apart:
   corpus at once;
 - :mod:`~speechtext.evaluation.metrics`: the arithmetic (precision, recall, F1, averages, AP,
   ECE) and :func:`evaluate`;
+- :mod:`~speechtext.evaluation.modes`: the SemEval-2013 match modes (strict, exact, partial,
+  type) as nervaluate counts them; :mod:`~speechtext.evaluation.confusion`: the confusion of
+  entity types; :mod:`~speechtext.evaluation.sentence_errors`: the sentences with a wrong tag,
+  confident mistakes first;
 - :mod:`~speechtext.evaluation.report`: the :class:`Report` and its text, CSV, Markdown and JSON
-  renderings; :mod:`~speechtext.evaluation.plot`: its PR curves and reliability diagram.
+  renderings; :mod:`~speechtext.evaluation.plot`: its PR curves and reliability diagram;
+  :mod:`~speechtext.evaluation.html`: the self-contained HTML page.
 
 Names load from their module on first use: importing the package (for its choices) costs no
 numpy, and ``from speechtext.evaluation import evaluate`` imports numpy only (seqeval is imported
@@ -25,7 +30,7 @@ for strict mode, matplotlib for plots).
 """
 
 from .._lazy import lazy_exports
-from .options import CALIBRATION_BINS, ENTITY_SCORES, FORMATS, MODES, check_params
+from .options import CALIBRATION_BINS, ENTITY_SCORES, FORMATS, MATCH_MODES, MODES, check_params
 
 # Public name -> submodule that defines it.
 _EXPORTS = {
@@ -36,12 +41,16 @@ _EXPORTS = {
     "Scores": "report",
     "Curve": "report",
     "plot_report": "plot",
+    "MatchScores": "modes",
+    "Confusion": "confusion",
+    "SentenceError": "sentence_errors",
 }
 
 __all__ = [
     "CALIBRATION_BINS",
     "ENTITY_SCORES",
     "FORMATS",
+    "MATCH_MODES",
     "MODES",
     "check_params",
     *_EXPORTS,

@@ -42,9 +42,12 @@ import numpy as np
 from ..errors import ParameterError
 from ..types import Sentence
 from .chunking import Entities, chunks, encode, encode_tags, token_positions
+from .confusion import confusion_matrix
 from .inputs import Side, all_tags, check_alignment, locate, token_scores
+from .modes import match_modes, sentence_entities
 from .options import CALIBRATION_BINS, check_params
 from .report import Curve, Report, Scores
+from .sentence_errors import rank_sentence_errors
 
 __all__ = ["average_precision", "evaluate", "expected_calibration_error"]
 
@@ -122,7 +125,9 @@ def evaluate(
     counts = _Counts.of(gold_ents, pred_ents, correct, codes.type_names)
     notes += _empty_notes(gold_ents, pred_ents)
     ranking = _rank(confidences, corpus, gold_ents, pred_ents, correct, counts, entity_score, notes)
-    return _build_report(corpus, counts, ranking, mode=mode, scheme=scheme, notes=notes)
+    report = _build_report(corpus, counts, ranking, mode=mode, scheme=scheme, notes=notes)
+    _add_error_analysis(report, corpus, gold, pred, confidences, gold_ents, pred_ents, codes)
+    return report
 
 
 # ------------------------------------------------------------------------- the steps of evaluate
@@ -155,6 +160,26 @@ class _Corpus:
         )
         sentence_accuracy = float(np.mean(wrong_per_sentence == 0)) if n else 0.0
         return token_accuracy, sentence_accuracy, int(len(wrong) - wrong.sum())
+
+
+def _add_error_analysis(report, corpus, gold, pred, confidences, gold_ents, pred_ents, codes):
+    """The SemEval match modes, the type confusion and the ranked sentence errors."""
+    gold_by_sentence = sentence_entities(gold_ents, corpus.lengths)
+    pred_by_sentence = sentence_entities(pred_ents, corpus.lengths)
+    report.match_modes, report.match_modes_by_type = match_modes(
+        gold_by_sentence, pred_by_sentence, codes.type_names
+    )
+    report.confusion = confusion_matrix(gold_by_sentence, pred_by_sentence, codes.type_names)
+    report.errors = rank_sentence_errors(
+        wrong=corpus.gold_ids != corpus.pred_ids,
+        lengths=corpus.lengths,
+        gold_side=gold,
+        pred_side=pred,
+        confidences=confidences,
+        gold_ents=gold_by_sentence,
+        pred_ents=pred_by_sentence,
+        type_names=codes.type_names,
+    )
 
 
 def _keep_types(gold_ents, pred_ents, types, type_names, notes):

@@ -9,12 +9,21 @@ from __future__ import annotations
 from ..errors import ParameterError
 from ..tags import allowed_prefixes
 
-__all__ = ["CALIBRATION_BINS", "ENTITY_SCORES", "FORMATS", "MODES", "check_params"]
+__all__ = [
+    "CALIBRATION_BINS",
+    "ENTITY_SCORES",
+    "FORMATS",
+    "MATCH_MODES",
+    "MODES",
+    "check_params",
+]
 
 MODES = ("default", "strict")
 ENTITY_SCORES = ("min", "mean", "first", "product")
 FORMATS = ("text", "json", "csv", "markdown", "conlleval")
 CALIBRATION_BINS = 10
+# The SemEval-2013 match modes (speechtext.evaluation.modes), in the order reports list them.
+MATCH_MODES = ("strict", "exact", "partial", "type")
 
 
 def check_params(*, mode: str, scheme: str, entity_score: str) -> None:

@@ -14,12 +14,22 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ParameterError
-from .options import CALIBRATION_BINS, FORMATS
+from .options import CALIBRATION_BINS, FORMATS, MATCH_MODES
+
+if TYPE_CHECKING:
+    from .confusion import Confusion
+    from .modes import MatchScores
+    from .sentence_errors import SentenceError
+
+# Sentence errors in the JSON report and in the text report (the worst first).
+ERRORS_IN_JSON = 100
+ERRORS_IN_TEXT = 10
+CONFUSIONS_IN_TEXT = 15
 
 __all__ = ["Curve", "Report", "Scores"]
 
@@ -72,6 +82,14 @@ class Report:
         Per type, as ``per_type``: correct, predicted and gold entities.
     correct_tokens : int
         Tokens whose predicted tag is the gold one.
+    match_modes : dict of str to MatchScores
+        The SemEval-2013 modes (strict, exact, partial, type), nervaluate's figures.
+    match_modes_by_type : dict of str to dict of str to MatchScores
+        The same per entity type.
+    confusion : Confusion or None
+        Gold against predicted entity types, with missed and spurious entities.
+    errors : list of SentenceError
+        Every sentence with a wrong tag, the confident mistakes first.
     """
 
     per_type: dict[str, Scores]
@@ -91,6 +109,12 @@ class Report:
     reliability: dict[str, Any] | None = field(default=None, repr=False)
     counts: dict[str, tuple[int, int, int]] = field(default_factory=dict, repr=False)
     correct_tokens: int = 0
+    match_modes: dict[str, MatchScores] = field(default_factory=dict, repr=False)
+    match_modes_by_type: dict[str, dict[str, MatchScores]] = field(
+        default_factory=dict, repr=False
+    )
+    confusion: Confusion | None = field(default=None, repr=False)
+    errors: list[SentenceError] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``speechtext evaluate --format json``."""
@@ -109,7 +133,53 @@ class Report:
             "sentence_accuracy": self.sentence_accuracy,
             "sentences": self.sentences,
             "tokens": self.tokens,
+            **self._error_analysis_dict(),
         }
+
+    def _error_analysis_dict(self) -> dict[str, Any]:
+        return {
+            "match_modes": {m: s.to_dict() for m, s in self.match_modes.items()},
+            "match_modes_by_type": {
+                name: {m: s.to_dict() for m, s in modes.items()}
+                for name, modes in self.match_modes_by_type.items()
+            },
+            "confusion": None if self.confusion is None else self.confusion.to_dict(),
+            "errors_total": len(self.errors),
+            "errors": [e.to_dict() for e in self.errors[:ERRORS_IN_JSON]],
+        }
+
+    def error_analysis_text(self, *, digits: int = 4) -> str:
+        """The match modes, the most frequent confusions and the worst sentence errors."""
+        lines = []
+        if self.match_modes:
+            lines.append("match modes (SemEval-2013, as nervaluate counts them):")
+            head = "{:>8s}" + " {:>9s}" * 8
+            keys = ("correct", "incorrect", "partial", "missed", "spurious")
+            lines.append(head.format("", *keys, "precision", "recall", "f1"))
+            for m in MATCH_MODES:
+                s = self.match_modes[m]
+                counts = "".join(f" {getattr(s, k):>9d}" for k in keys)
+                scores = "".join(f" {x:>9.{digits}f}" for x in (s.precision, s.recall, s.f1))
+                lines.append(f"{m:>8s}{counts}{scores}")
+        if self.confusion is not None:
+            top = self.confusion.confusions(limit=CONFUSIONS_IN_TEXT)
+            if top:
+                lines.append("")
+                lines.append("confusions (gold -> predicted; (none): missed or spurious):")
+                lines += [f"  {n:>5d}  {g} -> {p}" for g, p, n in top]
+        if self.errors:
+            lines.append("")
+            shown = min(len(self.errors), ERRORS_IN_TEXT)
+            lines.append(
+                f"worst sentence errors ({shown} of {len(self.errors)}, confident mistakes first):"
+            )
+            for e in self.errors[:shown]:
+                conf = "" if e.confidence is None else f"confidence {e.confidence:.3f}, "
+                lines.append(f"  {e.where}: {conf}{e.wrong_tags} wrong tags")
+                if e.tokens is not None:
+                    lines.append(f"    {' '.join(e.tokens)}")
+                lines += [f"    {what}" for what in e.entities]
+        return "\n".join(lines) + "\n" if lines else ""
 
     def _rows(self) -> Iterator[tuple[str, Scores] | None]:
         yield from self.per_type.items()
@@ -159,7 +229,8 @@ class Report:
                 f"expected calibration error ({CALIBRATION_BINS} bins): "
                 f"{self.calibration['ece']:.{digits}f}"
             )
-        return "\n".join(lines) + "\n"
+        analysis = self.error_analysis_text(digits=digits)
+        return "\n".join(lines) + "\n" + ("\n" + analysis if analysis else "")
 
     def to_csv(self) -> str:
         """One row per type and per average: ``type,precision,recall,f1,support,ap``."""
