@@ -3,10 +3,10 @@
 Gold and predicted entities are paired as the SemEval *type* mode pairs them
 (:func:`~speechtext.evaluation.modes.match_sentence`): a prediction that overlaps a gold entity
 of its own type is paired with it, else with the first gold entity it overlaps. Each pair counts
-in the cell (gold type, predicted type), so the diagonal holds the entities whose type is right (their
-boundaries may still differ: the exact and partial modes tell); a gold entity no prediction
-overlaps counts in its row's *missed* column, a prediction that overlaps no gold entity in the
-*spurious* row.
+in the cell (gold type, predicted type), so the diagonal holds the entities whose type is right
+(their boundaries may still differ: the exact and partial modes tell); a gold entity no
+prediction overlaps counts in its row's *missed* column, a prediction that overlaps no gold
+entity in the *spurious* row.
 """
 
 from __future__ import annotations

@@ -110,9 +110,7 @@ class Report:
     counts: dict[str, tuple[int, int, int]] = field(default_factory=dict, repr=False)
     correct_tokens: int = 0
     match_modes: dict[str, MatchScores] = field(default_factory=dict, repr=False)
-    match_modes_by_type: dict[str, dict[str, MatchScores]] = field(
-        default_factory=dict, repr=False
-    )
+    match_modes_by_type: dict[str, dict[str, MatchScores]] = field(default_factory=dict, repr=False)
     confusion: Confusion | None = field(default=None, repr=False)
     errors: list[SentenceError] = field(default_factory=list, repr=False)
 
