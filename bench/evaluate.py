@@ -5,6 +5,8 @@ corrupted predictions and per-token confidences is scored by
 
 * seqeval's ``classification_report`` (default mode = conlleval's chunking; strict mode, IOB2),
 * ``speechtext.evaluate`` in both modes, with confidences (so it also computes AP, mAP and ECE),
+* and, on SNIPS test tagged by the default tagger (``../shared/data/snips``), nervaluate's
+  ``Evaluator`` against speechtext's SemEval-2013 match modes (strict, exact, partial, type),
 
 and every figure (per type and the three averages) is compared for exact equality. Micro and
 per-type AP are checked against ``sklearn.metrics.average_precision_score`` scaled by the share of
@@ -144,6 +146,45 @@ def against_conlleval_pl(script, gold, pred):
     return t_perl, t_ours, perl.stdout.decode(), ours
 
 
+SNIPS = ROOT.parent / "shared" / "data" / "snips"
+NERVALUATE_NAMES = {"strict": "strict", "exact": "exact", "partial": "partial", "type": "ent_type"}
+MODE_FIELDS = ("correct", "incorrect", "partial", "missed", "spurious", "precision", "recall", "f1")
+
+
+def snips_predictions():
+    """SNIPS test gold and the default tagger's predictions with their confidences."""
+    from speechtext import default_tagger
+    from speechtext.io import Sentence, read_sentences
+
+    gold = read_sentences(SNIPS / "test")
+    tags, scores = default_tagger().token_scores([s.tokens for s in gold])
+    pred = [Sentence(s.tokens, t, c) for s, t, c in zip(gold, tags, scores, strict=True)]
+    return gold, pred
+
+
+def against_nervaluate(gold, pred):
+    """Seconds of nervaluate and of speechtext, and the figures of the four modes that differ."""
+    from nervaluate import Evaluator
+
+    from speechtext.evaluation import MATCH_MODES, evaluate
+
+    g, p = [s.tags for s in gold], [s.tags for s in pred]
+    types = sorted({t[2:] for s in (*g, *p) for t in s if t != "O"})
+    ref, t_ref = timed(lambda: Evaluator(g, p, tags=types, loader="list").evaluate())
+    report, t_ours = timed(evaluate, gold, pred)
+    differ = figures = 0
+    rows = [(report.match_modes, ref["overall"])]
+    rows += [(report.match_modes_by_type[n], ref["entities"][n]) for n in ref["entities"]]
+    if sorted(report.match_modes_by_type) != sorted(ref["entities"]):
+        return t_ref, t_ours, report, ref, None, 0
+    for mine, theirs in rows:
+        for mode in MATCH_MODES:
+            a, b = mine[mode], theirs[NERVALUATE_NAMES[mode]]
+            differ += sum(getattr(a, f) != getattr(b, f) for f in MODE_FIELDS)
+            figures += len(MODE_FIELDS)
+    return t_ref, t_ours, report, ref, differ, figures
+
+
 def main():
     from seqeval.metrics import classification_report
     from seqeval.scheme import IOB2
@@ -254,6 +295,23 @@ def main():
             )
         )
 
+    semeval = None
+    if (SNIPS / "test").is_dir():
+        snips_gold, snips_pred = snips_predictions()
+        semeval = against_nervaluate(snips_gold, snips_pred)
+        t_nerv, t_modes, snips_report, nerv, differ, figures = semeval
+        targets.append(
+            (
+                "SemEval modes on SNIPS test equal nervaluate's (4 modes, overall and per type)",
+                f"{figures - differ}/{figures} figures equal"
+                if differ is not None
+                else "type lists differ",
+                differ == 0,
+            )
+        )
+    else:
+        print(f"SNIPS not found at {SNIPS}: the nervaluate comparison is left out")
+
     t_imp_seqeval = cold_import("import seqeval.metrics")
     t_imp_st = cold_import("from speechtext.evaluation import evaluate")
     t_cli = cold_import(
@@ -287,6 +345,26 @@ def main():
         f"mAP {default_report.average_precision['mean']:.4f}, "
         f"ECE {default_report.calibration['ece']:.4f}; CoNLL round trip exact: {roundtrip}"
     )
+    if semeval is not None:
+        print()
+        print(
+            f"SNIPS test, default tagger: {len(snips_gold)} sentences; nervaluate "
+            f"{t_nerv:.3f} s, speechtext evaluate (everything) {t_modes:.3f} s"
+        )
+        print(
+            f"{'mode':8s} {'':11s} {'correct':>8s} {'incorr.':>8s} {'partial':>8s} "
+            f"{'missed':>8s} {'spurious':>8s} {'P':>8s} {'R':>8s} {'F1':>8s}"
+        )
+        for mode in NERVALUATE_NAMES:
+            for who, m in (
+                ("speechtext", snips_report.match_modes[mode]),
+                ("nervaluate", nerv["overall"][NERVALUATE_NAMES[mode]]),
+            ):
+                print(
+                    f"{mode:8s} {who:11s} {m.correct:8d} {m.incorrect:8d} {m.partial:8d} "
+                    f"{m.missed:8d} {m.spurious:8d} {m.precision:8.4f} {m.recall:8.4f} "
+                    f"{m.f1:8.4f}"
+                )
     print()
     print("targets")
     for name, figure, ok in targets:
