@@ -8,7 +8,10 @@ from ..tags import SCHEMES
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
 
-HELP = "score predicted slot tags against gold: precision/recall/F1, AP, calibration"
+HELP = (
+    "score predicted slot tags against gold: precision/recall/F1, SemEval match modes, AP, "
+    "calibration, confusions, worst errors; text, JSON or HTML"
+)
 DESCRIPTION = (
     "Score predicted IOB tags against gold. GOLD and PRED are CoNLL files "
     "(token<TAB>tag[<TAB>score]), seq.out files or seq.in/seq.out folders; with --conlleval one "
@@ -19,7 +22,10 @@ DESCRIPTION = (
     "default reads chunks as conlleval.pl does, --mode strict as seqeval's strict mode); with "
     "confidences in PRED (a third CoNLL column) also entity-level average precision "
     "(non-interpolated, as scikit-learn's average_precision_score) and the expected calibration "
-    "error. With no entity at all, every average is 0 (seqeval gives NaN for the macro average). "
+    "error. The SemEval-2013 match modes (strict, exact, partial, type; nervaluate's counts), "
+    "the confusion of entity types (with missed and spurious entities) and the sentences with a "
+    "wrong tag (confident mistakes first) follow the table; --html FILE writes all of it as one "
+    "page. With no entity at all, every average is 0 (seqeval gives NaN for the macro average). "
     "Notes (no entities, differing tokens ...) go to stderr."
 )
 
@@ -69,13 +75,20 @@ def add_arguments(parser):
         help="write PR curves and a reliability diagram as PNG files into DIR (needs matplotlib)",
     )
     parser.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write the report as one self-contained HTML page: summary, per-type table, "
+        "match modes, PR curves, reliability diagram, confusion matrix, worst errors (needs "
+        "matplotlib)",
+    )
+    parser.add_argument(
         "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
     )
     parser.add_argument("--digits", type=int, default=4, help="decimals in text and markdown")
 
 
 def run(args):
-    from ..evaluation import evaluate, plot_report
+    from ..evaluation import evaluate, plot_report, render_html
     from ..io.atomic import write_text
     from ..io.conll import read_sentences, sentence_files
     from ..io.conlleval import read_conlleval
@@ -90,12 +103,14 @@ def run(args):
                 "--conlleval counts as conlleval.pl does, which does not read IOBES (S- tags); "
                 "use --mode strict --scheme IOBES"
             )
-        check_outputs([args.output], [args.gold])
+        check_outputs([args.output, args.html], [args.gold])
         gold, pred = read_conlleval(args.gold)
     else:
         if args.pred is None:
             args._parser.error("give GOLD and PRED (or one FILE with --conlleval)")
-        check_outputs([args.output], [*sentence_files(args.gold), *sentence_files(args.pred)])
+        check_outputs(
+            [args.output, args.html], [*sentence_files(args.gold), *sentence_files(args.pred)]
+        )
         gold = read_sentences(args.gold)
         pred = read_sentences(args.pred)
     types = None
@@ -122,6 +137,11 @@ def run(args):
         write_text(args.output, text)
     else:
         sys.stdout.write(text)
+    if args.html:
+        write_text(
+            args.html, render_html(report, title=f"speechtext evaluate: {args.pred or args.gold}")
+        )
+        print(f"speechtext: wrote {args.html}", file=sys.stderr)
     if args.plot:
         written = plot_report(report, args.plot)
         if written:

@@ -44,6 +44,8 @@ _EXPORTS = {
     "MatchScores": "modes",
     "Confusion": "confusion",
     "SentenceError": "sentence_errors",
+    "render_html": "html",
+    "Utterance": "html",
 }
 
 __all__ = [
