@@ -87,6 +87,22 @@ SAMPLES = {
         145,
         16000,
     ),
+    # Two that are hard for any tagger, so that the demo's report shows real errors: "boston"
+    # is a band here, not the city; the second "seven" is a time, not a party size.
+    "play_boston": (
+        "play some boston in the kitchen",
+        "O O B-artist O O B-room",
+        "en-gb+m3",
+        145,
+        16000,
+    ),
+    "book_for_seven": (
+        "book a table for seven at seven",
+        "O O O O B-party_size_number O B-time",
+        "en-us",
+        150,
+        16000,
+    ),
     "play_album": (
         "play the album thriller by michael jackson",
         "O O B-music_item B-album O B-artist I-artist",

@@ -415,7 +415,10 @@ class EvaluateStage(Stage):
     token for token, so the inputs that failed are left out (and noted). Without that file, the
     gold tags come from a ``<stem>.tags`` file beside each input (one line of space-separated
     tags per utterance). Writes
-    ``report.json``, ``report.txt`` and, with ``plot``, ``plots/*.png``.
+    ``report.json``, ``report.txt``, with ``plot`` ``plots/*.png`` and with ``html``
+    ``report.html`` (:func:`speechtext.evaluation.render_html`), which for runs with audio also
+    shows each utterance's F0 contour and plays its telephone audio (the run's ``.f0.csv`` and
+    ``.wav`` outputs, embedded).
     """
 
     name = "evaluate"
@@ -429,6 +432,7 @@ class EvaluateStage(Stage):
         scheme: str = "IOB2"
         entity_score: str = "min"
         plot: bool = True
+        html: bool = False
 
     @classmethod
     def check_config(cls, config):
@@ -486,8 +490,43 @@ class EvaluateStage(Stage):
         write_text(written[1], text)
         if self.config.plot:
             written += evaluation.plot_report(report, run.outdir / "plots")
+        if self.config.html:
+            page = evaluation.render_html(
+                report, title=f"speechtext run: {run.outdir.name}", utterances=_utterances(run)
+            )
+            written.append(run.outdir / "report.html")
+            write_text(written[-1], page)
         run.report = report
         return written
+
+
+def _utterances(run):
+    """The audio outputs of each input done, for the HTML report: F0 track and telephone wav."""
+    from ..evaluation import Utterance
+    from ..io.f0 import read_f0_csv
+
+    out = []
+    for entry in run.done_entries():
+        outputs = [run.outdir / o for o in entry.get("outputs", [])]
+        f0 = next((o for o in outputs if o.name.endswith(".f0.csv")), None)
+        wav = next((o for o in outputs if o.suffix == ".wav"), None)
+        if f0 is None and wav is None:
+            continue
+        conll = _output(run.outdir / entry["base"], ".conll")
+        text = None
+        if conll.exists():
+            from ..io.conll import read_sentences
+
+            text = " / ".join(" ".join(s.tokens) for s in read_sentences(conll, format="conll"))
+        out.append(
+            Utterance(
+                id=entry["id"],
+                f0=read_f0_csv(f0) if f0 is not None else None,
+                wav=wav.read_bytes() if wav is not None else None,
+                text=text,
+            )
+        )
+    return out
 
 
 def _match_gold(gold, pred, gold_file):
