@@ -202,8 +202,10 @@ def _errors(report: Report) -> str:
     for e in shown:
         conf = "" if e.confidence is None else f"confidence {e.confidence:.3f} &middot; "
         what = "".join(f"<li>{html.escape(w)}</li>" for w in e.entities)
+        plural = "s" if e.wrong_tags != 1 else ""
         items.append(
-            f'<div class="error"><div class="where">{conf}{e.wrong_tags} wrong tags &middot; '
+            f'<div class="error"><div class="where">{conf}{e.wrong_tags} wrong tag{plural} '
+            "&middot; "
             f"{html.escape(e.where)}</div>{_tokens_html(e)}<ul>{what}</ul></div>"
         )
     return (
@@ -226,12 +228,13 @@ def _utterances(utterances, figure) -> str:
             body += figure(f0_figure(u.f0, title=u.id, gid=f"f0-{k}"))
         if u.wav is not None:
             data = base64.b64encode(u.wav).decode("ascii")
-            body += f'<audio controls preload="none" src="data:audio/wav;base64,{data}"></audio>'
+            body += (
+                f'<audio controls preload="metadata" src="data:audio/wav;base64,{data}"></audio>'
+            )
         parts.append(f'<div class="utt">{body}</div>')
     more = len(utterances) - MAX_UTTERANCES
-    if more > 0:
-        parts.append(f"<p>{more} more utterances are not shown.</p>")
-    return "".join(parts)
+    tail = f"<p>{more} more utterances are not shown.</p>" if more > 0 else ""
+    return '<div class="utts">' + "".join(parts) + "</div>" + tail
 
 
 CSS = """
@@ -260,8 +263,10 @@ figure.fig svg{max-width:100%;height:auto;display:block}
 .tok .g,.tok .p{font-size:10px;padding:0 3px;white-space:nowrap;line-height:1.3}
 .tok .p{border-top:1px dashed #999}
 .hint{color:#555;font-size:12px}
-.utt{background:#fff;border:1px solid #ddd;margin:8px 0;padding:6px 8px}
-audio{width:100%;max-width:480px}
+.utts{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:10px}
+.utt{background:#fff;border:1px solid #ddd;padding:6px 8px;min-width:0}
+.utt p.text{margin:0 0 4px}
+audio{width:100%}
 """
 
 

@@ -130,7 +130,7 @@ def reliability_figure(report: Report):
 
 def f0_figure(track, *, title: str, gid: str = "f0"):
     """An utterance's F0 contour (voiced frames) over time, Hz."""
-    fig = _figure_class()(figsize=(6, 1.8), layout="constrained")
+    fig = _figure_class()(figsize=(5, 1.9), layout="constrained")
     ax = fig.add_subplot()
     f0 = np.where(track.voiced, track.f0, np.nan)
     (line,) = ax.plot(track.times, f0, ".", markersize=2)

@@ -173,7 +173,8 @@ class Report:
             )
             for e in self.errors[:shown]:
                 conf = "" if e.confidence is None else f"confidence {e.confidence:.3f}, "
-                lines.append(f"  {e.where}: {conf}{e.wrong_tags} wrong tags")
+                plural = "s" if e.wrong_tags != 1 else ""
+                lines.append(f"  {e.where}: {conf}{e.wrong_tags} wrong tag{plural}")
                 if e.tokens is not None:
                     lines.append(f"    {' '.join(e.tokens)}")
                 lines += [f"    {what}" for what in e.entities]
