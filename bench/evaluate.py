@@ -7,6 +7,7 @@ corrupted predictions and per-token confidences is scored by
 * ``speechtext.evaluate`` in both modes, with confidences (so it also computes AP, mAP and ECE),
 * and, on SNIPS test tagged by the default tagger (``../shared/data/snips``), nervaluate's
   ``Evaluator`` against speechtext's SemEval-2013 match modes (strict, exact, partial, type),
+  and the size of its HTML report (``render_html``),
 
 and every figure (per type and the three averages) is compared for exact equality. Micro and
 per-type AP are checked against ``sklearn.metrics.average_precision_score`` scaled by the share of
@@ -307,6 +308,17 @@ def main():
                 if differ is not None
                 else "type lists differ",
                 differ == 0,
+            )
+        )
+        from speechtext.evaluation import render_html
+
+        page, t_html = timed(render_html, snips_report, title="SNIPS test, default tagger")
+        html_bytes = len(page.encode("utf-8"))
+        targets.append(
+            (
+                "HTML report of SNIPS test under 2 MB with its figures",
+                f"{html_bytes / 1e6:.2f} MB, {page.count('<svg')} figures, {t_html:.1f} s",
+                html_bytes < 2_000_000 and page.count("<svg") == 3,
             )
         )
     else:

@@ -52,7 +52,8 @@ def _svg(fig, prefix: str) -> str:
 
     out = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": prefix}):
-        fig.savefig(out, format="svg")
+        # no date or version stamp: the same report gives the same page
+        fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     svg = out.getvalue()
     svg = svg[svg.index("<svg") :]
     # Several SVGs in one document share one id space: prefix every id and its references.
