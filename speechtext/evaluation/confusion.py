@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .modes import match_sentence
+from .modes import match_sentence, split_exact
 
 __all__ = ["NONE", "Confusion", "confusion_matrix"]
 
@@ -77,9 +77,14 @@ def confusion_matrix(gold, pred, type_names: list[str]) -> Confusion:
     none = len(present)
     matrix = np.zeros((none + 1, none + 1), dtype=np.int64)
     for g, p in zip(gold, pred, strict=True):
-        if g == p:
+        common, g, p = split_exact(g, p)
+        for e in common:
+            matrix[row[e[2]], row[e[2]]] += 1
+        if not g or not p:
             for e in g:
-                matrix[row[e[2]], row[e[2]]] += 1
+                matrix[row[e[2]], none] += 1
+            for e in p:
+                matrix[none, row[e[2]]] += 1
             continue
         pairs = match_sentence("type", g, p)[1]
         for k, e in enumerate(g):

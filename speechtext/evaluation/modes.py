@@ -32,7 +32,13 @@ import numpy as np
 from .chunking import Entities
 from .options import MATCH_MODES
 
-__all__ = ["MatchScores", "match_modes", "match_sentence", "sentence_entities"]
+__all__ = [
+    "MatchScores",
+    "match_modes",
+    "match_sentence",
+    "sentence_entities",
+    "split_exact",
+]
 
 # nervaluate's default: the share of the gold entity's tokens two entities must share, in %.
 MIN_OVERLAP_PERCENT = 1.0
@@ -174,6 +180,29 @@ def _add(total, counts):
         total[key] += value
 
 
+def split_exact(gold, pred):
+    """The entities both sides hold (same span and type), and what is left of each side.
+
+    These are correct in every mode, and the matching of the rest does not depend on them:
+    entities of one side never overlap, so nothing left overlaps an entity taken out.
+
+    Examples
+    --------
+    >>> split_exact([(1, 1, 1), (3, 4, 2)], [(1, 1, 1), (3, 3, 2)])
+    ([(1, 1, 1)], [(3, 4, 2)], [(3, 3, 2)])
+    """
+    if gold == pred:
+        return list(gold), [], []
+    common = set(gold).intersection(pred)
+    if not common:
+        return [], list(gold), list(pred)
+    return (
+        [e for e in gold if e in common],
+        [e for e in gold if e not in common],
+        [e for e in pred if e not in common],
+    )
+
+
 def match_modes(
     gold: list[list[tuple[int, int, int]]],
     pred: list[list[tuple[int, int, int]]],
@@ -189,27 +218,46 @@ def match_modes(
     >>> overall["strict"].incorrect, overall["partial"].partial, per_type["x"]["type"].correct
     (1, 1, 1)
     """
-    total = {m: defaultdict(int) for m in MATCH_MODES}
+
+    # Per type, counts that are the same in every mode: ``same``, the entities both sides hold
+    # and those of a sentence where only one side has entities left; ``type_alone``, those of a
+    # type only one side has left in a sentence (overall they are matched with the others).
+    def mode_free():
+        return defaultdict(lambda: {"correct": 0, "missed": 0, "spurious": 0})
+
+    same, type_alone = mode_free(), mode_free()
     by_type = defaultdict(lambda: {m: defaultdict(int) for m in MATCH_MODES})
+    total = {m: defaultdict(int) for m in MATCH_MODES}
     for g, p in zip(gold, pred, strict=True):
         if not g and not p:
             continue
-        types = {e[2] for e in g} | {e[2] for e in p}
-        if g == p:  # the common case: every prediction right, in every mode
-            for m in MATCH_MODES:
-                total[m]["correct"] += len(g)
-            for t in types:
-                n = sum(e[2] == t for e in g)
-                for m in MATCH_MODES:
-                    by_type[t][m]["correct"] += n
+        common, g, p = split_exact(g, p)
+        for e in common:
+            same[e[2]]["correct"] += 1
+        if not g or not p:
+            for e in g:
+                same[e[2]]["missed"] += 1
+            for e in p:
+                same[e[2]]["spurious"] += 1
             continue
         for m in MATCH_MODES:
             _add(total[m], match_sentence(m, g, p)[0])
-        for t in types:
+        g_types, p_types = {e[2] for e in g}, {e[2] for e in p}
+        for t in g_types | p_types:
             g_t = [e for e in g if e[2] == t]
             p_t = [e for e in p if e[2] == t]
+            if not p_t or not g_t:
+                type_alone[t]["missed"] += len(g_t)
+                type_alone[t]["spurious"] += len(p_t)
+                continue
             for m in MATCH_MODES:
                 _add(by_type[t][m], match_sentence(m, g_t, p_t)[0])
+    for m in MATCH_MODES:
+        for t, counts in same.items():
+            _add(by_type[t][m], counts)
+            _add(total[m], counts)
+        for t, counts in type_alone.items():
+            _add(by_type[t][m], counts)
     overall = {m: MatchScores.of(m, **total[m]) for m in MATCH_MODES}
     per_type = {
         type_names[t]: {m: MatchScores.of(m, **by_type[t][m]) for m in MATCH_MODES}

@@ -10,11 +10,12 @@ entities, as the strict mode pairs them (:mod:`~speechtext.evaluation.modes`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .modes import match_sentence
+from .modes import match_sentence, split_exact
 
 __all__ = ["SentenceError", "entity_errors", "rank_sentence_errors"]
 
@@ -48,7 +49,14 @@ class SentenceError:
     pred: list[str]
     confidence: float | None
     wrong_tags: int
-    entities: list[str] = field(default_factory=list)
+    # (gold entities, predicted entities, flat position of the first token, type names): what
+    # ``entities`` is worded from, on first use (a large corpus has many errors, few are read)
+    spans: tuple = field(default=((), (), 0, ()), repr=False, compare=False)
+
+    @functools.cached_property
+    def entities(self) -> list[str]:
+        gold, pred, first, type_names = self.spans
+        return entity_errors(gold, pred, first=first, tokens=self.tokens, type_names=type_names)
 
     def to_dict(self) -> dict:
         return {
@@ -81,6 +89,7 @@ def entity_errors(gold, pred, *, first: int, tokens, type_names) -> list[str]:
             return f"tokens {e[0] - first + 1}-{e[1] - first + 1}"
         return repr(" ".join(tokens[e[0] - first : e[1] - first + 1]))
 
+    _, gold, pred = split_exact(gold, pred)  # the entities right need no line
     _, matched = match_sentence("strict", gold, pred)
     lines = []
     for k, g in enumerate(gold):
@@ -133,13 +142,7 @@ def rank_sentence_errors(
                 pred=list(pred_side.tags[i]),
                 confidence=None if conf is None else conf[i],
                 wrong_tags=int(wrong_per_sentence[i]),
-                entities=entity_errors(
-                    gold_ents[i],
-                    pred_ents[i],
-                    first=int(firsts[i]),
-                    tokens=tokens,
-                    type_names=type_names,
-                ),
+                spans=(gold_ents[i], pred_ents[i], int(firsts[i]), type_names),
             )
         )
     return out
