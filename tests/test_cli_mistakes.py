@@ -48,7 +48,7 @@ def test_space_separated_conll_is_an_error_naming_the_line_for_every_command(
 def test_plain_text_that_looks_like_conll_is_read_as_text_when_asked(spaced, tmp_path):
     status, _, err = run_cli("delex", spaced, "--format", "text", "-o", tmp_path / "d.jsonl")
     assert status == 0, err
-    assert "91 utterances" in err  # one per line, as asked
+    assert "104 utterances" in err  # one per line, as asked
 
 
 def test_plain_text_with_a_few_tag_like_words_is_still_text(tmp_path):
@@ -108,9 +108,9 @@ def test_relex_to_an_existing_folder_is_a_message(tmp_path):
 
 def test_evaluate_names_the_first_invalid_tag(tmp_path):
     lines = (SAMPLES / "gold.conll").read_text().split("\n")
-    assert lines[5] == "workout\tB-playlist" and lines[49] == "michael\tB-artist"
+    assert lines[5] == "workout\tB-playlist" and lines[57] == "michael\tB-artist"
     lines[5] = "workout\tZ-playlist"  # line 6: the first invalid tag
-    lines[49] = "michael\tX-artist"  # line 50: sorts before Z-playlist
+    lines[57] = "michael\tX-artist"  # line 58: sorts before Z-playlist
     pred = tmp_path / "pred.conll"
     pred.write_text("\n".join(lines))
     status, _, err = run_cli("evaluate", SAMPLES / "gold.conll", pred)

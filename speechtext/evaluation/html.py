@@ -4,7 +4,7 @@ Everything is inside the page (no network, no file beside it): the figures are i
 by :mod:`~speechtext.evaluation.plot` (text kept as text, so they stay small and sharp at any
 zoom), the telephone audio of each utterance is a base64 WAV in an ``<audio>`` player. Embedding
 the audio keeps the page one file that can be mailed or attached to an issue; telephone audio
-is 8 kHz PCM16, 16 kB/s, so the demo's ten utterances add about 0.6 MB, and at most
+is 8 kHz PCM16, 16 kB/s, so the demo's twelve utterances add about 0.8 MB, and at most
 :data:`MAX_UTTERANCES` utterances are shown. Nothing is wider than the page: long tables and
 the confusion matrix scroll inside their own box and sentences wrap.
 

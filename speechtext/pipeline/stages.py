@@ -13,7 +13,7 @@ open files themselves.
 without its suffix): ``.wav`` (telephone), ``.f0.csv`` + ``.summary.json`` (pitch;
 ``summary.csv`` for the run), ``.phones.txt`` (g2p, one line per utterance), ``.conll`` (tag:
 token, tag, confidence) + ``.nbest.jsonl`` (with ``nbest > 1``), ``.delex.jsonl`` (delex);
-``report.json``, ``report.txt`` and ``plots/*.png`` (evaluate).
+``report.json``, ``report.txt``, ``plots/*.png`` and ``report.html`` (evaluate).
 
 Examples
 --------
@@ -492,7 +492,7 @@ class EvaluateStage(Stage):
             written += evaluation.plot_report(report, run.outdir / "plots")
         if self.config.html:
             page = evaluation.render_html(
-                report, title=f"speechtext run: {run.outdir.name}", utterances=_utterances(run)
+                report, title="speechtext run: evaluation", utterances=_utterances(run)
             )
             written.append(run.outdir / "report.html")
             write_text(written[-1], page)
