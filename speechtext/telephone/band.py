@@ -1,66 +1,75 @@
-"""Telephone channel: any audio to 8 kHz through the telephone band, optionally G.711-companded.
+"""The channel's band: downmix, resample to the channel rate with soxr, band-pass FIR.
 
 Audio arrays are ``(n,)`` or ``(n, channels)`` (frames first, soundfile's layout); channels-first
 arrays, librosa's ``(channels, n)``, are refused with a message to pass ``y.T``.
 
-The chain is: downmix to mono -> resample to 8 kHz with soxr (high quality: its anti-alias filter
-rejects everything above 4 kHz by more than 100 dB) -> band-pass FIR at 8 kHz -> optional G.711.
+Band presets (levels relative to a 1020 Hz tone, as measured by ``bench/telephone.py``):
 
-Presets (levels relative to a 1020 Hz tone, as measured by ``bench/telephone.py``):
-
-``"g712"`` (default)
+``"g712"`` (default, 8 kHz)
     A real PCM telephone channel after ITU-T G.712: flat (within 0.2 dB) from 300 to 3400 Hz, a
     gentle 5th-order roll-off below (about -5 dB at 200 Hz and -33 dB at 100 Hz, as the ITU-T STL
     reference filter), hum at 50/60 Hz down by more than 50 dB, -15 dB at 3800 Hz and -55 dB at
-    3900 Hz.
-``"narrow"``
-    The harsh channel people build with a Butterworth band-pass or ``sox sinc 300-3400``: -3 dB
-    at 300 and at 3400 Hz, flat from 400 to 3000 Hz, about -28 dB at 200 Hz and -32 dB at 3800 Hz.
+    3900 Hz. It lies inside the CCITT G.712 transmit mask as a PCM codec datasheet draws it
+    (TI/National TP3054A, figure "transmit filter"), checked by the tests.
+``"narrow"`` (8 kHz)
+    The harsh channel people build with a Butterworth band-pass (8th order at 300 Hz, 30th at
+    3400 Hz): -3 dB at 300 and at 3400 Hz, flat from 400 to 3000 Hz, about -28 dB at 200 Hz and
+    -32 dB at 3800 Hz. (``sox sinc 300-3400`` is gentler: -6 dB edges, -11 dB at 200 Hz.)
+``"wideband"`` (16 kHz)
+    The HD-voice (G.722) band, 50-7000 Hz: -3 dB at 50 Hz (5th order), flat to 7000 Hz and
+    closed at 7900 Hz.
 ``band=(low, high)``
     The ``narrow`` shape with its -3 dB edges at ``low`` and ``high`` Hz.
 
 **Phase.** The band-pass is a linear-phase FIR whose delay is removed, so the filter is
-*zero-phase*: output sample ``k`` lines up with input time ``k / 8000`` s. A real line is causal and
-adds a few milliseconds of delay and some phase distortion below 300 Hz, but neither changes what
-ASR or pitch trackers see, while a shifted signal would break every time alignment (word and
-phone boundaries, reference F0, slot timings) that comes with the data. Magnitude is what the
-channel model gets right; timing is kept.
+*zero-phase*: output sample ``k`` lines up with input time ``k / rate`` s. A real line is causal
+and adds a few milliseconds of delay and some phase distortion below 300 Hz, but neither changes
+what ASR or pitch trackers see, while a shifted signal would break every time alignment (word and
+phone boundaries, reference F0, slot timings) that comes with the data.
 """
 
 from __future__ import annotations
 
 import functools
-import io
-import os
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-from .errors import AudioError, ParameterError
-from .io.audio import AudioWriter, as_float_mono, audio_info, iter_blocks
+from ..errors import ParameterError
+from ..io.audio import as_float_mono
 
 __all__ = [
+    "NUMTAPS",
     "PRESETS",
     "TELEPHONE_SR",
+    "WIDEBAND_SR",
     "TelephoneChannel",
     "channel_filter",
-    "check_params",
+    "channel_rate",
+    "check_band",
     "firwin2",
     "target_gain",
-    "telephone_file",
-    "to_telephone",
 ]
 
 TELEPHONE_SR = 8000
-PRESETS = ("g712", "narrow")
-CODECS = ("ulaw", "alaw")
+WIDEBAND_SR = 16000
+PRESETS = ("g712", "narrow", "wideband")
 FFT_SIZE = 8192  # overlap-save frame: 7168 new samples per FFT with 1025 taps
 NUMTAPS = 1025  # 128 ms at 8 kHz: fine enough to place a -3 dB edge within 0.1 dB down to 100 Hz
+
+
+def channel_rate(preset: str = "g712") -> int:
+    """The sample rate a band preset runs at: 16000 for ``"wideband"``, else 8000."""
+    return WIDEBAND_SR if preset == "wideband" else TELEPHONE_SR
+
+
+def _numtaps(rate):
+    return NUMTAPS if rate == TELEPHONE_SR else 2 * NUMTAPS - 1  # 128 ms at either rate
 
 
 def _butter_highpass(f, fc, order):
@@ -88,6 +97,9 @@ def target_gain(
         return _butter_highpass(f, low, 8) * _butter_lowpass(f, high, 30)
     if preset == "narrow":
         return _butter_highpass(f, 300.0, 8) * _butter_lowpass(f, 3400.0, 30)
+    if preset == "wideband":
+        top = np.clip((f - 7000.0) / 900.0, 0.0, 1.0)
+        return _butter_highpass(f, 50.0, 5) * 0.5 * (1 + np.cos(np.pi * top))
     # g712: a 5th-order high-pass placed at -5 dB for 200 Hz, and a raised-cosine top edge that is
     # flat to 3500 Hz and closed at 3950 Hz (G.712's mask asks for at least 14 dB at 4 kHz).
     fc = 200.0 * (10**0.5 - 1) ** (1 / 10)
@@ -117,18 +129,19 @@ def firwin2(
 
 @functools.lru_cache(maxsize=16)
 def channel_filter(preset: str = "g712", band: tuple[float, float] | None = None) -> np.ndarray:
-    """Linear-phase FIR taps (``NUMTAPS``, at 8 kHz) of a preset or of a custom ``band``.
+    """Linear-phase FIR taps (128 ms, at the preset's rate) of a preset or of a custom ``band``.
 
     Examples
     --------
-    >>> channel_filter("narrow").shape
-    (1025,)
+    >>> channel_filter("narrow").shape, channel_filter("wideband").shape
+    ((1025,), (2049,))
     """
-    band = check_params(preset=preset, band=band)
-    freqs = np.linspace(0.0, TELEPHONE_SR / 2, 4097)
+    band = check_band(preset=preset, band=band)
+    rate = channel_rate(preset)
+    freqs = np.linspace(0.0, rate / 2, 4097)
     gains = target_gain(freqs, preset, band)
     gains[0] = 0.0
-    return firwin2(NUMTAPS, freqs, gains, fs=TELEPHONE_SR, beta=6.0)
+    return firwin2(_numtaps(rate), freqs, gains, fs=rate, beta=6.0)
 
 
 @functools.lru_cache(maxsize=64)
@@ -136,16 +149,10 @@ def _taps_spectrum(key, nfft):
     return np.fft.rfft(channel_filter(*key), nfft)
 
 
-def check_params(
-    *,
-    sr: float = TELEPHONE_SR,
-    preset: str = "g712",
-    band: Sequence[float] | None = None,
-    codec: str | None = None,
+def check_band(
+    *, sr: float = TELEPHONE_SR, preset: str = "g712", band: Sequence[float] | None = None
 ) -> tuple[float, float] | None:
-    """Check the channel settings; return ``band`` as a float pair (or None).
-
-    The stages' settings are checked once by this (the pipeline checks a spec before any file).
+    """Check the band settings; return ``band`` as a float pair (or None).
 
     Raises
     ------
@@ -154,16 +161,16 @@ def check_params(
 
     Examples
     --------
-    >>> check_params(preset="narrow", band=(300, 3000))
+    >>> check_band(preset="narrow", band=(300, 3000))
     (300.0, 3000.0)
     """
     if not isinstance(sr, (int, float, np.integer, np.floating)) or not sr > 0:
         raise ParameterError(f"sr={sr!r} must be a positive sample rate in Hz")
     if preset not in PRESETS:
         raise ParameterError(f"preset={preset!r} is not a preset; use one of {', '.join(PRESETS)}")
-    if codec not in (None, *CODECS):
-        raise ParameterError(f"codec={codec!r} is not a G.711 codec; use 'ulaw', 'alaw' or None")
     if band is not None:
+        if preset == "wideband":
+            raise ParameterError("band= is an 8 kHz band; it does not go with preset='wideband'")
         try:
             low, high = (float(x) for x in band)
         except (TypeError, ValueError):
@@ -178,10 +185,12 @@ def check_params(
 
 
 class TelephoneChannel:
-    """Streaming telephone channel: feed blocks at ``sr``, get 8 kHz blocks back.
+    """Streaming telephone band: feed blocks at ``sr``, get blocks at the channel rate back.
 
     Output is aligned with the input (the FIR delay is removed) and, after :meth:`flush`, has
-    ``round(n * 8000 / sr)`` samples (+/-1) for ``n`` input samples, however the input was split.
+    ``round(n * rate / sr)`` samples (+/-1) for ``n`` input samples, however the input was split;
+    ``rate`` is 8000 (16000 for ``preset="wideband"``). Codecs, loss, level and noise are
+    :func:`~speechtext.telephone.to_telephone`'s.
 
     Examples
     --------
@@ -198,11 +207,12 @@ class TelephoneChannel:
         band: Sequence[float] | None = None,
         dtype: npt.DTypeLike = np.float32,
     ) -> None:
-        band = check_params(sr=sr, preset=preset, band=band)
-        if sr < TELEPHONE_SR:
+        band = check_band(sr=sr, preset=preset, band=band)
+        self.rate = channel_rate(preset)
+        if sr < self.rate:
             warnings.warn(
-                f"input at {sr:g} Hz is below 8 kHz: upsampled, but it holds nothing above "
-                f"{sr / 2:g} Hz",
+                f"input at {sr:g} Hz is below {self.rate / 1000:g} kHz: upsampled, but it holds "
+                f"nothing above {sr / 2:g} Hz",
                 stacklevel=2,
             )
         self.sr = sr
@@ -210,10 +220,10 @@ class TelephoneChannel:
         self._filter_key = (preset, band)
         self._taps = channel_filter(preset, band)
         self._resampler = None
-        if sr != TELEPHONE_SR:
+        if sr != self.rate:
             import soxr
 
-            self._resampler = soxr.ResampleStream(sr, TELEPHONE_SR, 1, dtype=self.dtype.name)
+            self._resampler = soxr.ResampleStream(sr, self.rate, 1, dtype=self.dtype.name)
         self._history = np.zeros(len(self._taps) - 1, dtype=self.dtype)
         self._to_drop = (len(self._taps) - 1) // 2  # the FIR's delay, removed from the front
 
@@ -238,7 +248,7 @@ class TelephoneChannel:
         return y.astype(self.dtype, copy=False)
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        """Filter the next input block; return the 8 kHz samples that are ready.
+        """Filter the next input block; return the samples at the channel rate that are ready.
 
         Parameters
         ----------
@@ -262,152 +272,3 @@ class TelephoneChannel:
         z = self._resampler.resample_chunk(empty, last=True) if self._resampler else empty
         # zeros push the FIR's last (delay-many) outputs out
         return self._filter(np.concatenate([z, np.zeros(len(self._taps) // 2, self.dtype)]))
-
-
-def _g711(y, codec):
-    """Encode and decode with G.711 (libsndfile's ITU tables); return samples and clip count."""
-    import soundfile
-
-    clipped = int(np.count_nonzero(np.abs(y) > 1.0))
-    buf = io.BytesIO()
-    soundfile.write(buf, np.clip(y, -1.0, 1.0), TELEPHONE_SR, format="WAV", subtype=codec.upper())
-    buf.seek(0)
-    decoded, _ = soundfile.read(buf, dtype=y.dtype if y.dtype == np.float64 else "float32")
-    return decoded, clipped
-
-
-def to_telephone(
-    y: np.ndarray,
-    *,
-    sr: float,
-    preset: str = "g712",
-    band: Sequence[float] | None = None,
-    codec: str | None = None,
-) -> np.ndarray:
-    """Pass audio through a telephone channel and return it at 8 kHz.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (n, channels)]
-        Audio, frames first as soundfile reads it; channels are averaged to mono, integer
-        samples scaled to [-1, 1). Channels-first audio, ``(channels, n)`` as
-        ``librosa.load(mono=False)`` gives it, is refused: pass ``y.T``.
-    sr : number > 0
-        Sample rate of ``y`` in Hz. 8000 is only filtered; below 8000 is upsampled with a warning.
-    preset : {"g712", "narrow"}
-        Channel shape (see the module docs); ignored when ``band`` is given.
-    band : (low, high) or None
-        Custom band-pass with -3 dB edges at ``low`` and ``high`` Hz, ``0 < low < high < 4000``.
-    codec : {None, "ulaw", "alaw"}
-        Apply G.711 8-bit companding (encode then decode). Samples beyond full scale are clipped
-        by the codec, and a warning gives their count.
-
-    Returns
-    -------
-    np.ndarray [shape=(round(n * 8000 / sr),)]
-        Float samples at 8 kHz, zero-phase (aligned with the input), same float dtype as ``y``
-        (float32 for integer input). Without a codec, values may exceed 1.0; nothing is clipped.
-
-    Raises
-    ------
-    ParameterError
-        Unknown preset or codec, bad band or sample rate.
-    AudioError
-        Empty input, too short for one output sample, NaN/inf samples, channels-first or
-        mis-shaped audio, or samples that are not numbers.
-
-    Examples
-    --------
-    Downsample 16 kHz speech to a G.712 telephone channel with mu-law companding:
-
-    >>> import numpy as np
-    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
-    >>> to_telephone(y, sr=16000, codec="ulaw").shape
-    (8000,)
-    """
-    check_params(sr=sr, preset=preset, band=band, codec=codec)
-    y = as_float_mono(y)
-    if not len(y):
-        raise AudioError("audio holds no samples; nothing to convert")
-    if not np.isfinite(y).all():
-        first = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise AudioError(
-            f"audio holds NaN or infinite samples (first at sample {first}); repair it"
-        )
-    if round(len(y) * TELEPHONE_SR / sr) < 1:
-        raise AudioError(
-            f"audio of {len(y)} samples at {sr:g} Hz is shorter than one sample at 8 kHz"
-        )
-    channel = TelephoneChannel(sr=sr, preset=preset, band=band, dtype=y.dtype)
-    out = np.concatenate([channel.process(y), channel.flush()])
-    if codec:
-        out, clipped = _g711(out, codec)
-        if clipped:
-            warnings.warn(
-                f"{clipped} samples beyond full scale were clipped by the {codec} codec; "
-                "lower the input level",
-                stacklevel=2,
-            )
-    return out
-
-
-def telephone_file(
-    source: str | os.PathLike,
-    target: str | os.PathLike,
-    *,
-    preset: str = "g712",
-    band: Sequence[float] | None = None,
-    codec: str | None = None,
-    decoded: bool = False,
-    block_seconds: float = 30.0,
-) -> dict[str, Any]:
-    """Convert one audio file to a telephone-channel 8 kHz WAV, in blocks of bounded memory.
-
-    Parameters
-    ----------
-    source, target : path
-        Input (any format soundfile reads) and output WAV; ``target`` is written atomically.
-    preset, band, codec
-        As in :func:`to_telephone`.
-    decoded : bool
-        With a codec: write the companded signal decoded to PCM16 instead of a G.711 WAV.
-    block_seconds : float
-        Input read per block; memory is bounded by a few blocks whatever the file's length.
-
-    Returns
-    -------
-    dict
-        ``duration`` (input seconds), ``frames`` (output samples), ``peak`` and ``clipped``
-        (output samples beyond full scale, clipped when written; a warning says how many).
-    """
-    check_params(preset=preset, band=band, codec=codec)
-    info = audio_info(source)
-    if round(info.frames * TELEPHONE_SR / info.sr) < 1:
-        raise AudioError(
-            f"{source}: {info.frames} samples at {info.sr} Hz is shorter than one sample at 8 kHz"
-        )
-    channel = TelephoneChannel(sr=info.sr, preset=preset, band=band)
-    store_codec = None if decoded else codec
-    with AudioWriter(target, TELEPHONE_SR, codec=store_codec) as writer:
-
-        def emit(out):
-            if codec and decoded:
-                out, clipped = _g711(out, codec)
-                writer.clipped += clipped
-            writer.write(out)
-
-        for block in iter_blocks(source, seconds=block_seconds, info=info):
-            emit(channel.process(block))
-        emit(channel.flush())
-    if writer.clipped:
-        warnings.warn(
-            f"{source}: {writer.clipped} output samples beyond full scale were clipped "
-            f"(peak {writer.peak:.2f}); lower the input level",
-            stacklevel=2,
-        )
-    return {
-        "duration": info.duration,
-        "frames": writer.frames,
-        "peak": writer.peak,
-        "clipped": writer.clipped,
-    }
