@@ -499,4 +499,5 @@ def write_call_report(path: str | os.PathLike, report: dict[str, Any]) -> None:
 
     from ..io.atomic import write_text
 
-    write_text(path, json.dumps(report, indent=1) + "\n")
+    lines = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in report.items())
+    write_text(path, "{\n" + lines + "\n}\n")  # one line per item, lists kept on theirs
