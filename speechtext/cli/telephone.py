@@ -87,29 +87,25 @@ def _convert(job, *, outdir, pool, **options):
 
 
 def run(args):
-    from ..errors import SpeechTextError
     from ..io.audio import AUDIO_EXTENSIONS
     from ..telephone import channel_filter, check_params, file_rng
     from .common import finish_batch, run_files
 
     if args.band and args.preset:
         args._parser.error("--band and --preset are alternatives; give one of them")
-    try:
-        settings = check_params(
-            channel=args.channel,
-            preset=args.preset,
-            band=tuple(args.band) if args.band else None,
-            codec=args.codec,
-            bitrate=args.bitrate,
-            loss=args.loss,
-            burst=args.burst,
-            level=args.level,
-            noise=args.noise,
-            snr=args.snr,
-        )
-        file_rng(args.seed, "")
-    except SpeechTextError as e:
-        args._parser.error(str(e))
+    settings = check_params(
+        channel=args.channel,
+        preset=args.preset,
+        band=tuple(args.band) if args.band else None,
+        codec=args.codec,
+        bitrate=args.bitrate,
+        loss=args.loss,
+        burst=args.burst,
+        level=args.level,
+        noise=args.noise,
+        snr=args.snr,
+    )
+    file_rng(args.seed, "")
     if args.decoded and settings.codec not in ("ulaw", "alaw"):
         args._parser.error("--decoded needs --codec ulaw or --codec alaw (others are always PCM16)")
     # fail once on a bad band, before any file; designed here, worker processes inherit it
