@@ -211,9 +211,10 @@ def test_every_named_channel_runs_and_keeps_the_duration(speech_dir, channel):
 def test_settings_given_override_the_channels():
     call = telephone_call(np.zeros(8000), sr=8000, channel="voip-opus", loss=0.0, bitrate=24)
     assert call.report["bitrate"] == 24 and "erased" not in call.report
-    assert telephone_call(np.zeros(800), sr=8000, channel="mobile-amr", codec="g726").report[
-        "bitrate"
-    ] == 32
+    assert (
+        telephone_call(np.zeros(800), sr=8000, channel="mobile-amr", codec="g726").report["bitrate"]
+        == 32
+    )
 
 
 def test_the_same_seed_and_file_give_the_same_output_and_others_differ(speech_dir):

@@ -226,8 +226,10 @@ def _run(y, sr, settings, *, seed, key, noise_pool):
                 burst=s.burst,
                 packet_ms=PACKET_MS,
                 erased_packets=erased.tolist(),
-                erased=[[round(k * PACKET_MS / 1000, 3), round((k + 1) * PACKET_MS / 1000, 3)]
-                        for k in erased],
+                erased=[
+                    [round(k * PACKET_MS / 1000, 3), round((k + 1) * PACKET_MS / 1000, 3)]
+                    for k in erased
+                ],
             )
         out, clipped = run_codec(out, s.codec, bitrate=s.bitrate, lost=lost)
         report.update(codec=s.codec, bitrate=s.bitrate, library=CODECS[s.codec].library)

@@ -85,7 +85,9 @@ def check_codec(codec: str | None, bitrate: float | None, rate: int) -> float | 
     if spec is None:
         raise ParameterError(f"codec={codec!r} is not a codec; use one of {', '.join(CODECS)}")
     if spec.rate != rate:
-        need = "preset='wideband' (or channel='hd-voice')" if spec.rate == 16000 else "an 8 kHz band"
+        need = (
+            "preset='wideband' (or channel='hd-voice')" if spec.rate == 16000 else "an 8 kHz band"
+        )
         raise ParameterError(
             f"codec={codec!r} runs at {spec.rate} Hz and the band at {rate} Hz: use {need}"
         )
@@ -102,7 +104,9 @@ def check_codec(codec: str | None, bitrate: float | None, rate: int) -> float | 
             if spec.bitrate_range
             else ", ".join(f"{b:g}" for b in sorted(spec.bitrates))
         )
-        raise ParameterError(f"bitrate={bitrate!r} kbit/s does not exist for {codec}: use {allowed}")
+        raise ParameterError(
+            f"bitrate={bitrate!r} kbit/s does not exist for {codec}: use {allowed}"
+        )
     return float(bitrate)
 
 

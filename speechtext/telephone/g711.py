@@ -183,8 +183,8 @@ def conceal(y: np.ndarray, lost: np.ndarray, *, sr: int, frame: int) -> np.ndarr
         tail = min(quarter + extra * (4 * sr // 1000), ten_ms, n - stop)
         if tail > 0:
             fade = np.linspace(1.0, 0.0, tail + 2)[1:-1]
-            y[stop : stop + tail] = (
-                synthetic[length : length + tail] * fade + y[stop : stop + tail] * (1 - fade)
-            )
+            y[stop : stop + tail] = synthetic[length : length + tail] * fade + y[
+                stop : stop + tail
+            ] * (1 - fade)
         f = end_frame
     return y
