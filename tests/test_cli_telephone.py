@@ -310,8 +310,8 @@ def test_the_same_seed_is_byte_identical_on_the_pool_on_dask_and_from_the_cli(ca
                  "2"]) == 0  # fmt: skip
     pool, dask = outputs_of(tmp_path / "pool"), outputs_of(tmp_path / "dask")
     assert len(pool) == 12 and pool == dask
-    assert main(["telephone", str(calls), "-o", str(tmp_path / "cli"), "--channel", "voip-opus",
-                 "--loss", "0.1", "--noise", "pink", "--snr", "15", "--seed", "11"]) == 0  # fmt: skip
+    line = ["--channel", "voip-opus", "--loss", "0.1", "--noise", "pink", "--snr", "15"]
+    assert main(["telephone", str(calls), "-o", str(tmp_path / "cli"), *line, "--seed", "11"]) == 0
     cli = outputs_of(tmp_path / "cli")
     assert {k: v for k, v in cli.items() if k.endswith(".wav")} == {
         k: v for k, v in pool.items() if k.endswith(".wav")
