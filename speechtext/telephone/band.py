@@ -90,9 +90,9 @@ def target_gain(
 
     Examples
     --------
-    >>> gain = target_gain(np.array([200.0]), "g712")  # G.712's roll-off: -5 dB at 200 Hz
+    >>> gain = target_gain(np.array([200.0]), "g712")  # G.712's roll-off: -1 dB at 200 Hz
     >>> round(float(20 * np.log10(gain[0])), 1)
-    -5.0
+    -1.0
     """
     if band is not None:
         low, high = band

@@ -15,6 +15,8 @@ after the first 10 ms and silent after 60 ms, and a growing overlap-add into the
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["conceal", "g711_decode", "g711_encode", "pcm16"]
@@ -78,10 +80,20 @@ def g711_decode(code: np.ndarray, law: str) -> np.ndarray:
     return np.where(code < 0x80, -value, value).astype(np.int16)
 
 
+@functools.cache
+def _roundtrip(law):
+    """Every 16-bit input's decoded G.711 value, as float32 in [-1, 1): one lookup per sample."""
+    every = np.arange(-32768, 32768).astype(np.int16)
+    return (g711_decode(g711_encode(every, law), law) / 32768.0).astype(np.float32)
+
+
 def companded(y: np.ndarray, law: str) -> np.ndarray:
     """Float samples through G.711 and back (clipped to full scale), in ``y``'s float dtype."""
-    out = g711_decode(g711_encode(pcm16(y), law), law) / 32768.0
-    return out.astype(y.dtype if y.dtype.kind == "f" else np.float32, copy=False)
+    x = np.asarray(y)
+    index = np.rint(x * 32768.0)
+    np.clip(index, -32768, 32767, out=index)
+    out = _roundtrip(law)[index.astype(np.int32) + 32768]
+    return out.astype(x.dtype if x.dtype.kind == "f" else np.float32, copy=False)
 
 
 # ------------------------------------------------------------------ Appendix I concealment
