@@ -84,11 +84,16 @@ def test_g711_known_values_of_the_recommendation():
 
 @pytest.fixture(scope="module")
 def speech(speech_dir):
-    import soxr
-
-    y, sr = sf.read(sorted(speech_dir.glob("*.ogg"))[0])
-    y = 0.5 * y[: 6 * sr] / np.max(np.abs(y))
-    return {rate: soxr.resample(y, sr, rate) for rate in (8000, 16000)}
+    """6 s of each excerpt through the 8 and 16 kHz bands: what a codec gets in the chain. (On
+    full-band input, AMR-NB's own 80 Hz high-pass shifts a low voice's harmonics enough for the
+    cross-correlation of one excerpt to peak a pitch period away.)"""
+    out = {8000: [], 16000: []}
+    for path in sorted(speech_dir.glob("*.ogg")):
+        y, sr = sf.read(path)
+        for rate, preset in ((8000, "g712"), (16000, "wideband")):
+            x = to_telephone(y[: 6 * sr], sr=sr, preset=preset).astype(np.float64)
+            out[rate].append(0.5 * x / np.max(np.abs(x)))
+    return out
 
 
 def lag_of(x, y, max_lag=80):
@@ -116,16 +121,16 @@ CASES = [
 
 @pytest.mark.parametrize(("codec", "bitrate"), CASES)
 def test_every_codec_keeps_length_and_alignment_within_one_sample(speech, codec, bitrate):
-    x = speech[CODECS[codec].rate]
-    y, clipped = run_codec(x, codec, bitrate=bitrate)
-    assert len(y) == len(x) and clipped == 0
-    assert abs(lag_of(x, y)) <= 1.0
-    # and it is speech still: correlated with the input
-    assert np.corrcoef(x, y)[0, 1] > 0.5
+    for x in speech[CODECS[codec].rate]:
+        y, clipped = run_codec(x, codec, bitrate=bitrate)
+        assert len(y) == len(x) and clipped == 0
+        assert abs(lag_of(x, y)) <= 1.0
+        # and it is speech still: correlated with the input
+        assert np.corrcoef(x, y)[0, 1] > 0.5
 
 
 def test_lower_bit_rates_code_worse(speech):
-    x = speech[8000]
+    x = speech[8000][0]
 
     def error(codec, bitrate):
         y, _ = run_codec(x, codec, bitrate=bitrate)
@@ -136,7 +141,7 @@ def test_lower_bit_rates_code_worse(speech):
 
 
 def test_channels_run_at_their_rates(speech):
-    y16 = speech[16000]
+    y16 = speech[16000][0]
     assert to_telephone(y16, sr=16000, channel="hd-voice").shape == (len(y16),)
     assert to_telephone(y16, sr=16000, channel="mobile-amr").shape == (len(y16) // 2,)
 
@@ -174,7 +179,7 @@ def test_without_pyav_the_error_says_what_to_install(monkeypatch):
 
 @pytest.mark.parametrize("codec", ["ulaw", "amr-nb", "opus", "gsm-fr"])
 def test_lost_packets_are_concealed_and_the_rest_is_untouched(speech, codec):
-    x = speech[8000]
+    x = speech[8000][0]
     frame = 160
     lost = np.zeros(len(x) // frame + 8, dtype=bool)
     voiced = max(range(20, 120), key=lambda k: np.sum(x[k * frame : (k + 1) * frame] ** 2))
