@@ -172,10 +172,11 @@ class TelephoneStage(Stage):
         snr: float | None = None
         seed: int = 0
 
-    def _settings(self, config=None):
+    @staticmethod
+    def _checked(c):
+        """The stage's settings, checked (a named channel's, overridden by those given)."""
         from ..telephone import check_params
 
-        c = config if config is not None else self.config
         return check_params(
             channel=c.channel,
             preset=c.preset,
@@ -193,21 +194,21 @@ class TelephoneStage(Stage):
     def check_config(cls, config):
         from ..telephone import file_rng
 
-        cls._settings(cls, config)
+        cls._checked(config)
         file_rng(config.seed, "")
 
     def prepare(self):
         from ..telephone import channel_filter
 
         self.check_config(self.config)
-        settings = self._settings()
+        settings = self._checked(self.config)
         channel_filter(settings.preset, settings.band)
 
     def __call__(self, record):
         from ..telephone import telephone_call
 
         _need_audio(record, self.name)
-        s = self._settings()
+        s = self._checked(self.config)
         pool = []
         if s.noise == "babble":
             from ..io.audio import AUDIO_EXTENSIONS
@@ -233,7 +234,7 @@ class TelephoneStage(Stage):
         return record
 
     def suffixes(self):
-        return (".wav", ".call.json") if self._settings().reports else (".wav",)
+        return (".wav", ".call.json") if self._checked(self.config).reports else (".wav",)
 
     def write(self, records, base):
         from ..io.audio import write_audio
@@ -241,7 +242,7 @@ class TelephoneStage(Stage):
 
         path = _output(base, ".wav")
         (record,) = records
-        s = self._settings()
+        s = self._checked(self.config)
         # telephone_call gives G.711 decoded; stored as G.711 it re-encodes exactly
         codec = s.codec if s.codec in ("ulaw", "alaw") and not self.config.decoded else None
         write_audio(path, record.audio, record.sr, codec=codec)
