@@ -6,6 +6,8 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from speechtext.errors import ParameterError, SpeechTextError
 from speechtext.telephone import CODECS, to_telephone
@@ -194,3 +196,22 @@ def test_lost_packets_are_concealed_and_the_rest_is_untouched(speech, codec):
     assert np.allclose(lossy[far], clean[far], atol=1e-6 if codec in ("ulaw", "gsm-fr") else 0.05)
     before = slice(0, (voiced - 1) * frame)  # (Opus: but for the resampler's tails, 48 -> 8 kHz)
     assert np.allclose(lossy[before], clean[before], atol=1e-3)
+
+
+@pytest.mark.parametrize("law", ["ulaw", "alaw"])
+def test_g711_decoded_values_code_to_themselves(law):
+    values = g711_decode(np.arange(256, dtype=np.uint8), law)
+    assert np.array_equal(g711_decode(g711_encode(values, law), law), values)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    codec=st.sampled_from(sorted(CODECS)),
+    n=st.integers(min_value=1, max_value=4000),
+    seed=st.integers(0, 1000),
+)
+def test_any_length_comes_back_the_same_length(codec, n, seed):
+    y = 0.3 * np.random.default_rng(seed).standard_normal(n)
+    lost = np.random.default_rng(seed).random(n // 160 + 6) < 0.3
+    out, _ = run_codec(y, codec, lost=lost)
+    assert out.shape == y.shape and np.isfinite(out).all()
