@@ -110,6 +110,40 @@ def test_p56_level_of_a_tone_and_of_speech_with_pauses(speech_dir):
     assert active_level(np.zeros(800), sr=8000) == (-math.inf, 0.0)
 
 
+def sv56_level(x, sr):
+    """P.56 method B sample by sample, as sv56 runs it (scipy's filters), for comparison."""
+    from scipy.ndimage import maximum_filter1d
+    from scipy.signal import lfilter
+
+    g = np.exp(-1 / (0.03 * sr))
+    envelope = lfilter([(1 - g) ** 2], [1, -2 * g, g * g], np.abs(x))
+    hang = int(round(0.2 * sr))  # even: the centred window of hang + 1 shifts exactly
+    padded = np.concatenate([np.zeros(hang), envelope])
+    recent = maximum_filter1d(padded, size=hang + 1, mode="constant")[hang // 2 : -hang // 2]
+    levels, diffs = [], []
+    for c in 2.0 ** np.arange(-15, 1):
+        active = np.count_nonzero(recent >= c)
+        if not active:
+            break
+        levels.append(10 * np.log10(np.sum(x**2) / active))
+        diffs.append(levels[-1] - 20 * np.log10(c))
+    j = next(j for j in range(1, len(diffs)) if diffs[j] <= 15.9)
+    t = (diffs[j - 1] - 15.9) / (diffs[j - 1] - diffs[j])
+    return levels[j - 1] + t * (levels[j] - levels[j - 1])
+
+
+@pytest.mark.parametrize("sr", [8000, 16000])
+def test_p56_level_agrees_with_the_sample_by_sample_voltmeter(speech_dir, sr):
+    import soxr
+
+    for path in sorted(speech_dir.glob("*.ogg")):
+        y, file_sr = sf.read(path)
+        x = soxr.resample(y, file_sr, sr)
+        x = x + 0.003 * np.random.default_rng(0).standard_normal(len(x))
+        assert active_level(x, sr=sr)[0] == pytest.approx(sv56_level(x, sr), abs=0.002)
+    assert active_level(np.full(3, 0.1), sr=sr)[0] == -math.inf  # shorter than 1 ms
+
+
 def test_level_normalises_to_the_target_and_is_reported(speech_dir):
     y, sr = sf.read(sorted(speech_dir.glob("*.ogg"))[1])
     for target in (-26.0, -36.0):
