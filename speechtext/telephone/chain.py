@@ -194,7 +194,8 @@ def _run(y, sr, settings, *, seed, key, noise_pool):
     """The chain over one whole signal; returns a Call."""
     s = settings
     rate = s.rate
-    noise_rng, loss_rng = (np.random.default_rng(c) for c in file_rng(seed, key).spawn(2))
+    if s.noise is not None or s.loss:
+        noise_rng, loss_rng = (np.random.default_rng(c) for c in file_rng(seed, key).spawn(2))
     report: dict[str, Any] = {"channel": s.channel, "rate": rate}
     if s.noise is not None:
         noise = make_noise(s.noise, len(y), sr=sr, rng=noise_rng, pool=noise_pool)
