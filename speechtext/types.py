@@ -123,6 +123,8 @@ class Record:
     summary : dict or None
         Pitch summary.
     delex : speechtext.delex.Delexed or None
+    call : dict or None
+        The telephone stage's report (levels, erased packets), when its chain has one.
 
     Examples
     --------
@@ -143,3 +145,4 @@ class Record:
     f0: F0Track | None = None
     summary: dict | None = None
     delex: Any = None
+    call: dict | None = None

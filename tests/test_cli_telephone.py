@@ -238,3 +238,81 @@ def test_ctrl_c_stops_at_once_leaves_only_complete_outputs_and_a_rerun_finishes(
 
     assert main(["telephone", str(src), "-o", str(out)]) == 0
     assert len(list(out.glob("*.wav"))) == 200
+
+
+# ------------------------------------------------------------- channels, codecs, seeds
+
+
+@pytest.fixture
+def calls(speech_dir, tmp_path):
+    """A folder of real speech in two subfolders (the LibriSpeech excerpts, cut to 3 s)."""
+    src = tmp_path / "calls"
+    for k, path in enumerate(sorted(speech_dir.glob("*.ogg"))):
+        y, sr = sf.read(path)
+        for sub in ("a", "b"):
+            (src / sub).mkdir(parents=True, exist_ok=True)
+            sf.write(src / sub / f"{k}.wav", y[k * sr : (k + 3) * sr], sr)
+    return src
+
+
+def test_a_named_channel_writes_audio_and_a_call_report_per_file(calls, tmp_path):
+    out = tmp_path / "out"
+    status, err = run("telephone", calls, "-o", out, "--channel", "voip-opus", "--loss", "0.1",
+                      "--seed", "5", "--workers", "2")  # fmt: skip
+    assert status == 0, err
+    for rel in ("a/0", "b/2"):
+        assert sf.info(out / f"{rel}.wav").samplerate == 8000
+        report = json.loads((out / f"{rel}.call.json").read_text())
+        assert report["codec"] == "opus" and report["level"] == -26.0 and report["key"] == rel
+        assert report["erased_packets"] and report["seed"] == 5
+    # same name in two folders: different keys, different losses
+    a, b = (json.loads((out / f"{s}/0.call.json").read_text()) for s in "ab")
+    assert a["erased_packets"] != b["erased_packets"]
+    before = (out / "a/0.wav").read_bytes()
+    status, _ = run("telephone", calls, "-o", out, "--channel", "voip-opus", "--loss", "0.1",
+                    "--seed", "5", "--workers", "1", "--overwrite")  # fmt: skip
+    assert status == 0 and (out / "a/0.wav").read_bytes() == before  # any worker, any order
+
+
+def test_hd_voice_writes_16_khz(calls, tmp_path):
+    assert main(["telephone", str(calls / "a"), "-o", str(tmp_path / "hd"), "--channel",
+                 "hd-voice", "--workers", "1"]) == 0  # fmt: skip
+    assert sf.info(tmp_path / "hd" / "0.wav").samplerate == 16000
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "match"),
+    [
+        (["--loss", "0.1"], 1, "give a codec"),
+        (["--codec", "amr-nb", "--bitrate", "13"], 1, "4.75"),
+        (["--codec", "opus", "--decoded"], 2, "--decoded needs"),
+        (["--noise", "white"], 1, "snr="),
+        (["--noise", "babble", "--snr", "5"], 2, "at least two"),
+        (["--channel", "hd-voice", "--codec", "ulaw"], 1, "8 kHz band"),
+    ],
+)
+def test_bad_channel_options_are_refused_before_any_file(tmp_path, args, status, match):
+    sf.write(tmp_path / "in.wav", noise(0.5, 16000), 16000)
+    got, err = run("telephone", tmp_path / "in.wav", "-o", tmp_path / "x", *args)
+    assert got == status and match in err and not (tmp_path / "x" / "in.wav").exists()
+
+
+def test_the_same_seed_is_byte_identical_on_the_pool_on_dask_and_from_the_cli(calls, tmp_path):
+    pytest.importorskip("distributed")
+    from clitools import outputs_of
+
+    spec = tmp_path / "line.toml"
+    spec.write_text('[[stage]]\nname = "telephone"\nchannel = "voip-opus"\nloss = 0.1\n'
+                    'noise = "pink"\nsnr = 15\nseed = 11\n')  # fmt: skip
+    assert main(["run", str(spec), str(calls), "-o", str(tmp_path / "pool"), "--workers",
+                 "2"]) == 0  # fmt: skip
+    assert main(["run", str(spec), str(calls), "-o", str(tmp_path / "dask"), "--dask-local",
+                 "2"]) == 0  # fmt: skip
+    pool, dask = outputs_of(tmp_path / "pool"), outputs_of(tmp_path / "dask")
+    assert len(pool) == 12 and pool == dask
+    line = ["--channel", "voip-opus", "--loss", "0.1", "--noise", "pink", "--snr", "15"]
+    assert main(["telephone", str(calls), "-o", str(tmp_path / "cli"), *line, "--seed", "11"]) == 0
+    cli = outputs_of(tmp_path / "cli")
+    assert {k: v for k, v in cli.items() if k.endswith(".wav")} == {
+        k: v for k, v in pool.items() if k.endswith(".wav")
+    }

@@ -34,8 +34,8 @@ def test_g712_meets_the_pcm_channel_mask(sr):
     passband = list(range(300, 3401, 100))
     r = response([50, 60, 100, 200, 3900, *passband], sr)
     assert all(abs(r[f]) <= 0.5 for f in passband), {f: round(r[f], 2) for f in passband}
-    assert -10 <= r[200] <= -1
-    assert r[100] <= -20 and r[50] <= -20 and r[60] <= -20
+    assert -1.8 <= r[200] <= -0.1  # the TP3054A mask (tests/test_telephone_chain.py)
+    assert r[100] <= -15 and r[50] <= -30 and r[60] <= -26
     assert r[3900] <= -10
 
 

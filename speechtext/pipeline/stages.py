@@ -20,7 +20,7 @@ Examples
 >>> sorted(STAGES)
 ['delex', 'evaluate', 'g2p', 'pitch', 'tag', 'telephone']
 >>> STAGES["telephone"]().config
-TelephoneStage.Config(preset='g712', band=None, codec=None, decoded=False)
+TelephoneStage.Config(preset=None, band=None, codec=None, decoded=False, channel=None, ...)
 """
 
 from __future__ import annotations
@@ -147,57 +147,117 @@ class Stage:
 
 
 class TelephoneStage(Stage):
-    """:func:`speechtext.telephone.to_telephone`; writes ``<stem>.wav`` at 8 kHz."""
+    """:func:`speechtext.telephone.telephone_call`; writes ``<stem>.wav`` at the channel's rate,
+    and ``<stem>.call.json`` (levels, erased packets) when the chain has a level, noise or loss.
+
+    Random choices are seeded by ``seed`` and the record's id (its relative path), so the pool
+    and Dask give the same bytes. ``noise = "babble"`` is made of the recordings in the input's
+    folder (the record's siblings)."""
 
     name = "telephone"
     kind = "audio"
 
     @dataclass(frozen=True)
     class Config:
-        preset: str = "g712"
+        preset: str | None = None
         band: list | None = None
         codec: str | None = None
         decoded: bool = False
+        channel: str | None = None
+        bitrate: float | None = None
+        loss: float | None = None
+        burst: float | None = None
+        level: float | None = None
+        noise: str | None = None
+        snr: float | None = None
+        seed: int = 0
+
+    @staticmethod
+    def _checked(c):
+        """The stage's settings, checked (a named channel's, overridden by those given)."""
+        from ..telephone import check_params
+
+        return check_params(
+            channel=c.channel,
+            preset=c.preset,
+            band=tuple(c.band) if c.band is not None else None,
+            codec=c.codec,
+            bitrate=c.bitrate,
+            loss=c.loss,
+            burst=c.burst,
+            level=c.level,
+            noise=c.noise,
+            snr=c.snr,
+        )
 
     @classmethod
     def check_config(cls, config):
-        from ..telephone import check_params
+        from ..telephone import file_rng
 
-        band = tuple(config.band) if config.band is not None else None
-        check_params(preset=config.preset, band=band, codec=config.codec)
+        cls._checked(config)
+        file_rng(config.seed, "")
 
     def prepare(self):
         from ..telephone import channel_filter
 
         self.check_config(self.config)
-        channel_filter(self.config.preset, self._band())
-
-    def _band(self):
-        return tuple(self.config.band) if self.config.band is not None else None
+        settings = self._checked(self.config)
+        channel_filter(settings.preset, settings.band)
 
     def __call__(self, record):
-        from ..telephone import TELEPHONE_SR, to_telephone
+        from ..telephone import telephone_call
 
         _need_audio(record, self.name)
-        c = self.config
-        record.audio = to_telephone(
-            record.audio, sr=record.sr, preset=c.preset, band=self._band(), codec=c.codec
+        s = self._checked(self.config)
+        pool = []
+        if s.noise == "babble":
+            from ..io.audio import AUDIO_EXTENSIONS
+
+            folder = Path(record.source).parent
+            pool = sorted(
+                str(p)
+                for p in folder.iterdir()
+                if p.suffix.lower() in AUDIO_EXTENSIONS and p != Path(record.source)
+            )
+        call = telephone_call(
+            record.audio,
+            sr=record.sr,
+            **_settings_args(s),
+            seed=self.config.seed,
+            key=record.id,
+            noise_pool=pool,
         )
-        record.sr = TELEPHONE_SR
+        record.audio = call.audio
+        record.sr = call.sr
+        if s.reports:
+            record.call = {**call.report, "seed": self.config.seed, "key": record.id}
         return record
 
     def suffixes(self):
-        return (".wav",)
+        return (".wav", ".call.json") if self._checked(self.config).reports else (".wav",)
 
     def write(self, records, base):
         from ..io.audio import write_audio
+        from ..telephone import write_call_report
 
         path = _output(base, ".wav")
         (record,) = records
-        # to_telephone gives the companded signal decoded; stored as G.711 it re-encodes exactly
-        codec = None if self.config.decoded else self.config.codec
+        s = self._checked(self.config)
+        # telephone_call gives G.711 decoded; stored as G.711 it re-encodes exactly
+        codec = s.codec if s.codec in ("ulaw", "alaw") and not self.config.decoded else None
         write_audio(path, record.audio, record.sr, codec=codec)
-        return [path]
+        paths = [path]
+        if record.call is not None:
+            paths.append(_output(base, ".call.json"))
+            write_call_report(paths[-1], record.call)
+        return paths
+
+
+def _settings_args(settings):
+    """A checked Settings as telephone_call's keyword arguments."""
+    from ..telephone import settings_dict
+
+    return settings_dict(settings)
 
 
 class PitchStage(Stage):
