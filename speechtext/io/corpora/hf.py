@@ -138,9 +138,9 @@ def write_hf_dataset(corpus: Corpus, path: str | os.PathLike) -> list[Path]:
     )
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
-    quiet = datasets.is_progress_bar_enabled()
+    bars_on = datasets.is_progress_bar_enabled()
     try:
-        if quiet:  # a library prints no progress bar of its own
+        if bars_on:  # a library prints no progress bar of its own
             datasets.disable_progress_bars()
         ds.save_to_disk(str(tmp))
         if folder.exists():  # the old one out of the way first: rename cannot replace a folder
@@ -151,7 +151,7 @@ def write_hf_dataset(corpus: Corpus, path: str | os.PathLike) -> list[Path]:
         else:
             tmp.rename(folder)
     finally:
-        if quiet:
+        if bars_on:
             datasets.enable_progress_bars()
         if tmp.exists():
             shutil.rmtree(tmp)
