@@ -72,6 +72,10 @@ def test_speechtext_reads_lhotse_kaldi_import(kaldi_dir, tmp_path):
     assert {r.id: r.path for r in theirs.recordings.values()} == {
         r.id: r.path for r in ours.recordings.values()
     }
-    assert sorted(
-        (u.id, u.recording_id, u.start, u.duration, u.text, u.speaker) for u in theirs.utterances
-    ) == sorted((u.id, u.recording_id, u.start, u.duration, u.text, u.speaker) for u in ours.utterances)
+    assert _utterances(theirs) == _utterances(ours)
+
+
+def _utterances(corpus):
+    return sorted(
+        (u.id, u.recording_id, u.start, u.duration, u.text, u.speaker) for u in corpus.utterances
+    )
