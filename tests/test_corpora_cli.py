@@ -163,3 +163,14 @@ def test_run_over_librispeech_segments(speech_dir, tmp_path, channel_only):
         assert abs(frames - sf.info(path).duration * 8000) <= 2
     for name in ("wav.scp", "segments", "text"):  # the input is never modified
         assert (kd / name).read_bytes() == (tmp_path / "copy" / name).read_bytes()
+
+
+def test_outputs_never_overwrite_the_recordings(kaldi_dir, tmp_path, channel_only):
+    kd = tmp_path / "sub" / "whole"
+    kd.mkdir(parents=True)
+    shutil.copy(kaldi_dir / "wav.scp", kd / "wav.scp")  # no segments: ids are the recordings'
+    before = (tmp_path / "long0.wav").read_bytes()
+    status, _, err = run_cli("run", channel_only, kd, "-o", tmp_path, "--workers", "1")
+    assert status == 1
+    assert "long0.wav would overwrite a recording of the manifest" in err
+    assert (tmp_path / "long0.wav").read_bytes() == before

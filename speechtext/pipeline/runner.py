@@ -195,24 +195,32 @@ def _corpus_jobs(spec, pipeline, manifest, outdir):
     suffixes = pipeline.suffixes() or [".conll"]
     fingerprint = spec.fingerprint()
     where = Path(manifest.path).absolute()
+    corpus = manifest.corpus
+    audio = {
+        corpus.audio_path(r).resolve() for r in corpus.recordings.values() if r.path is not None
+    }
     jobs, problems = [], []
-    for u in manifest.corpus.utterances:
+    for u in corpus.utterances:
         source = Path(f"{where}:{u.id}")
         problem = _file_stem_problem(u.id)
+        outputs = tuple(outdir / f"{u.id}{x}" for x in suffixes) if pipeline.file_stages else ()
+        clash = next((o for o in outputs if o.resolve() in audio), None)
+        if problem is None and clash is not None:
+            problem = (
+                f"its output {clash} would overwrite a recording of the manifest; choose another -o"
+            )
         if problem is not None:
             problems.append((source, problem))
             continue
-        rec = manifest.corpus.recording(u)
+        rec = corpus.recording(u)
         if rec.path is not None:
-            rec = replace(rec, path=str(manifest.corpus.audio_path(rec).absolute()))
+            rec = replace(rec, path=str(corpus.audio_path(rec).absolute()))
         # a changed segment (times, text, audio) is redone by --resume
         digest = hashlib.sha256(repr((asdict(u), asdict(rec))).encode()).hexdigest()[:16]
         jobs.append(
             PipelineJob(
                 source=source,
-                outputs=tuple(outdir / f"{u.id}{x}" for x in suffixes)
-                if pipeline.file_stages
-                else (),
+                outputs=outputs,
                 id=u.id,
                 base=outdir / u.id,
                 marker=outdir / MARKER_DIR / f"{u.id}.json",
