@@ -19,7 +19,9 @@ the run's own process.
 
 Goals: files/s over the Kaldi dir within 10 % of the folder's; peak memory of the Kaldi run no
 more than the folder run's plus half a recording held as float32 (a run that loaded each long
-recording whole would need at least a whole one more, in each worker).
+recording whole would need at least a whole one more, in each worker). The anchor for memory:
+reading one recording's segments by loading it whole (``soundfile.read``) and slicing, against
+speechtext's seeking reads, each in a fresh process (peak resident set growth).
 """
 
 import argparse
@@ -90,6 +92,42 @@ def run_one(data, outdir, workers):
     )
 
 
+def _status_mb(status, key):
+    import re
+
+    return int(re.search(rf"{key}:\s+(\d+)", status.read_text())[1]) / 1024
+
+
+def probe_reads(kd, how):
+    """Read every segment of the first recording, by seeking (speechtext) or by loading the
+    recording whole and slicing it (the anchor): a JSON line with seconds and the growth of
+    the peak resident set."""
+    from speechtext.io.audio import read_audio, read_audio_span
+    from speechtext.io.corpora import read_corpus
+
+    corpus, _ = read_corpus(kd)
+    rec = next(iter(corpus.recordings.values()))
+    path = corpus.audio_path(rec)
+    spans = [u for u in corpus.utterances if u.recording_id == rec.id]
+    status = Path("/proc/self/status")
+    Path("/proc/self/clear_refs").write_text("5")  # resets the peak (VmHWM) to the current RSS
+    before = _status_mb(status, "VmRSS")
+    start = time.perf_counter()
+    total = 0
+    if how == "seek":
+        for u in spans:
+            y, _ = read_audio_span(path, start=u.start, duration=u.duration)
+            total += len(y)
+    else:
+        whole, sr = read_audio(path)
+        for u in spans:
+            first = round(u.start * sr)
+            total += len(whole[first : first + round(u.duration * sr)])
+    seconds = time.perf_counter() - start
+    grown = _status_mb(status, "VmHWM") - before
+    print(json.dumps({"seconds": seconds, "grown_mb": grown, "samples": total}))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recordings", type=int, default=10)
@@ -99,9 +137,13 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--one", nargs=3, metavar=("DATA", "OUT", "WORKERS"))
+    parser.add_argument("--probe", nargs=2, metavar=("KALDI_DIR", "HOW"))
     args = parser.parse_args()
     if args.one:
         run_one(args.one[0], args.one[1], int(args.one[2]))
+        return
+    if args.probe:
+        probe_reads(*args.probe)
         return
 
     import shutil
@@ -142,6 +184,15 @@ def main():
                     written = sorted(p.name for p in (out / "kaldi").iterdir())
                     assert written == ["spk2utt", "text", "utt2spk", "wav.scp"], written
                 shutil.rmtree(out, ignore_errors=True)
+        probes = {}
+        for how in ("seek", "whole"):  # each in a fresh process: its own peak
+            proc = subprocess.run(
+                [sys.executable, __file__, "--probe", str(kd), how],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            probes[how] = json.loads(proc.stdout.strip().splitlines()[-1])
 
     best = {name: max(rs, key=lambda r: r["files_s"]) for name, rs in results.items()}
     peak = {n_: max(max(r["worker_mb"], r["main_mb"]) for r in rs) for n_, rs in results.items()}
@@ -162,12 +213,23 @@ def main():
     print()
     print(f"Kaldi / folder files/s: {ratio:.2f}; peak memory difference {extra:+.0f} MB "
           f"(one {length:.0f} s recording as float32: {recording_mb:.0f} MB)")  # fmt: skip
+    print(
+        f"Reading the {args.segments} segments of one recording: by seeking (speechtext) "
+        f"{probes['seek']['seconds']:.2f} s, peak memory {probes['seek']['grown_mb']:+.0f} MB; "
+        f"loading it whole and slicing (the anchor) {probes['whole']['seconds']:.2f} s, "
+        f"{probes['whole']['grown_mb']:+.0f} MB"
+    )
+    same = probes["seek"]["samples"] == probes["whole"]["samples"]
     complete = all(r["done"] == n and not r["failed"] for rs in results.values() for r in rs)
     print(f"{'PASS' if complete else 'FAIL'}: every utterance done from both inputs")
     print(f"{'PASS' if ratio >= 0.9 else 'FAIL'}: Kaldi segments at the folder's files/s "
           f"(within 10 %): {ratio:.2f}")  # fmt: skip
     print(f"{'PASS' if extra <= recording_mb / 2 else 'FAIL'}: bounded memory, no whole "
           f"recording loaded: {extra:+.0f} MB <= {recording_mb / 2:.0f} MB")  # fmt: skip
+    seek_mb = probes["seek"]["grown_mb"]
+    print(f"{'PASS' if same and seek_mb <= recording_mb / 2 else 'FAIL'}: seeking reads the "
+          f"same samples as the whole-file anchor, in {seek_mb:+.0f} MB (the anchor: "
+          f"{probes['whole']['grown_mb']:+.0f} MB)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ _EXPORTS = {
     "audio_info": "audio",
     "iter_blocks": "audio",
     "read_audio": "audio",
-    "read_audio_bytes": "audio",
+    "read_audio_command": "audio",
     "read_audio_span": "audio",
     "write_audio": "audio",
     "Sentence": "conll",

@@ -35,7 +35,7 @@ __all__ = [
     "audio_info",
     "iter_blocks",
     "read_audio",
-    "read_audio_bytes",
+    "read_audio_command",
     "read_audio_span",
     "write_audio",
 ]
@@ -302,16 +302,32 @@ def read_audio_span(
     return y, info.sr
 
 
-def read_audio_bytes(
-    data: bytes, *, where: str, start: float = 0.0, duration: float | None = None
+def read_audio_command(
+    command: str, *, start: float = 0.0, duration: float | None = None
 ) -> tuple[np.ndarray, int]:
-    """Decode audio held in memory (a command's output) as mono float32, optionally a span;
-    ``where`` names its origin in errors."""
-    import io
+    """Run a shell command whose standard output is audio (a Kaldi ``wav.scp`` pipe) and
+    decode it as mono float32, optionally a span of it (see :func:`read_audio_span`).
 
+    Raises
+    ------
+    AudioError
+        The command cannot run or fails (with the last line it wrote to stderr), or its output
+        is not audio.
+    """
+    import io
+    import subprocess
+
+    where = f"{command} |"
+    try:
+        done = subprocess.run(command, shell=True, capture_output=True, check=False)
+    except OSError as exc:
+        raise AudioError(f"{where}: cannot run the command ({exc})") from None
+    if done.returncode != 0:
+        last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise AudioError(f"{where}: the command failed (exit status {done.returncode}) {last[0]}")
     sf = _soundfile()
     try:
-        with sf.SoundFile(io.BytesIO(data)) as f:
+        with sf.SoundFile(io.BytesIO(done.stdout)) as f:
             first, count = _span(where, f.samplerate, f.frames, start, duration)
             if first:
                 f.seek(first)
@@ -319,12 +335,12 @@ def read_audio_bytes(
             sr = f.samplerate
     except sf.SoundFileError as exc:
         reason = str(exc).split(": ", 1)[-1].rstrip(".")
-        raise AudioError(f"{where}: not readable audio ({reason})") from None
+        raise AudioError(f"{where}: its output is not readable audio ({reason})") from None
     if not len(y):
-        raise AudioError(f"{where}: holds no audio samples")
+        raise AudioError(f"{where}: its output holds no audio samples")
     y = _mono(y)
     if not np.isfinite(y).all():
-        raise AudioError(f"{where}: holds NaN or infinite samples")
+        raise AudioError(f"{where}: its output holds NaN or infinite samples")
     return y, sr
 
 

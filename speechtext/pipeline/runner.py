@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AudioError, FormatError, ParameterError, SpeechTextError
+from ..errors import FormatError, ParameterError, SpeechTextError
 from ..types import Record
 from .spec import Spec, load_spec
 from .stages import STAGES, Stage
@@ -235,10 +235,9 @@ def _corpus_jobs(spec, pipeline, manifest, outdir):
 def _make_jobs(spec, pipeline, inputs, outdir, manifest=None):
     """The inputs as jobs (absolute paths: a Dask worker may run in another folder), and the
     inputs that failed before any work (missing, clashing outputs)."""
-    from ..io.audio import AUDIO_EXTENSIONS
-
     if manifest is not None:
         return _corpus_jobs(spec, pipeline, manifest, outdir)
+    from ..io.audio import AUDIO_EXTENSIONS
     from ..io.folders import collect_jobs
 
     extensions = AUDIO_EXTENSIONS if pipeline.needs_audio else {".txt"}
@@ -316,25 +315,9 @@ def read_records(job: PipelineJob, *, needs_audio: bool, needs_text: bool = True
     return records
 
 
-def _run_command(command, where):
-    """A piped command's standard output (the audio), or an AudioError with its stderr."""
-    import subprocess
-
-    try:
-        done = subprocess.run(command, shell=True, capture_output=True, check=False)
-    except OSError as exc:
-        raise AudioError(f"{where}: cannot run {command!r} ({exc})") from None
-    if done.returncode != 0:
-        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        raise AudioError(
-            f"{where}: the command {command!r} failed (exit status {done.returncode}) {tail[0]}"
-        )
-    return done.stdout
-
-
 def _utterance_record(job, *, needs_audio, needs_text):
     """The record of one utterance of a manifest: its span of audio, its text."""
-    from ..io.audio import read_audio_bytes, read_audio_span
+    from ..io.audio import read_audio_command, read_audio_span
 
     u, rec = job.utterance, job.recording
     if needs_text and u.text is None:
@@ -345,8 +328,7 @@ def _utterance_record(job, *, needs_audio, needs_text):
     if not needs_audio:
         return Record(job.id, str(job.source), text=u.text)
     if rec.command is not None:
-        data = _run_command(rec.command, job.source)
-        y, sr = read_audio_bytes(data, where=f"{rec.command} |", start=u.start, duration=u.duration)
+        y, sr = read_audio_command(rec.command, start=u.start, duration=u.duration)
     else:
         y, sr = read_audio_span(rec.path, start=u.start, duration=u.duration)
     return Record(job.id, str(job.source), audio=y, sr=sr, text=u.text if needs_text else None)
