@@ -174,3 +174,24 @@ def test_outputs_never_overwrite_the_recordings(kaldi_dir, tmp_path, channel_onl
     assert status == 1
     assert "long0.wav would overwrite a recording of the manifest" in err
     assert (tmp_path / "long0.wav").read_bytes() == before
+
+
+def test_text_stages_read_the_manifest_text(tmp_path):
+    from speechtext.pipeline import run_pipeline
+
+    spec = tmp_path / "g2p.toml"
+    spec.write_text('[[stage]]\nname = "g2p"\n')
+    manifest = tmp_path / "calls.jsonl"
+    rows = [
+        {"audio_filepath": "missing.wav", "duration": 1.0, "id": "a", "text": "call home"},
+        {"audio_filepath": "missing.wav", "offset": 1.0, "duration": 1.0, "id": "b"},
+    ]
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run_pipeline(spec, [manifest], tmp_path / "out")
+    assert result.exit_status == 1  # b has no text; the audio is never read
+    assert (tmp_path / "out" / "a.phones.txt").read_text() == "K AO1 L | HH OW1 M\n"
+    ((source, message),) = result.batch.failed
+    assert source.endswith("calls.jsonl:b") and "has no text in the manifest" in message
+    (entry,) = [json.loads(x) for x in (tmp_path / "out" / "calls.jsonl").read_text().split("\n")
+                if x]  # fmt: skip
+    assert entry["id"] == "a" and entry["text"] == "call home"
