@@ -25,6 +25,7 @@ COMMANDS = {
     "relex": "relex",
     "evaluate": "evaluate",
     "run": "run",
+    "convert": "convert",
 }
 
 

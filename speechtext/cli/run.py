@@ -4,13 +4,21 @@ import sys
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
 
-HELP = "run a pipeline spec (TOML) over files and folders: every stage's outputs, a manifest"
+HELP = (
+    "run a pipeline spec (TOML) over files and folders, or a corpus manifest: every stage's "
+    "outputs, a manifest"
+)
 DESCRIPTION = (
     "Run the stages of SPEC (a .toml file, or a shipped spec: demo, text, telephone) over INPUT "
     "files and folders. With an audio stage the inputs are the audio files, each with its "
     "same-stem .txt transcript for the text stages; with text stages only, the .txt files (a "
     "transcript is one utterance, any other text file one utterance per line). Outputs mirror "
-    "the inputs' relative paths in OUTDIR, with OUTDIR/manifest.jsonl (one entry per input: id, "
+    "the inputs' relative paths in OUTDIR. The INPUT may instead be one corpus manifest (a "
+    "Kaldi data dir, a NeMo JSONL manifest, a folder of lhotse manifests, a saved Hugging Face "
+    "dataset): each utterance is processed (a segment is read from its long recording by "
+    "seeking) into OUTDIR/<utterance id>.*, and a manifest of the same format and name, "
+    "pointing at the outputs, is written in OUTDIR. Either way there is OUTDIR/manifest.jsonl "
+    "(one entry per input: id, "
     "source, outputs, seconds per stage, status) and OUTDIR/failures.jsonl. Every file is "
     "written atomically; --resume skips the inputs a previous run of the same spec completed. "
     "One run at a time writes to an OUTDIR (OUTDIR/.speechtext/lock). The exit status is 1 if "
@@ -37,7 +45,9 @@ def add_arguments(parser):
     from .common import default_workers, positive_int
 
     parser.add_argument("spec", metavar="SPEC", help="spec file, or demo / text / telephone")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="files or folders, or one corpus manifest"
+    )
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     parser.add_argument(
         "--workers", type=positive_int, default=default_workers(), help="local worker processes"
@@ -56,6 +66,11 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--resume", action="store_true", help="skip inputs a previous run of this spec completed"
+    )
+    parser.add_argument(
+        "--allow-commands",
+        action="store_true",
+        help="run the piped commands of a manifest (wav.scp lines ending in |) to get the audio",
     )
     parser.add_argument(
         "--set",
@@ -82,6 +97,7 @@ def run(args):
         scheduler=args.scheduler,
         dask_workers=args.dask_local,
         resume=args.resume,
+        allow_commands=args.allow_commands,
         progress=ConsoleProgress(spec.name or "pipeline"),
     )
     for _, message in result.corpus_failures:

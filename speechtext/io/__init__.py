@@ -22,6 +22,8 @@ _EXPORTS = {
     "audio_info": "audio",
     "iter_blocks": "audio",
     "read_audio": "audio",
+    "read_audio_command": "audio",
+    "read_audio_span": "audio",
     "write_audio": "audio",
     "Sentence": "conll",
     "check_tags": "conll",

@@ -35,6 +35,8 @@ __all__ = [
     "audio_info",
     "iter_blocks",
     "read_audio",
+    "read_audio_command",
+    "read_audio_span",
     "write_audio",
 ]
 
@@ -251,6 +253,94 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         y, sr = _soundfile().read(str(info.path), dtype="float32", always_2d=True)
     y = _mono(y)
     _check_finite(y, info, 0)
+    return y, sr
+
+
+def _span(where, sr, frames, start, duration):
+    """``(first frame, frame count)`` of ``duration`` s from ``start`` s (None: to the end);
+    a span running past the end is cut there (with a warning beyond 50 ms)."""
+    first = int(round(start * sr))
+    if first >= frames:
+        raise AudioError(
+            f"{where}: the segment starts at {start:.3f} s, after the recording's end "
+            f"({frames / sr:.3f} s); fix the segment's times"
+        )
+    count = frames - first if duration is None else int(round(duration * sr))
+    if first + count > frames:
+        missing = (first + count - frames) / sr
+        if missing > 0.05:
+            warnings.warn(
+                f"{where}: the segment from {start:.3f} s for {duration:.3f} s runs "
+                f"{missing:.3f} s past the recording's end ({frames / sr:.3f} s); cut there",
+                stacklevel=3,
+            )
+        count = frames - first
+    return first, count
+
+
+def read_audio_span(
+    path: str | os.PathLike, *, start: float = 0.0, duration: float | None = None
+) -> tuple[np.ndarray, int]:
+    """Read ``duration`` seconds from ``start`` of a file as mono float32, seeking to it: only
+    the span is read, however long the file (a segment of a long recording).
+
+    ``duration=None`` reads to the end. A span running past the end is cut there.
+
+    Raises
+    ------
+    AudioError
+        As :func:`read_audio`, and a span that starts after the end of the file.
+    """
+    info = audio_info(path)
+    first, count = _span(info.path, info.sr, info.frames, start, duration)
+    with _decoding(info), _soundfile().SoundFile(str(info.path)) as f:
+        if first:
+            f.seek(first)
+        y = f.read(count, dtype="float32", always_2d=True)
+    y = _mono(y)
+    _check_finite(y, info, first)
+    return y, info.sr
+
+
+def read_audio_command(
+    command: str, *, start: float = 0.0, duration: float | None = None
+) -> tuple[np.ndarray, int]:
+    """Run a shell command whose standard output is audio (a Kaldi ``wav.scp`` pipe) and
+    decode it as mono float32, optionally a span of it (see :func:`read_audio_span`).
+
+    Raises
+    ------
+    AudioError
+        The command cannot run or fails (with the last line it wrote to stderr), or its output
+        is not audio.
+    """
+    import io
+    import subprocess
+
+    where = f"{command} |"
+    try:
+        done = subprocess.run(command, shell=True, capture_output=True, check=False)
+    except OSError as exc:
+        raise AudioError(f"{where}: cannot run the command ({exc})") from None
+    if done.returncode != 0:
+        last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise AudioError(f"{where}: the command failed (exit status {done.returncode}) {last[0]}")
+    sf = _soundfile()
+    try:
+        with sf.SoundFile(io.BytesIO(done.stdout)) as f:
+            first, count = _span(where, f.samplerate, f.frames, start, duration)
+            if first:
+                f.seek(first)
+            y = f.read(count, dtype="float32", always_2d=True)
+            sr = f.samplerate
+    except sf.SoundFileError as exc:
+        reason = str(exc).split(": ", 1)[-1].rstrip(".")
+        raise AudioError(f"{where}: its output is not readable audio ({reason})") from None
+    if not len(y):
+        raise AudioError(f"{where}: its output holds no audio samples")
+    y = _mono(y)
+    if not np.isfinite(y).all():
+        raise AudioError(f"{where}: its output holds NaN or infinite samples")
     return y, sr
 
 

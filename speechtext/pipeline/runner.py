@@ -8,6 +8,13 @@ transcript (a ``.txt`` beside a same-stem recording) is one utterance, any other
 one utterance per non-blank line (ids ``<stem>:<line>``). Tokens are the text split on white
 space.
 
+**Corpus manifests.** An input that is a manifest (a Kaldi data dir, a NeMo JSONL manifest, a
+lhotse manifest pair, a saved Hugging Face dataset: :mod:`speechtext.io.corpora`), given
+alone, makes one job per utterance: its id is the output stem, its audio the span of its
+recording (read by seeking: a long recording is never loaded whole), its text the
+manifest's. At the end, a manifest of the same format and name is written in OUTDIR for the
+utterances done, pointing at their ``.wav`` outputs (or, without one, at their source audio).
+
 **Outputs** mirror the inputs' relative paths under OUTDIR (see :mod:`speechtext.pipeline.stages`
 for each stage's files). An input file is complete when its marker
 ``OUTDIR/.speechtext/done/<stem>.json`` exists (written last, holding its manifest entry and the
@@ -139,7 +146,12 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class PipelineJob:
-    """One input file of a run: its outputs, its completion marker and the spec's fingerprint."""
+    """One input file of a run: its outputs, its completion marker and the spec's fingerprint.
+
+    For an utterance of a corpus manifest, ``source`` is ``<manifest>:<utterance id>``,
+    ``utterance`` the :class:`~speechtext.io.corpora.Utterance` and ``recording`` its
+    :class:`~speechtext.io.corpora.Recording` (the path absolute).
+    """
 
     source: Path
     outputs: tuple[Path, ...]
@@ -147,6 +159,8 @@ class PipelineJob:
     base: Path
     marker: Path
     fingerprint: str
+    utterance: Any = None
+    recording: Any = None
 
     @property
     def done(self) -> bool:
@@ -162,9 +176,67 @@ class PipelineJob:
         return entry.get("spec") == self.fingerprint
 
 
-def _make_jobs(spec, pipeline, inputs, outdir):
+def _file_stem_problem(utt_id):
+    """Why an utterance id cannot be an output file's stem, or None."""
+    if not utt_id or utt_id.startswith(".") or "/" in utt_id or "\\" in utt_id or "\0" in utt_id:
+        return (
+            f"utterance id {utt_id!r} cannot name an output file (empty, a leading dot, or a "
+            "slash); rename it in the manifest"
+        )
+    return None
+
+
+def _corpus_jobs(spec, pipeline, manifest, outdir):
+    """One job per utterance of a corpus manifest (see the module docs)."""
+    import hashlib
+    from dataclasses import asdict, replace
+
+    outdir = Path(outdir).absolute()
+    suffixes = pipeline.suffixes() or [".conll"]
+    fingerprint = spec.fingerprint()
+    where = Path(manifest.path).absolute()
+    corpus = manifest.corpus
+    audio = {
+        corpus.audio_path(r).resolve() for r in corpus.recordings.values() if r.path is not None
+    }
+    jobs, problems = [], []
+    for u in corpus.utterances:
+        source = Path(f"{where}:{u.id}")
+        problem = _file_stem_problem(u.id)
+        outputs = tuple(outdir / f"{u.id}{x}" for x in suffixes) if pipeline.file_stages else ()
+        clash = next((o for o in outputs if o.resolve() in audio), None)
+        if problem is None and clash is not None:
+            problem = (
+                f"its output {clash} would overwrite a recording of the manifest; choose another -o"
+            )
+        if problem is not None:
+            problems.append((source, problem))
+            continue
+        rec = corpus.recording(u)
+        if rec.path is not None:
+            rec = replace(rec, path=str(corpus.audio_path(rec).absolute()))
+        # a changed segment (times, text, audio) is redone by --resume
+        digest = hashlib.sha256(repr((asdict(u), asdict(rec))).encode()).hexdigest()[:16]
+        jobs.append(
+            PipelineJob(
+                source=source,
+                outputs=outputs,
+                id=u.id,
+                base=outdir / u.id,
+                marker=outdir / MARKER_DIR / f"{u.id}.json",
+                fingerprint=f"{fingerprint}-{digest}",
+                utterance=u,
+                recording=rec,
+            )
+        )
+    return jobs, problems
+
+
+def _make_jobs(spec, pipeline, inputs, outdir, manifest=None):
     """The inputs as jobs (absolute paths: a Dask worker may run in another folder), and the
     inputs that failed before any work (missing, clashing outputs)."""
+    if manifest is not None:
+        return _corpus_jobs(spec, pipeline, manifest, outdir)
     from ..io.audio import AUDIO_EXTENSIONS
     from ..io.folders import collect_jobs
 
@@ -222,6 +294,8 @@ def read_records(job: PipelineJob, *, needs_audio: bool, needs_text: bool = True
     from ..io.audio import AUDIO_EXTENSIONS, read_audio
     from ..io.text import read_lines
 
+    if job.utterance is not None:
+        return [_utterance_record(job, needs_audio=needs_audio, needs_text=needs_text)]
     source = Path(job.source)
     if needs_audio:
         y, sr = read_audio(source)
@@ -239,6 +313,25 @@ def read_records(job: PipelineJob, *, needs_audio: bool, needs_text: bool = True
     if not records:
         raise FormatError(f"{source}: no text; expected one utterance per line")
     return records
+
+
+def _utterance_record(job, *, needs_audio, needs_text):
+    """The record of one utterance of a manifest: its span of audio, its text."""
+    from ..io.audio import read_audio_command, read_audio_span
+
+    u, rec = job.utterance, job.recording
+    if needs_text and u.text is None:
+        raise FormatError(
+            f"{job.source}: utterance {u.id!r} has no text in the manifest, and the spec has "
+            "text stages; add its transcript or use an audio-only spec"
+        )
+    if not needs_audio:
+        return Record(job.id, str(job.source), text=u.text)
+    if rec.command is not None:
+        y, sr = read_audio_command(rec.command, start=u.start, duration=u.duration)
+    else:
+        y, sr = read_audio_span(rec.path, start=u.start, duration=u.duration)
+    return Record(job.id, str(job.source), audio=y, sr=sr, text=u.text if needs_text else None)
 
 
 # ------------------------------------------------------------------------ one job, in a worker
@@ -291,6 +384,9 @@ def _process_job(job, *, spec, outdir):
         "base": str(Path(job.base).relative_to(outdir)),
         "spec": job.fingerprint,
     }
+    if job.utterance is not None:
+        entry["audio"] = job.recording.where
+        entry["start"] = job.utterance.start
     write_text(job.marker, json.dumps(entry, ensure_ascii=False) + "\n")
     return {"duration": duration, "utterances": len(records)}
 
@@ -583,6 +679,67 @@ def _finish_corpus_stages(pipeline, result):
             result.corpus_failures.append((stage.name, f"{stage.name} stage: {exc}"))
 
 
+@dataclass(frozen=True)
+class _Manifest:
+    """A corpus manifest given as the input: where, its format, what it holds."""
+
+    path: Path
+    format: str
+    corpus: Any
+
+    def output_path(self, outdir):
+        """The manifest written for the outputs: the input's name, in OUTDIR."""
+        name = self.path.absolute().name
+        if self.format == "lhotse" and not self.path.is_dir():
+            name = self.path.absolute().parent.name  # a pair's file given: its folder
+        if name in ("manifest.jsonl", "failures.jsonl") or name.startswith("."):
+            name = f"corpus-{name.lstrip('.')}"
+        return Path(outdir) / name
+
+
+def _manifest_input(inputs, *, allow_commands):
+    """The corpus manifest among the inputs (read), or None for files and folders."""
+    from ..io.corpora import detect_format, read_corpus
+
+    formats = [detect_format(p) for p in inputs]
+    if not any(formats):
+        return None
+    if len(inputs) > 1:
+        given = next(p for p, f in zip(inputs, formats, strict=True) if f)
+        raise ParameterError(
+            f"{given} is a {next(f for f in formats if f)} manifest: give a manifest alone, "
+            "as the only input (one run per manifest)"
+        )
+    corpus, format = read_corpus(inputs[0], format=formats[0], allow_commands=allow_commands)
+    return _Manifest(Path(inputs[0]), format, corpus)
+
+
+def _write_output_manifest(result, manifest, jobs):
+    """The input manifest's format, in OUTDIR, for the utterances done: each one's ``.wav``
+    output as a whole recording (or its source audio span, without one)."""
+    from ..io.corpora import Corpus, Recording, Utterance, write_corpus
+
+    by_id = {job.id: job for job in jobs}
+    recordings, utterances = {}, []
+    for entry in result.done_entries():
+        job = by_id.get(entry.get("id"))
+        if job is None:
+            continue
+        u, rec = job.utterance, job.recording
+        wav = next((o for o in entry["outputs"] if o.endswith(".wav")), None)
+        if wav is not None:
+            path = str((result.outdir / wav).absolute())
+            rec = Recording(u.id, path=path)
+            u = Utterance(u.id, u.id, text=u.text, speaker=u.speaker)
+        recordings[rec.id] = rec
+        utterances.append(u)
+    target = manifest.output_path(result.outdir)
+    try:
+        result.written += write_corpus(Corpus(recordings, utterances), target, manifest.format)
+    except SpeechTextError as exc:
+        result.corpus_failures.append(("manifest", f"manifest {target}: {exc}"))
+
+
 def _write_run_records(result):
     """``manifest.jsonl`` (without the fingerprints) and ``failures.jsonl``, last."""
     from ..batch import write_failures
@@ -604,6 +761,7 @@ def run_pipeline(
     dask_workers: int | None = None,
     resume: bool = False,
     progress: Progress | None = None,
+    allow_commands: bool = False,
 ) -> RunResult:
     """Run a pipeline spec over input files and folders; write outputs, manifest and failures.
 
@@ -612,7 +770,8 @@ def run_pipeline(
     spec : Spec or str
         A parsed spec, a spec file or the name of a shipped spec.
     inputs : list of path
-        Files and folders (searched recursively; see the module docs).
+        Files and folders (searched recursively; see the module docs), or one corpus
+        manifest (a Kaldi data dir, NeMo JSONL, lhotse manifests, a saved HF dataset).
     outdir : path
     workers : int
         Local worker processes (1: in this process). Ignored with Dask.
@@ -625,6 +784,9 @@ def run_pipeline(
         Skip input files already complete for this spec (otherwise every file is redone).
     progress : speechtext.batch.Progress, optional
         Told of each finished file, failure and warning as it happens (default: nothing).
+    allow_commands : bool
+        Run the piped commands of a manifest (Kaldi ``wav.scp`` lines ending in ``|``, lhotse
+        command sources) to get their audio; otherwise such a manifest is refused.
 
     Returns
     -------
@@ -661,9 +823,12 @@ def run_pipeline(
     outdir = Path(outdir)
     inputs = [str(p) for p in inputs]
     refuse_overwriting_inputs([outdir], inputs, what="-o")
+    manifest = _manifest_input(inputs, allow_commands=allow_commands)
+    if manifest is not None:
+        refuse_overwriting_inputs([manifest.output_path(outdir)], inputs, what="-o")
     check_outdir_free(outdir)  # at once, not after a Dask cluster has started
     spec, pipeline = _prepare(spec, scheduler=scheduler, dask_workers=dask_workers)
-    jobs, problems = _make_jobs(spec, pipeline, inputs, outdir)
+    jobs, problems = _make_jobs(spec, pipeline, inputs, outdir, manifest)
     dask = _connect(scheduler, dask_workers)
     try:
         lock = lock_outdir(outdir)
@@ -688,6 +853,8 @@ def run_pipeline(
         try:
             result = RunResult(batch, _manifest_entries(jobs, batch), outdir, inputs)
             _finish_corpus_stages(pipeline, result)
+            if manifest is not None:
+                _write_output_manifest(result, manifest, jobs)
             _write_run_records(result)
         except KeyboardInterrupt as exc:  # every input was done: say so
             raise BatchInterrupted(batch, len(jobs) + len(problems)) from exc
