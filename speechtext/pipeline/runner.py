@@ -515,6 +515,9 @@ class _Dask:
             if self.cluster is not None:
                 with contextlib.suppress(Exception):
                     self.cluster.close(timeout=1)
+                # not again at exit (distributed's atexit waits up to 10 s for a close cut
+                # short here): the workers end with this process
+                self.cluster.shutdown_on_close = False
         finally:
             for logger, level in zip(loggers, levels, strict=True):
                 logger.setLevel(level)
