@@ -20,8 +20,22 @@ DESCRIPTION = (
     "confidences in PRED (a third CoNLL column) also entity-level average precision "
     "(non-interpolated, as scikit-learn's average_precision_score) and the expected calibration "
     "error. With no entity at all, every average is 0 (seqeval gives NaN for the macro average). "
-    "Notes (no entities, differing tokens ...) go to stderr."
+    "When GOLD and PRED both carry intents (a label file beside seq.in/seq.out, '# intent = "
+    "NAME' lines in CoNLL), also intent accuracy and sentence accuracy (intent and every slot "
+    "right). Notes (no entities, differing tokens ...) go to stderr."
 )
+
+
+def _add_intents(report, gold, pred):
+    """Intent figures on the report when both sides carry intents; a note when one side does."""
+    from ..evaluation.intents import has_intents, intent_scores
+
+    gold_has, pred_has = has_intents(gold), has_intents(pred)
+    if gold_has and pred_has:
+        report.intents = intent_scores(gold, pred)
+    elif gold_has or pred_has:
+        side = "PRED" if gold_has else "GOLD"
+        report.notes.append(f"no intent scores: {side} does not give every sentence an intent")
 
 
 def add_arguments(parser):
@@ -115,6 +129,7 @@ def run(args):
         entity_score=args.entity_score,
         ignore_tokens=args.ignore_tokens,
     )
+    _add_intents(report, gold, pred)
     for note in report.notes:
         print(f"speechtext: note: {note}", file=sys.stderr)
     text = report.render(args.format, digits=args.digits)

@@ -11,6 +11,8 @@ The package keeps apart what seqeval keeps apart:
   corpus at once;
 - :mod:`~speechtext.evaluation.metrics`: the arithmetic (precision, recall, F1, averages, AP,
   ECE) and :func:`evaluate`;
+- :mod:`~speechtext.evaluation.intents`: intent accuracy and sentence accuracy (intent and every
+  slot right) when gold and predictions carry intents;
 - :mod:`~speechtext.evaluation.report`: the :class:`Report` and its text, CSV, Markdown and JSON
   renderings; :mod:`~speechtext.evaluation.plot`: its PR curves and reliability diagram.
 
@@ -36,6 +38,8 @@ _EXPORTS = {
     "Scores": "report",
     "Curve": "report",
     "plot_report": "plot",
+    "IntentScores": "intents",
+    "intent_scores": "intents",
 }
 
 __all__ = [

@@ -72,6 +72,9 @@ class Report:
         Per type, as ``per_type``: correct, predicted and gold entities.
     correct_tokens : int
         Tokens whose predicted tag is the gold one.
+    intents : IntentScores or None
+        Intent and sentence accuracy (:mod:`~speechtext.evaluation.intents`), when both sides
+        carry intents.
     """
 
     per_type: dict[str, Scores]
@@ -91,6 +94,7 @@ class Report:
     reliability: dict[str, Any] | None = field(default=None, repr=False)
     counts: dict[str, tuple[int, int, int]] = field(default_factory=dict, repr=False)
     correct_tokens: int = 0
+    intents: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``speechtext evaluate --format json``."""
@@ -109,6 +113,7 @@ class Report:
             "sentence_accuracy": self.sentence_accuracy,
             "sentences": self.sentences,
             "tokens": self.tokens,
+            **({"intent": self.intents.to_dict()} if self.intents is not None else {}),
         }
 
     def _rows(self) -> Iterator[tuple[str, Scores] | None]:
@@ -159,6 +164,8 @@ class Report:
                 f"expected calibration error ({CALIBRATION_BINS} bins): "
                 f"{self.calibration['ece']:.{digits}f}"
             )
+        if self.intents is not None:
+            lines.append(self.intents.summary(digits))
         return "\n".join(lines) + "\n"
 
     def to_csv(self) -> str:
@@ -201,6 +208,8 @@ class Report:
             f"- {self.sentences} sentences, {self.tokens} tokens; mode {self.mode}, "
             f"scheme {self.scheme}",
         ]
+        if self.intents is not None:
+            lines.append(f"- {self.intents.summary(digits)}")
         return "\n".join(lines) + "\n"
 
     def to_conlleval(self) -> str:

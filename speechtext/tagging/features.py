@@ -33,7 +33,7 @@ from typing import Any
 
 from ..tags import spans
 
-__all__ = ["DEFAULT_FEATURES", "Featurizer"]
+__all__ = ["DEFAULT_FEATURES", "LATER_FEATURES", "Featurizer"]
 
 DEFAULT_FEATURES = {
     "window": 3,  # neighbouring words at -window..+window
@@ -49,7 +49,12 @@ DEFAULT_FEATURES = {
     "gazetteer_max_len": 6,
     "gazetteer_min_rate": 0.0,  # keep values tagged as a slot at least this often
     "word_slots": True,  # words seen mostly inside one slot type (out of fold in training)
+    "intent_features": 0,  # conditioning on the intent: 0 none, 1 + intent, 2 + intent|word,
+    # 3 + intent|nearest cues, 4 + intent|gazetteer marks (see Featurizer.features)
 }
+
+# Settings added after model files were first written: a file without them has them off.
+LATER_FEATURES = {"intent_features": 0}
 
 _DIGITS = re.compile(r"\d+")
 _ALPHA = re.compile(r"[^\W\d_]+")
@@ -250,8 +255,14 @@ class Featurizer:
         words: Sequence[str],
         gazetteer: Mapping[str, Sequence[str]] | None = None,
         word_slots: Mapping[str, str] | None = None,
+        intent: str | None = None,
     ) -> list[list[str]]:
-        """crfsuite attributes (lists of str) of one tokenised utterance."""
+        """crfsuite attributes (lists of str) of one tokenised utterance.
+
+        With ``intent`` and the ``intent_features`` setting, features conjoined with the
+        utterance's intent are added, so that the same words can mean another slot type under
+        another intent (SNIPS slot types are intent-specific).
+        """
         s = self.settings
         lower = [w.lower() for w in words]
         n = len(words)
@@ -288,11 +299,22 @@ class Featurizer:
                         # The cue read in the light of the utterance's first word ("add ... to"
                         # is a playlist, "play ... by" an artist).
                         cols.append([f"f{side}={lower[0]}|{w}" for w in values])
+        level = s.get("intent_features", 0) if intent is not None else 0
+        if level >= 2:
+            cols.append([f"iw={intent}|{w}" for w in lower])
+        if level >= 3 and s["cues"]:
+            for name in ("lc0", "rc0"):
+                column = next(c for c in cols if c and c[0].startswith(name + "="))
+                cols.append([f"i{v}|{intent}" for v in column])
         rows = list(zip(*cols, strict=True)) if cols else [()] * n
         shared = [f"first={lower[0]}"] if s["first_word"] else []
         if s.get("bag_of_cues"):
             shared.extend(sorted({f"has={w}" for w in lower if w in self.cues}))
+        if level >= 1:
+            shared.append(f"int={intent}")
         marks = self.gazetteer_marks(lower, self.gazetteer if gazetteer is None else gazetteer)
+        if level >= 4:
+            marks = [[*m, *(f"i{x}|{intent}" for x in m)] for m in marks]
         slots = self.word_slots if word_slots is None else word_slots
         if slots:
             for k, w in enumerate(lower):
@@ -309,15 +331,24 @@ class Featurizer:
         return out
 
     def training_features(
-        self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]
+        self,
+        sentences: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]],
+        intents: Sequence[str] | None = None,
     ) -> list[list[list[str]]]:
         """Features of the training sentences, gazetteer marks out of fold.
 
         Sentence ``i`` is in fold ``i % gazetteer_folds``; its gazetteer and word-slot marks
-        come from the values of the other folds only.
+        come from the values of the other folds only. ``intents``: each sentence's (gold)
+        intent, for the intent features.
         """
+        if intents is None:
+            intents = [None] * len(sentences)
         if not self.settings["gazetteer"]:
-            return [self.features(w, gazetteer={}, word_slots={}) for w in sentences]
+            return [
+                self.features(w, gazetteer={}, word_slots={}, intent=i)
+                for w, i in zip(sentences, intents, strict=True)
+            ]
         folds = self.settings["gazetteer_folds"]
         n = len(sentences)
         out = [None] * n
@@ -336,5 +367,7 @@ class Featurizer:
                 else {}
             )
             for i in range(f, n, folds):
-                out[i] = self.features(sentences[i], gazetteer=gaz, word_slots=slots)
+                out[i] = self.features(
+                    sentences[i], gazetteer=gaz, word_slots=slots, intent=intents[i]
+                )
         return out
