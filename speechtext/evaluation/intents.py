@@ -52,7 +52,8 @@ class IntentScores:
             "sentence_accuracy": self.sentence_accuracy,
             "sentences": self.sentences,
             "per_intent": {
-                name: {"correct": right, "support": n} for name, (right, n) in self.per_intent.items()
+                name: {"correct": right, "support": n}
+                for name, (right, n) in self.per_intent.items()
             },
         }
 
@@ -86,7 +87,9 @@ def intent_scores(gold: Sequence[Sentence], pred: Sequence[Sentence]) -> IntentS
     for i, (g, p) in enumerate(zip(gold, pred, strict=True)):
         if g.intent is None or p.intent is None:
             side = "gold" if g.intent is None else "predicted"
-            raise ParameterError(f"{side} sentence {i} ({(g if g.intent is None else p).where()}) has no intent")
+            raise ParameterError(
+                f"{side} sentence {i} ({(g if g.intent is None else p).where()}) has no intent"
+            )
         hit = g.intent == p.intent
         counts = per.setdefault(g.intent, [0, 0])
         counts[0] += hit

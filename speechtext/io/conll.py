@@ -377,7 +377,8 @@ def _detect(path):
 
 def sentence_files(path: str | os.PathLike) -> list[Path]:
     """The files :func:`read_sentences` reads for ``path``: ``seq.in``, ``seq.out`` and
-    ``label`` of an ATIS/SNIPS folder, else the path itself (for checking that no output overwrites them).
+    ``label`` of an ATIS/SNIPS folder, else the path itself (for checking that no output
+    overwrites them).
 
     Examples
     --------

@@ -2,8 +2,8 @@
 
 ``{"id", "tokens", "nbest": [{"tags", "logprob"}, ...]}``, best first; log-probabilities rounded
 to 6 decimals. With intents (a tagger trained with them) also ``"intent"`` and ``"intent_prob"``
-(the best) and ``"intents": [{"intent", "prob"}, ...]``, most probable first. Written by ``speechtext tag predict --nbest``, ``speechtext decode`` and the
-pipeline's tag stage.
+(the best) and ``"intents": [{"intent", "prob"}, ...]``, most probable first. Written by
+``speechtext tag predict --nbest``, ``speechtext decode`` and the pipeline's tag stage.
 """
 
 from __future__ import annotations

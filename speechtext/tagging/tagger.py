@@ -540,7 +540,11 @@ class SlotTagger:
 
     def _conditioning_intents(self, sentences):
         """The intents the slot features are conditioned on: the predicted ones, or Nones."""
-        if not sentences or self.intent_classifier_ is None or not self.settings_["intent_features"]:
+        if (
+            not sentences
+            or self.intent_classifier_ is None
+            or not self.settings_["intent_features"]
+        ):
             return [None] * len(sentences)
         classes = self.intent_classifier_.classes_
         return [classes[j] for j in self.intent_classifier_.predict_proba(sentences).argmax(1)]
@@ -551,9 +555,7 @@ class SlotTagger:
         self._check_fitted()
         return None if self.intent_classifier_ is None else list(self.intent_classifier_.classes_)
 
-    def predict_intent(
-        self, sentences: Tokens, k: int = 1
-    ) -> list[list[tuple[str, float]]]:
+    def predict_intent(self, sentences: Tokens, k: int = 1) -> list[list[tuple[str, float]]]:
         """The ``k`` most probable intents of each sentence with their probabilities.
 
         Parameters
@@ -593,7 +595,9 @@ class SlotTagger:
         p = self.intent_classifier_.predict_proba(sentences)
         order = np.argsort(-p, axis=1, kind="stable")[:, :k]
         classes = self.intent_classifier_.classes_
-        return [[(classes[j], float(row[j])) for j in idx] for row, idx in zip(p, order, strict=True)]
+        return [
+            [(classes[j], float(row[j])) for j in idx] for row, idx in zip(p, order, strict=True)
+        ]
 
     def _emissions(self, sentences, *, temperature=None, intents=None):
         """Per sentence, ``[T, L]`` state scores (divided by the temperature)."""
