@@ -49,7 +49,7 @@ DEFAULT_FEATURES = {
     "gazetteer_max_len": 6,
     "gazetteer_min_rate": 0.0,  # keep values tagged as a slot at least this often
     "word_slots": True,  # words seen mostly inside one slot type (out of fold in training)
-    "intent_features": 0,  # conditioning on the intent: 0 none, 1 + intent, 2 + intent|word,
+    "intent_features": 2,  # conditioning on the intent: 0 none, 1 + intent, 2 + intent|word,
     # 3 + intent|nearest cues, 4 + intent|gazetteer marks (see Featurizer.features)
 }
 
@@ -299,22 +299,11 @@ class Featurizer:
                         # The cue read in the light of the utterance's first word ("add ... to"
                         # is a playlist, "play ... by" an artist).
                         cols.append([f"f{side}={lower[0]}|{w}" for w in values])
-        level = s.get("intent_features", 0) if intent is not None else 0
-        if level >= 2:
-            cols.append([f"iw={intent}|{w}" for w in lower])
-        if level >= 3 and s["cues"]:
-            for name in ("lc0", "rc0"):
-                column = next(c for c in cols if c and c[0].startswith(name + "="))
-                cols.append([f"i{v}|{intent}" for v in column])
         rows = list(zip(*cols, strict=True)) if cols else [()] * n
         shared = [f"first={lower[0]}"] if s["first_word"] else []
         if s.get("bag_of_cues"):
             shared.extend(sorted({f"has={w}" for w in lower if w in self.cues}))
-        if level >= 1:
-            shared.append(f"int={intent}")
         marks = self.gazetteer_marks(lower, self.gazetteer if gazetteer is None else gazetteer)
-        if level >= 4:
-            marks = [[*m, *(f"i{x}|{intent}" for x in m)] for m in marks]
         slots = self.word_slots if word_slots is None else word_slots
         if slots:
             for k, w in enumerate(lower):
@@ -328,7 +317,34 @@ class Featurizer:
         ]
         out[0].append("BOS")
         out[-1].append("EOS")
-        return out
+        return self.add_intent(out, lower, intent)
+
+    def add_intent(self, rows: list[list[str]], lower: Sequence[str], intent: str | None):
+        """``rows`` (one utterance's features, lower-cased words ``lower``) with the features
+        conjoined with ``intent`` appended, as the ``intent_features`` setting asks; in place.
+
+        Level 1 adds the intent, 2 the intent with the word, 3 with the nearest cue words,
+        4 with the gazetteer and slot-word marks.
+        """
+        level = self.settings.get("intent_features", 0)
+        if not level or intent is None:
+            return rows
+        conjoined = ()
+        if level >= 3:
+            conjoined = ("lc0=", "rc0=") + (("g=", "ws=") if level >= 4 else ())
+        for row, w in zip(rows, lower, strict=True):
+            extra = [f"int={intent}"]
+            if level >= 2:
+                extra.append(f"iw={intent}|{w}")
+            if conjoined:
+                extra.extend(f"i{f}|{intent}" for f in row if f.startswith(conjoined))
+            row.extend(extra)
+        return rows
+
+    @staticmethod
+    def hints_of(rows: list[list[str]]) -> list[str]:
+        """:meth:`slot_hints` read off an utterance's features (without intent features)."""
+        return sorted({f for row in rows for f in row if f.startswith(("g=B-", "ws="))})
 
     def training_features(
         self,
@@ -349,9 +365,18 @@ class Featurizer:
                 self.features(w, gazetteer={}, word_slots={}, intent=i)
                 for w, i in zip(sentences, intents, strict=True)
             ]
+        out = [None] * len(sentences)
+        for fold, gaz, slots in self._fold_lexicons(sentences, tags):
+            for i in fold:
+                out[i] = self.features(
+                    sentences[i], gazetteer=gaz, word_slots=slots, intent=intents[i]
+                )
+        return out
+
+    def _fold_lexicons(self, sentences, tags):
+        """Per fold: its sentence indices, and the gazetteer and word slots of the others."""
         folds = self.settings["gazetteer_folds"]
         n = len(sentences)
-        out = [None] * n
         max_len = self.settings["gazetteer_max_len"]
         for f in range(folds):
             others = [i for i in range(n) if i % folds != f]
@@ -366,8 +391,32 @@ class Featurizer:
                 if self.settings.get("word_slots")
                 else {}
             )
-            for i in range(f, n, folds):
-                out[i] = self.features(
-                    sentences[i], gazetteer=gaz, word_slots=slots, intent=intents[i]
-                )
+            yield range(f, n, folds), gaz, slots
+
+    def slot_hints(
+        self,
+        words: Sequence[str],
+        gazetteer: Mapping[str, Sequence[str]] | None = None,
+        word_slots: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """The slot types the utterance's gazetteer matches and slot words point to, as
+        features of the intent classifier (``g=B-x``, ``ws=x``; a playlist name says
+        AddToPlaylist, a movie name SearchScreeningEvent)."""
+        lower = [w.lower() for w in words]
+        gaz = self.gazetteer if gazetteer is None else gazetteer
+        slots = self.word_slots if word_slots is None else word_slots
+        out = {m for marks in self.gazetteer_marks(lower, gaz) for m in marks if m[2] == "B"}
+        out.update("ws=" + slots[w] for w in lower if w in slots)
+        return sorted(out)
+
+    def training_slot_hints(
+        self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]
+    ) -> list[list[str]]:
+        """:meth:`slot_hints` of the training sentences, out of fold (as the gazetteer marks)."""
+        if not self.settings["gazetteer"]:
+            return [[] for _ in sentences]
+        out = [None] * len(sentences)
+        for fold, gaz, slots in self._fold_lexicons(sentences, tags):
+            for i in fold:
+                out[i] = self.slot_hints(sentences[i], gaz, slots)
         return out

@@ -4,13 +4,15 @@ scikit-learn (the ``train`` extra; seqeval already depends on it) fits the weigh
 is a sparse product and a softmax in numpy, so a saved model tags without scikit-learn.
 
 Features of an utterance (lower-cased): its words, word bigrams (with ``<s>``/``</s>``), the
-first word, and the character 3- and 4-grams of each word padded with spaces; present or absent
-(binary), each row scaled to unit length.
+first word, the character 3- and 4-grams of each word padded with spaces, and any *hints* the
+caller adds (the slot tagger adds the slot types its gazetteer finds); present or absent
+(binary), each row scaled to unit length. On SNIPS valid the hints take intent accuracy from
+98.1 to 98.9 %.
 
 Examples
 --------
 >>> intent_features(["Play", "jazz"])[:4]
-['w=play', 'w=jazz', 'b=<s>|play', 'b=play|jazz']
+['b=<s>|play', 'b=play|jazz', 'b=jazz|</s>', 'first=play']
 """
 
 from __future__ import annotations
@@ -28,18 +30,24 @@ __all__ = ["IntentClassifier", "intent_features"]
 _CHAR_NGRAMS = (3, 4)
 
 
-def intent_features(words: Sequence[str]) -> list[str]:
+def _word_features(lower: str) -> list[str]:
+    text = f" {lower} "
+    feats = [f"w={lower}"]
+    for n in _CHAR_NGRAMS:
+        feats.extend("c=" + text[i : i + n] for i in range(len(text) - n + 1))
+    return feats
+
+
+def intent_features(words: Sequence[str], hints: Sequence[str] = ()) -> list[str]:
     """The classifier's features of one tokenised utterance (see the module docstring)."""
     lower = [w.lower() for w in words]
-    feats = [f"w={w}" for w in lower]
     padded = ["<s>", *lower, "</s>"]
-    feats.extend(f"b={a}|{b}" for a, b in zip(padded, padded[1:], strict=False))
+    feats = [f"b={a}|{b}" for a, b in zip(padded, padded[1:], strict=False)]
     if lower:
         feats.append(f"first={lower[0]}")
+    feats.extend(hints)
     for w in lower:
-        text = f" {w} "
-        for n in _CHAR_NGRAMS:
-            feats.extend("c=" + text[i : i + n] for i in range(len(text) - n + 1))
+        feats.extend(_word_features(w))
     return feats
 
 
@@ -55,16 +63,37 @@ class IntentClassifier:
     def __init__(self, c: float = 10.0):
         self.c = c
 
-    def _matrix(self, sentences):
+    def _ids(self, words, hints):
+        """The vocabulary ids of one utterance's features (a word's are looked up once)."""
+        vocab, cache = self.vocabulary_, self._word_ids
+        lower = [w.lower() for w in words]
+        padded = ["<s>", *lower, "</s>"]
+        context = [f"b={a}|{b}" for a, b in zip(padded, padded[1:], strict=False)]
+        if lower:
+            context.append(f"first={lower[0]}")
+        ids = {vocab[f] for f in (*context, *hints) if f in vocab}
+        for w in lower:
+            known = cache.get(w)
+            if known is None:
+                known = [vocab[f] for f in _word_features(w) if f in vocab]
+                if len(cache) < 200_000:
+                    cache[w] = known
+            ids.update(known)
+        return sorted(ids)
+
+    def _matrix(self, sentences, hints=None):
         """Rows of the sentences' features over the learned vocabulary, unit length."""
         import numpy as np
         import scipy.sparse
 
         vocab = self.vocabulary_
+        if not hasattr(self, "_word_ids"):
+            self._word_ids = {}
+        if hints is None:
+            hints = [()] * len(sentences)
         indices, indptr = [], [0]
-        for words in sentences:
-            ids = sorted({vocab[f] for f in intent_features(words) if f in vocab})
-            indices.extend(ids)
+        for words, extra in zip(sentences, hints, strict=True):
+            indices.extend(self._ids(words, extra))
             indptr.append(len(indices))
         values = np.ones(len(indices))
         x = scipy.sparse.csr_matrix(
@@ -75,8 +104,14 @@ class IntentClassifier:
         norms[norms == 0] = 1.0
         return scipy.sparse.diags(1.0 / norms) @ x
 
-    def fit(self, sentences: Sequence[Sequence[str]], intents: Sequence[str]) -> IntentClassifier:
-        """Learn from tokenised utterances and their intents (at least two different ones)."""
+    def fit(
+        self,
+        sentences: Sequence[Sequence[str]],
+        intents: Sequence[str],
+        hints: Sequence[Sequence[str]] | None = None,
+    ) -> IntentClassifier:
+        """Learn from tokenised utterances and their intents (at least two different ones);
+        ``hints``: extra features per utterance (see the module docstring)."""
         import numpy as np
 
         try:
@@ -91,12 +126,15 @@ class IntentClassifier:
                 f"all {len(intents)} training sentences have the intent {classes[0]!r}; an "
                 "intent classifier needs at least two intents"
             )
+        if hints is None:
+            hints = [()] * len(sentences)
         vocab: dict[str, int] = {}
-        for words in sentences:
-            for f in intent_features(words):
+        for words, extra in zip(sentences, hints, strict=True):
+            for f in intent_features(words, extra):
                 vocab.setdefault(f, len(vocab))
         self.vocabulary_ = vocab
-        x = self._matrix(sentences)
+        self._word_ids = {}
+        x = self._matrix(sentences, hints)
         index = {name: k for k, name in enumerate(classes)}
         y = np.array([index[i] for i in intents])
         model = LogisticRegression(C=self.c, max_iter=1000)
@@ -117,12 +155,15 @@ class IntentClassifier:
         names = sorted(self.vocabulary_, key=self.vocabulary_.get)
         self.vocabulary_ = {names[j]: k for k, j in enumerate(keep)}
         self.coef_ = self.coef_[:, keep]
+        self._word_ids = {}
 
-    def predict_proba(self, sentences: Sequence[Sequence[str]]) -> np.ndarray:
+    def predict_proba(
+        self, sentences: Sequence[Sequence[str]], hints: Sequence[Sequence[str]] | None = None
+    ) -> np.ndarray:
         """``[n, len(classes_)]`` intent probabilities, rows summing to 1."""
         import numpy as np
 
-        scores = self._matrix(sentences) @ self.coef_.T + self.intercept_
+        scores = self._matrix(sentences, hints) @ self.coef_.T + self.intercept_
         scores = np.asarray(scores)
         scores -= scores.max(axis=1, keepdims=True)
         p = np.exp(scores)

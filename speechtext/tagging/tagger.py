@@ -405,13 +405,14 @@ class SlotTagger:
             dev = _check_tagged(dev[0], dev[1], "dev")
 
         classifier = None
+        if intents is None:
+            settings["intent_features"] = 0
+        featurizer = Featurizer.learn(settings, sentences, tags)
         if intents is not None:
             from .intent import IntentClassifier
 
-            classifier = IntentClassifier(c=self.intent_c).fit(sentences, intents)
-        else:
-            settings["intent_features"] = 0
-        featurizer = Featurizer.learn(settings, sentences, tags)
+            hints = featurizer.training_slot_hints(sentences, tags)
+            classifier = IntentClassifier(c=self.intent_c).fit(sentences, intents, hints)
         crf_bytes = self._train_crf(featurizer.training_features(sentences, tags, intents), tags)
         self._set_model(
             crf_bytes, settings, featurizer.cues, featurizer.gazetteer, featurizer.word_slots, 1.0
@@ -538,7 +539,7 @@ class SlotTagger:
         if not hasattr(self, "labels_"):
             raise NotFittedError("this SlotTagger is not trained; call fit() or SlotTagger.load()")
 
-    def _conditioning_intents(self, sentences):
+    def _conditioning_intents(self, sentences, rows=None):
         """The intents the slot features are conditioned on: the predicted ones, or Nones."""
         if (
             not sentences
@@ -547,7 +548,15 @@ class SlotTagger:
         ):
             return [None] * len(sentences)
         classes = self.intent_classifier_.classes_
-        return [classes[j] for j in self.intent_classifier_.predict_proba(sentences).argmax(1)]
+        return [classes[j] for j in self._intent_proba(sentences, rows).argmax(1)]
+
+    def _intent_proba(self, sentences, rows=None):
+        """Intent probabilities; ``rows``: the sentences' slot features, to read hints off."""
+        if rows is None:
+            hints = [self.featurizer_.slot_hints(words) for words in sentences]
+        else:
+            hints = [self.featurizer_.hints_of(r) for r in rows]
+        return self.intent_classifier_.predict_proba(sentences, hints)
 
     @property
     def intents_(self) -> list[str] | None:
@@ -592,7 +601,7 @@ class SlotTagger:
             raise ParameterError(f"k={k!r} must be a whole number of at least 1")
         if not sentences:
             return []
-        p = self.intent_classifier_.predict_proba(sentences)
+        p = self._intent_proba(sentences)
         order = np.argsort(-p, axis=1, kind="stable")[:, :k]
         classes = self.intent_classifier_.classes_
         return [
@@ -608,11 +617,12 @@ class SlotTagger:
 
         attrs = self.attributes_
         flat, row_lengths, lengths = [], [], []
-        features = self.featurizer_.features
+        featurizer = self.featurizer_
+        rows = [featurizer.features(words) for words in sentences]
         if intents is None:
-            intents = self._conditioning_intents(sentences)
-        for words, intent in zip(sentences, intents, strict=True):
-            feats = features(words, intent=intent)
+            intents = self._conditioning_intents(sentences, rows)
+        for words, feats, intent in zip(sentences, rows, intents, strict=True):
+            featurizer.add_intent(feats, [w.lower() for w in words], intent)
             lengths.append(len(feats))
             for token in feats:
                 row_lengths.append(len(token))
