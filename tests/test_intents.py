@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
+from clitools import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clitools import run_cli
 from speechtext.errors import FormatError, ParameterError
 from speechtext.evaluation import evaluate, intent_scores
 from speechtext.io.conll import Sentence, read_sentences, write_conll, write_seq
