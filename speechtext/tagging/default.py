@@ -184,17 +184,22 @@ def build_default_tagger(snips: str | PathLike[str]) -> SlotTagger:
     return SlotTagger(**TRAINING).fit(tokens, tags, intents=intents, dev=dev)
 
 
-def _read_default():
+def _model_bytes():
+    """The shipped model file's bytes; FormatError if the installation lacks it."""
     from importlib import resources
 
-    name = f"speechtext/tagging/{DEFAULT_MODEL}"
     try:
-        data = (resources.files(__package__) / DEFAULT_MODEL).read_bytes()
+        return (resources.files(__package__) / DEFAULT_MODEL).read_bytes()
     except OSError:
         raise FormatError(
-            f"{name}: missing from the installed package; reinstall speechtext "
-            "(pip install --force-reinstall speechtext)"
+            f"speechtext/tagging/{DEFAULT_MODEL}: missing from the installed package; reinstall "
+            "speechtext (pip install --force-reinstall speechtext)"
         ) from None
+
+
+def _read_default():
+    name = f"speechtext/tagging/{DEFAULT_MODEL}"
+    data = _model_bytes()
     try:
         return SlotTagger.from_bytes(data, source=name)
     except FormatError as exc:

@@ -50,7 +50,7 @@ DEFAULT_FEATURES = {
     "gazetteer_min_rate": 0.0,  # keep values tagged as a slot at least this often
     "word_slots": True,  # words seen mostly inside one slot type (out of fold in training)
     "intent_features": 2,  # conditioning on the intent: 0 none, 1 + intent, 2 + intent|word,
-    # 3 + intent|nearest cues, 4 + intent|gazetteer marks (see Featurizer.features)
+    # 3 + intent|nearest cues, 4 + intent|gazetteer marks, 5 + intent|neighbours (add_intent)
 }
 
 # Settings added after model files were first written: a file without them has them off.
@@ -324,7 +324,7 @@ class Featurizer:
         conjoined with ``intent`` appended, as the ``intent_features`` setting asks; in place.
 
         Level 1 adds the intent, 2 the intent with the word, 3 with the nearest cue words,
-        4 with the gazetteer and slot-word marks.
+        4 with the gazetteer and slot-word marks, 5 with the neighbouring words.
         """
         level = self.settings.get("intent_features", 0)
         if not level or intent is None:
@@ -332,6 +332,7 @@ class Featurizer:
         conjoined = ()
         if level >= 3:
             conjoined = ("lc0=", "rc0=") + (("g=", "ws=") if level >= 4 else ())
+            conjoined += ("w-1=", "w+1=") if level >= 5 else ()
         for row, w in zip(rows, lower, strict=True):
             extra = [f"int={intent}"]
             if level >= 2:
