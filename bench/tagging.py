@@ -237,6 +237,21 @@ def main():
         )
     print("(test set; intent and sentence accuracy in %, sentence: intent and every slot right)")
 
+    # Decoding alone, on the chosen model's own lattices of test: the exact 4-best (what
+    # predict_nbest and tag predict --nbest use) beside beam search of width 8.
+    from speechtext.decode import beam_search_batch, exact_nbest_batch
+
+    x_test = [s.tokens for s in test]
+    n_tokens = sum(map(len, x_test))
+    ems, trans = joint.lattices(x_test)
+    allowed = joint.allowed_
+    exact_s = time_best(lambda: exact_nbest_batch(ems, trans, nbest=4, allowed=allowed))
+    beam_s = time_best(lambda: beam_search_batch(ems, trans, beam=8, nbest=4, allowed=allowed))
+    print(
+        f"decoding {len(joint.labels_)} labels: exact 4-best {n_tokens / exact_s:,.0f} tokens/s, "
+        f"beam 8 / 4-best {n_tokens / beam_s:,.0f} tokens/s"
+    )
+
     if not args.skip_curve:
         print()
         print("learning curve (test slot F1 / sentence accuracy; share of SNIPS train):")

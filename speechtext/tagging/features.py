@@ -263,11 +263,24 @@ class Featurizer:
         utterance's intent are added, so that the same words can mean another slot type under
         another intent (SNIPS slot types are intent-specific).
         """
+        rows, conjoinable, _ = self.parts(words, gazetteer, word_slots)
+        return self.add_intent(rows, [w.lower() for w in words], intent, conjoinable)
+
+    def parts(
+        self,
+        words: Sequence[str],
+        gazetteer: Mapping[str, Sequence[str]] | None = None,
+        word_slots: Mapping[str, str] | None = None,
+    ) -> tuple[list[list[str]], list[list[str]], list[str]]:
+        """The features of :meth:`features` before the intent is known, and what the intent
+        needs: per token the features to conjoin with it, and the utterance's slot hints
+        (:meth:`slot_hints`)."""
         s = self.settings
         lower = [w.lower() for w in words]
         n = len(words)
         if not n:
-            return []
+            return [], [], []
+        level = s.get("intent_features", 0)
         win = s["window"]
         padded = ["<s>"] * win + lower + ["</s>"] * win
         # Context features are built a column at a time (one comprehension per kind), which is
@@ -280,6 +293,9 @@ class Featurizer:
             pairs = [f"{a}|{b}" for a, b in zip(padded[win - 1 :], padded[win:], strict=False)]
             cols.append(["b-=" + p for p in pairs[:n]])
             cols.append(["b+=" + p for p in pairs[1 : n + 1]])
+        conjoinable = [[] for _ in range(n)]
+        if level >= 5:
+            conjoinable = [list(pair) for pair in zip(cols[0], cols[1], strict=True)]
         if s["cues"]:
             # The nearest `cue_depth` cue words on each side, nearest first.
             depth = s.get("cue_depth", 1)
@@ -295,6 +311,9 @@ class Featurizer:
                 for d in range(depth):
                     values = per_depth[d] if side == "lc" else per_depth[d][::-1]
                     cols.append([f"{side}{d}={w}" for w in values])
+                    if d == 0 and level >= 3:
+                        for c, f in zip(conjoinable, cols[-1], strict=True):
+                            c.append(f)
                     if d == 0 and s.get("first_cue"):
                         # The cue read in the light of the utterance's first word ("add ... to"
                         # is a playlist, "play ... by" an artist).
@@ -310,6 +329,10 @@ class Featurizer:
                 kind = slots.get(w)
                 if kind:
                     marks[k] = [*marks[k], "ws=" + kind]
+        if level >= 4:
+            for c, mark in zip(conjoinable, marks, strict=True):
+                c.extend(mark)
+        hints = sorted({m for mark in marks for m in mark if m[0] == "w" or m[2] == "B"})
         word_features = self._word_features
         out = [
             ["bias", *word_features(word), *row, *shared, *mark]
@@ -317,11 +340,18 @@ class Featurizer:
         ]
         out[0].append("BOS")
         out[-1].append("EOS")
-        return self.add_intent(out, lower, intent)
+        return out, conjoinable, hints
 
-    def add_intent(self, rows: list[list[str]], lower: Sequence[str], intent: str | None):
-        """``rows`` (one utterance's features, lower-cased words ``lower``) with the features
-        conjoined with ``intent`` appended, as the ``intent_features`` setting asks; in place.
+    def add_intent(
+        self,
+        rows: list[list[str]],
+        lower: Sequence[str],
+        intent: str | None,
+        conjoinable: list[list[str]],
+    ) -> list[list[str]]:
+        """``rows`` (one utterance's features from :meth:`parts`, lower-cased words ``lower``)
+        with the features conjoined with ``intent`` appended, in place, as the
+        ``intent_features`` setting asks.
 
         Level 1 adds the intent, 2 the intent with the word, 3 with the nearest cue words,
         4 with the gazetteer and slot-word marks, 5 with the neighbouring words.
@@ -329,23 +359,12 @@ class Featurizer:
         level = self.settings.get("intent_features", 0)
         if not level or intent is None:
             return rows
-        conjoined = ()
-        if level >= 3:
-            conjoined = ("lc0=", "rc0=") + (("g=", "ws=") if level >= 4 else ())
-            conjoined += ("w-1=", "w+1=") if level >= 5 else ()
-        for row, w in zip(rows, lower, strict=True):
-            extra = [f"int={intent}"]
+        for row, w, conj in zip(rows, lower, conjoinable, strict=True):
+            row.append(f"int={intent}")
             if level >= 2:
-                extra.append(f"iw={intent}|{w}")
-            if conjoined:
-                extra.extend(f"i{f}|{intent}" for f in row if f.startswith(conjoined))
-            row.extend(extra)
+                row.append(f"iw={intent}|{w}")
+            row.extend([f"i{f}|{intent}" for f in conj])
         return rows
-
-    @staticmethod
-    def hints_of(rows: list[list[str]]) -> list[str]:
-        """:meth:`slot_hints` read off an utterance's features (without intent features)."""
-        return sorted({f for row in rows for f in row if f.startswith(("g=B-", "ws="))})
 
     def training_features(
         self,

@@ -539,7 +539,7 @@ class SlotTagger:
         if not hasattr(self, "labels_"):
             raise NotFittedError("this SlotTagger is not trained; call fit() or SlotTagger.load()")
 
-    def _conditioning_intents(self, sentences, rows=None):
+    def _conditioning_intents(self, sentences, hints=None):
         """The intents the slot features are conditioned on: the predicted ones, or Nones."""
         if (
             not sentences
@@ -548,14 +548,12 @@ class SlotTagger:
         ):
             return [None] * len(sentences)
         classes = self.intent_classifier_.classes_
-        return [classes[j] for j in self._intent_proba(sentences, rows).argmax(1)]
+        return [classes[j] for j in self._intent_proba(sentences, hints).argmax(1)]
 
-    def _intent_proba(self, sentences, rows=None):
-        """Intent probabilities; ``rows``: the sentences' slot features, to read hints off."""
-        if rows is None:
+    def _intent_proba(self, sentences, hints=None):
+        """Intent probabilities; ``hints``: the sentences' slot hints, if already known."""
+        if hints is None:
             hints = [self.featurizer_.slot_hints(words) for words in sentences]
-        else:
-            hints = [self.featurizer_.hints_of(r) for r in rows]
         return self.intent_classifier_.predict_proba(sentences, hints)
 
     @property
@@ -618,11 +616,11 @@ class SlotTagger:
         attrs = self.attributes_
         flat, row_lengths, lengths = [], [], []
         featurizer = self.featurizer_
-        rows = [featurizer.features(words) for words in sentences]
+        parts = [featurizer.parts(words) for words in sentences]
         if intents is None:
-            intents = self._conditioning_intents(sentences, rows)
-        for words, feats, intent in zip(sentences, rows, intents, strict=True):
-            featurizer.add_intent(feats, [w.lower() for w in words], intent)
+            intents = self._conditioning_intents(sentences, [p[2] for p in parts])
+        for words, (feats, conj, _), intent in zip(sentences, parts, intents, strict=True):
+            featurizer.add_intent(feats, [w.lower() for w in words], intent, conj)
             lengths.append(len(feats))
             for token in feats:
                 row_lengths.append(len(token))
