@@ -49,7 +49,7 @@ DEFAULT_FEATURES = {
     "gazetteer_max_len": 6,
     "gazetteer_min_rate": 0.0,  # keep values tagged as a slot at least this often
     "word_slots": True,  # words seen mostly inside one slot type (out of fold in training)
-    "intent_features": 2,  # conditioning on the intent: 0 none, 1 + intent, 2 + intent|word,
+    "intent_features": 5,  # conditioning on the intent: 0 none, 1 + intent, 2 + intent|word,
     # 3 + intent|nearest cues, 4 + intent|gazetteer marks, 5 + intent|neighbours (add_intent)
 }
 

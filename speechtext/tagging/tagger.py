@@ -994,7 +994,9 @@ class SlotTagger:
         meta, crf_bytes = unpack_model(data, source=source)
         try:
             if isinstance(meta.get("settings"), dict):
-                meta["settings"] = {**LATER_FEATURES, **meta["settings"]}
+                meta["settings"] = {**meta["settings"]}
+                for key, off in LATER_FEATURES.items():
+                    meta["settings"].setdefault(key, off)
             check_fields(meta)
             tagger = cls(**meta["params"])
             tagger._check_params()
