@@ -1,4 +1,5 @@
-"""The slot tagger: a linear-chain CRF (python-crfsuite), N-best, confidences, active learning.
+"""The slot tagger: a linear-chain CRF (python-crfsuite), N-best, confidences, active learning;
+with intents, joint (an intent classifier, and slots conditioned on the predicted intent).
 
 :class:`SlotTagger` learns IOB2 slot tags from tokenised utterances. crfsuite trains the
 weights (SGD or L-BFGS) on the features of :mod:`speechtext.tagging.features`; decoding reads the
@@ -10,6 +11,12 @@ IOB2 constraints (``I-x`` only after ``B-x`` or ``I-x``).
 Entity confidence is the posterior probability of the entity (same span, same type) under the
 CRF, from constrained forward-backward: ``P(y_s = B-x, y_s+1..e-1 = I-x, y_e != I-x)``, exact, not
 from a truncated N-best list.
+
+Trained with intents, the tagger first predicts the intent
+(:class:`~speechtext.tagging.intent.IntentClassifier`, over the words and the slot types the
+gazetteer finds) and conditions the slot features on it (``intent_features``); every lattice,
+so N-best, marginals and confidences too, is the one of the predicted intent. The temperature is
+fitted on dev with predicted intents, so that a wrong intent counts in the confidences.
 
 The module imports neither numpy nor crfsuite until a tagger trains or tags, so that reading its
 constants and building a tagger stay light.
@@ -229,6 +236,10 @@ class SlotTagger:
     dev_f1_ : float or None
         Entity F1 (micro average, conlleval's default mode, as seqeval's) on ``dev`` after
         training.
+    intents_ : list of str or None
+        The intents learned (None if trained without intents).
+    dev_intent_accuracy_ : float or None
+        Intent accuracy on ``dev`` (given with intents) after training.
 
     Examples
     --------
@@ -418,7 +429,7 @@ class SlotTagger:
             crf_bytes, settings, featurizer.cues, featurizer.gazetteer, featurizer.word_slots, 1.0
         )
         self.intent_classifier_ = classifier
-        self.dev_f1_ = None
+        self.dev_f1_ = self.dev_intent_accuracy_ = None
         if dev is not None:
             dev_x, dev_y = dev
             if self.calibrate:
