@@ -1,13 +1,20 @@
-"""Benchmark: slot tagging and lattice decoding on SNIPS, speechtext against a plain CRF.
+"""Benchmark: joint intent and slot tagging on SNIPS, speechtext against today's CRF, a plain CRF
+and the embedded default.
 
-One run: train speechtext's SlotTagger on SNIPS train under each candidate setting, choose the
-setting by F1 on valid, report test; train the plain sklearn-crfsuite baseline (words +/-2,
-suffixes, word shape, 200 L-BFGS iterations) on the same data; measure tagging and decoding
-throughput: the exact 4-best (what ``predict_nbest`` and ``tag predict --nbest`` use) beside
-beam search of width 8 (the former decoder), and how often that beam misses the exact list.
-Prints one table with the targets marked PASS/MISS.
+One run:
 
-    .venv/bin/python bench/tagging.py [--baseline-iterations 200]
+- the joint model (intent classifier + intent-conditioned slot CRF) under each candidate
+  setting, trained on SNIPS train, chosen by slot F1 on **valid**, then scored once on test;
+- today's CRF (the same SlotTagger without intents, the setting of the previous release);
+- the plain sklearn-crfsuite baseline (words +/-2, suffixes, shape, 200 L-BFGS iterations);
+- the embedded default tagger as shipped (trained on SNIPS train and the team's templates);
+- on test: slot F1 (seqeval, default mode), intent accuracy, sentence accuracy (intent and
+  every slot right), entity-confidence ECE (10 bins), training seconds, tagging tokens/s
+  (``predict``: features, intents and Viterbi);
+- a learning curve (10, 25, 50, 100 % of train) for the chosen model and today's CRF;
+- a PASS/FAIL line per goal of issue 15.
+
+    .venv/bin/python bench/tagging.py [--skip-baseline] [--skip-curve]
 """
 
 import argparse
@@ -20,19 +27,26 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "snips"
 
-# Candidate settings, chosen between on SNIPS valid.
+# Candidate settings of the joint model, chosen between on SNIPS valid (slot F1).
+# (Explored on valid before: intent_features 2, 3, 4, 5 at 20 epochs gave 94.70, 95.12, 95.15,
+# 95.21 slot F1; c2 0.05 no better; without intents 94.51.)
 CANDIDATES = {
-    "default (SGD 20 epochs, c2 0.1)": {},
-    "min_freq 2": {"min_freq": 2},
+    "intent|word,cues,gazetteer; 20 epochs": {"features": {"intent_features": 4}},
+    "+ intent|neighbours; 30 epochs": {"features": {"intent_features": 5}, "iterations": 30},
+    "+ intent|neighbours; 40 epochs": {"features": {"intent_features": 5}, "iterations": 40},
 }
+TODAY = {"features": {"intent_features": 0}}  # the CRF of the previous release, no intents
 
-TARGETS = {
-    "f1": 94.5,
-    "train_s": 120.0,
-    "tag_tps": 20_000.0,
-    "decode_tps": 50_000.0,
-    "beam_tps": None,  # for comparison only
-}
+GOALS = [  # (label, key, op, target, model)
+    ("slot F1 >= 95.5", "f1", ">=", 95.5, "chosen"),
+    ("intent accuracy >= 98.5", "intent", ">=", 98.5, "chosen"),
+    ("sentence accuracy >= 88", "sentence", ">=", 88.0, "chosen"),
+    ("entity ECE <= 0.02", "ece", "<=", 0.02, "chosen"),
+    ("training <= 600 s", "train_s", "<=", 600.0, "chosen"),
+    ("tagging >= 20,000 tokens/s", "tps", ">=", 20_000.0, "chosen"),
+    ("default tagger slot F1 >= 94", "f1", ">=", 94.0, "default"),
+]
+CURVE = (0.10, 0.25, 0.50, 1.00)
 
 
 def baseline_features(words, i):
@@ -57,35 +71,6 @@ def baseline_features(words, i):
     return feats
 
 
-def run_baseline(train, test, iterations):
-    import sklearn_crfsuite
-    from seqeval.metrics import f1_score
-
-    def featurize(sents):
-        return [[baseline_features(s.tokens, i) for i in range(len(s.tokens))] for s in sents]
-
-    start = time.perf_counter()
-    crf = sklearn_crfsuite.CRF(
-        algorithm="lbfgs",
-        c1=0.1,
-        c2=0.1,
-        max_iterations=iterations,
-        all_possible_transitions=True,
-    )
-    crf.fit(featurize(train), [s.tags for s in train])
-    seconds = time.perf_counter() - start
-    # Tagging time includes feature extraction, as speechtext's does.
-    start = time.perf_counter()
-    pred = crf.predict(featurize(test))
-    tag_s = time.perf_counter() - start
-    n_tokens = sum(len(s.tokens) for s in test)
-    return {
-        "f1": 100 * f1_score([s.tags for s in test], pred),
-        "train_s": seconds,
-        "tag_tps": n_tokens / tag_s,
-    }
-
-
 def time_best(fn, repeat=3):
     best = np.inf
     for _ in range(repeat):
@@ -95,17 +80,109 @@ def time_best(fn, repeat=3):
     return best
 
 
-def main():
+def entity_ece(conf_per_sentence, gold_tags):
+    """Expected calibration error (10 equal-width bins) of predicted entities' confidences."""
+    from speechtext.tags import spans
+
+    conf, correct = [], []
+    for ents, tags in zip(conf_per_sentence, gold_tags, strict=True):
+        gold = set(spans(tags))
+        for start, end, kind, p in ents:
+            conf.append(p)
+            correct.append((start, end, kind) in gold)
+    conf, correct = np.array(conf), np.array(correct, dtype=float)
+    bins = np.minimum((conf * 10).astype(int), 9)
+    return sum(
+        abs(conf[bins == b].mean() - correct[bins == b].mean()) * (bins == b).mean()
+        for b in range(10)
+        if (bins == b).any()
+    )
+
+
+def score(tagger, test, train_s):
+    """Test figures of a SlotTagger (intent figures when it has intents)."""
     from seqeval.metrics import f1_score
 
-    from speechtext.decode import beam_search_batch, exact_nbest_batch, viterbi_batch
-    from speechtext.io.conll import read_sentences
-    from speechtext.tagging import SlotTagger
+    x, y = [s.tokens for s in test], [s.tags for s in test]
+    pred = tagger.predict(x)
+    n_tokens = sum(map(len, x))
+    out = {
+        "f1": 100 * f1_score(y, pred),
+        "train_s": train_s,
+        "tps": n_tokens / time_best(lambda: tagger.predict(x)),
+        "ece": entity_ece(tagger.entity_confidences(x), y),
+        "intent": None,
+        "sentence": None,
+    }
+    if tagger.intents_:
+        best = [r[0][0] for r in tagger.predict_intent(x)]
+        hit = [b == s.intent for b, s in zip(best, test, strict=True)]
+        out["intent"] = 100 * np.mean(hit)
+        out["sentence"] = 100 * np.mean(
+            [h and p == t for h, p, t in zip(hit, pred, y, strict=True)]
+        )
+    return out
+
+
+def run_baseline(train, test, iterations):
+    import sklearn_crfsuite
+    from seqeval.metrics import f1_score
+
+    def featurize(sents):
+        return [[baseline_features(s.tokens, i) for i in range(len(s.tokens))] for s in sents]
+
+    start = time.perf_counter()
+    crf = sklearn_crfsuite.CRF(
+        algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=iterations, all_possible_transitions=True
+    )
+    crf.fit(featurize(train), [s.tags for s in train])
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()  # tagging time includes feature extraction, as speechtext's does
+    pred = crf.predict(featurize(test))
+    tag_s = time.perf_counter() - start
+    n_tokens = sum(len(s.tokens) for s in test)
+    # Entity confidence: the product of the entity's token marginals of its own tags.
     from speechtext.tags import spans
+
+    marginals = crf.predict_marginals(featurize(test))
+    conf = []
+    for tags, marg in zip(pred, marginals, strict=True):
+        ents = []
+        for s, e, kind in spans(tags):
+            ents.append((s, e, kind, float(np.prod([marg[k][tags[k]] for k in range(s, e)]))))
+        conf.append(ents)
+    return {
+        "f1": 100 * f1_score([s.tags for s in test], pred),
+        "train_s": seconds,
+        "tps": n_tokens / tag_s,
+        "ece": entity_ece(conf, [s.tags for s in test]),
+        "intent": None,
+        "sentence": None,
+    }
+
+
+def fit(params, sents, valid, *, intents):
+    from speechtext.tagging import SlotTagger
+
+    tagger = SlotTagger(**params)
+    dev = ([s.tokens for s in valid], [s.tags for s in valid])
+    kwargs = {}
+    if intents:
+        dev = (*dev, [s.intent for s in valid])
+        kwargs["intents"] = [s.intent for s in sents]
+    start = time.perf_counter()
+    tagger.fit([s.tokens for s in sents], [s.tags for s in sents], dev=dev, **kwargs)
+    return tagger, time.perf_counter() - start
+
+
+def main():
+    from speechtext.io.conll import read_sentences
+    from speechtext.tagging import default_tagger
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-iterations", type=int, default=200)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-curve", action="store_true")
     args = parser.parse_args()
 
     train = read_sentences(DATA / "train")
@@ -117,118 +194,96 @@ def main():
         f"load average {os.getloadavg()[0]:.2f} at start"
     )
 
-    def tokens(sents):
-        return [s.tokens for s in sents]
-
-    def tags(sents):
-        return [s.tags for s in sents]
-
-    results = {}
+    candidates = {}
     for name, params in CANDIDATES.items():
-        tagger = SlotTagger(**params)
-        start = time.perf_counter()
-        tagger.fit(tokens(train), tags(train), dev=(tokens(valid), tags(valid)))
-        seconds = time.perf_counter() - start
-        results[name] = (tagger, seconds, 100 * tagger.dev_f1_)
-        print(f"  candidate {name:32s} valid F1 {100 * tagger.dev_f1_:.2f}  train {seconds:.1f} s")
-    chosen = max(results, key=lambda k: results[k][2])
-    tagger, train_s, valid_f1 = results[chosen]
-
-    x_test, y_test = tokens(test), tags(test)
-    pred = tagger.predict(x_test)
-    test_f1 = 100 * f1_score(y_test, pred)
-    n_tokens = sum(len(x) for x in x_test)
-    tag_s = time_best(lambda: tagger.predict(x_test))
-    scores_s = time_best(lambda: tagger.token_scores(x_test), repeat=1)
-
-    # Decoding: the tagger's own emissions on test (72 labels), 4-best, normalised: the exact
-    # decoder and beam search of width 8, and where the beam's list falls short of the exact one.
-    ems, trans = tagger.lattices(x_test)
-    n_labels = len(tagger.labels_)
-    allowed = tagger.allowed_
-    decode_s = time_best(lambda: exact_nbest_batch(ems, trans, nbest=4, allowed=allowed))
-    beam_s = time_best(lambda: beam_search_batch(ems, trans, beam=8, nbest=4, allowed=allowed))
-    exact = exact_nbest_batch(ems, trans, nbest=4, allowed=allowed)
-    by_beam = beam_search_batch(ems, trans, beam=8, nbest=4, allowed=allowed)
-    vit = viterbi_batch(ems, trans, allowed=allowed)
-    first_not_viterbi = sum(nb[0][0] != v[0] for nb, v in zip(by_beam, vit, strict=True))
-    exact_not_viterbi = sum(nb[0][0] != v[0] for nb, v in zip(exact, vit, strict=True))
-    beam_short = sum(
-        any(b < e - 1e-9 for (_, b), (_, e) in zip(bb, ee, strict=True))
-        for bb, ee in zip(by_beam, exact, strict=True)
-    )
-
-    # Calibration of the entity confidences on test: expected calibration error over 10 bins.
-    gold_spans = [set(spans(t)) for t in y_test]
-    conf, correct = [], []
-    for ents, gold in zip(tagger.entity_confidences(x_test), gold_spans, strict=True):
-        for start, end, kind, p in ents:
-            conf.append(p)
-            correct.append((start, end, kind) in gold)
-    conf, correct = np.array(conf), np.array(correct, dtype=float)
-    bins = np.minimum((conf * 10).astype(int), 9)
-    ece = sum(
-        abs(conf[bins == b].mean() - correct[bins == b].mean()) * (bins == b).mean()
-        for b in range(10)
-        if (bins == b).any()
-    )
-
-    ours = {
-        "f1": test_f1,
-        "train_s": train_s,
-        "tag_tps": n_tokens / tag_s,
-        "decode_tps": n_tokens / decode_s,
-        "beam_tps": n_tokens / beam_s,
-    }
-    base = None
-    if not args.skip_baseline:
-        base = run_baseline(train, test, args.baseline_iterations)
-
-    def fmt(value, key):
-        if value is None:
-            return "-"
-        return {"f1": f"{value:.2f}", "train_s": f"{value:,.1f}"}.get(key, f"{value:,.0f}")
-
-    rows = [
-        ("test F1 (seqeval default)", "f1", ">="),
-        ("training seconds", "train_s", "<="),
-        ("tagging tokens/s", "tag_tps", ">="),
-        (f"decode tokens/s ({n_labels} labels, exact 4-best)", "decode_tps", ">="),
-        (f"decode tokens/s ({n_labels} labels, beam 8, 4-best)", "beam_tps", None),
-    ]
-    print()
-    print(f"chosen setting: {chosen} (valid F1 {valid_f1:.2f})")
-    print(f"confidences (token_scores) tokens/s: {n_tokens / scores_s:,.0f}")
-    print(
-        f"4-best on {len(x_test)} test sentences: beam 8 puts another sequence than Viterbi's "
-        f"first in {first_not_viterbi} (the exact decoder in {exact_not_viterbi}); some entry of "
-        f"the beam's list scores below the exact list's in {beam_short}"
-    )
-    print(
-        f"entity confidences on test: {len(conf)} predicted entities, mean confidence "
-        f"{conf.mean():.3f}, precision {correct.mean():.3f}, ECE (10 bins) {ece:.3f}, "
-        f"temperature {tagger.temperature_:.2f}"
-    )
-    header = (
-        f"| {'measure':48s} | {'speechtext':>10s} | {'baseline':>10s} | {'ratio':>6s} | "
-        f"{'target':>10s} | result |"
-    )
-    print(header)
-    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
-    for label, key, op in rows:
-        value = ours[key]
-        ref = base.get(key) if base else None
-        ratio = f"{value / ref:.2f}" if ref else "-"
-        target = TARGETS[key]
-        if target is None:
-            goal, result = "-", "-"
-        else:
-            ok = value >= target if op == ">=" else value <= target
-            goal, result = f"{op} {fmt(target, key):>7s}", "PASS" if ok else "MISS"
+        tagger, seconds = fit(params, train, valid, intents=True)
+        candidates[name] = (tagger, seconds)
         print(
-            f"| {label:48s} | {fmt(value, key):>10s} | {fmt(ref, key):>10s} | {ratio:>6s} | "
-            f"{goal:>10s} | {result:6s} |"
+            f"  candidate {name:32s} valid slot F1 {100 * tagger.dev_f1_:.2f}, intent accuracy "
+            f"{100 * tagger.dev_intent_accuracy_:.2f}, train {seconds:.1f} s"
         )
+    chosen = max(candidates, key=lambda k: candidates[k][0].dev_f1_)
+    joint, joint_s = candidates[chosen]
+    print(f"chosen on valid: {chosen}")
+
+    today, today_s = fit(TODAY, train, valid, intents=False)
+    results = {
+        "chosen": score(joint, test, joint_s),
+        "today": score(today, test, today_s),
+    }
+    if not args.skip_baseline:
+        results["baseline"] = run_baseline(train, test, args.baseline_iterations)
+    results["default"] = score(default_tagger(), test, None)
+
+    names = {
+        "chosen": f"joint ({chosen})",
+        "today": "CRF of today (no intents)",
+        "baseline": "sklearn-crfsuite plain",
+        "default": "default tagger (shipped)",
+    }
+
+    def fmt(value, digits=2):
+        return "-" if value is None else f"{value:,.{digits}f}"
+
+    header = (
+        f"| {'model':44s} | {'slot F1':>7s} | {'intent':>6s} | {'sent.':>6s} | {'ECE':>6s} | "
+        f"{'train s':>7s} | {'tokens/s':>8s} |"
+    )
+    print()
+    print(header)
+    print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
+    for key, r in results.items():
+        print(
+            f"| {names[key]:44s} | {fmt(r['f1']):>7s} | {fmt(r['intent']):>6s} | "
+            f"{fmt(r['sentence']):>6s} | {fmt(r['ece'], 3):>6s} | {fmt(r['train_s'], 1):>7s} | "
+            f"{fmt(r['tps'], 0):>8s} |"
+        )
+    print("(test set; intent and sentence accuracy in %, sentence: intent and every slot right)")
+
+    # Decoding alone, on the chosen model's own lattices of test: the exact 4-best (what
+    # predict_nbest and tag predict --nbest use) beside beam search of width 8.
+    from speechtext.decode import beam_search_batch, exact_nbest_batch
+
+    x_test = [s.tokens for s in test]
+    n_tokens = sum(map(len, x_test))
+    ems, trans = joint.lattices(x_test)
+    allowed = joint.allowed_
+    exact_s = time_best(lambda: exact_nbest_batch(ems, trans, nbest=4, allowed=allowed))
+    beam_s = time_best(lambda: beam_search_batch(ems, trans, beam=8, nbest=4, allowed=allowed))
+    print(
+        f"decoding {len(joint.labels_)} labels: exact 4-best {n_tokens / exact_s:,.0f} tokens/s, "
+        f"beam 8 / 4-best {n_tokens / beam_s:,.0f} tokens/s"
+    )
+
+    if not args.skip_curve:
+        print()
+        print("learning curve (test slot F1 / sentence accuracy; share of SNIPS train):")
+        print(
+            f"| {'share':>5s} | {'sentences':>9s} | {'joint F1':>8s} | {'sent.':>6s} | "
+            f"{'CRF F1':>6s} |"
+        )
+        print("|-------|-----------|----------|--------|--------|")
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(train))
+        for share in CURVE:
+            if share == 1.0:
+                j, c = results["chosen"], results["today"]
+            else:
+                part = [train[i] for i in sorted(order[: int(share * len(train))])]
+                j = score(fit(CANDIDATES[chosen], part, valid, intents=True)[0], test, None)
+                c = score(fit(TODAY, part, valid, intents=False)[0], test, None)
+            n = int(share * len(train))
+            print(
+                f"| {share:5.0%} | {n:9d} | {j['f1']:8.2f} | {j['sentence']:6.2f} | "
+                f"{c['f1']:6.2f} |"
+            )
+
+    print()
+    for label, key, op, target, model in GOALS:
+        value = results[model][key]
+        ok = value is not None and (value >= target if op == ">=" else value <= target)
+        shown = fmt(value, 3 if key == "ece" else 1 if key in ("train_s",) else 2)
+        print(f"{'PASS' if ok else 'FAIL'}  {label:32s} measured {shown} ({names[model]})")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 

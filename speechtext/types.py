@@ -35,6 +35,8 @@ class Sentence:
         The file the sentence was read from.
     one_token_per_line : bool
         True for CoNLL (token ``k`` is on line ``line + k``), False for one utterance a line.
+    intent : str or None
+        The utterance's intent, where known (a ``label`` file, a ``# intent = NAME`` line).
 
     Examples
     --------
@@ -49,6 +51,7 @@ class Sentence:
     line: int = 1
     source: str | None = None
     one_token_per_line: bool = True
+    intent: str | None = None
 
     def __len__(self):
         return len(self.tokens if self.tokens is not None else self.tags or ())
@@ -118,6 +121,8 @@ class Record:
     tokens, tags, scores : list or None
         White-space tokens, IOB2 tags, per-token confidences (tag stage).
     nbest : list of (tags, logprob) or None
+    intents : list of (intent, probability) or None
+        The tagger's most probable intents, best first (a tagger trained with intents).
     phones : list of speechtext.g2p.Word or None
     f0 : F0Track or None
     summary : dict or None
@@ -141,6 +146,7 @@ class Record:
     tags: list | None = None
     scores: list | None = None
     nbest: list | None = None
+    intents: list | None = None
     phones: list | None = None
     f0: F0Track | None = None
     summary: dict | None = None

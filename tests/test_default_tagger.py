@@ -1,7 +1,9 @@
-"""The embedded default tagger: corpus, F1 on data/samples, cache, CLI without a model."""
+"""The embedded default tagger: corpus, F1 and intents on data/samples, the shipped model file,
+its rebuild, CLI without a model."""
 
+import subprocess
+import sys
 import tomllib
-import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 import speechtext
 from speechtext.cli import main
 from speechtext.delex import delexicalize
+from speechtext.errors import FormatError
 from speechtext.evaluation import evaluate
 from speechtext.io.conll import read_sentences
 from speechtext.tagging import SlotTagger
@@ -19,32 +22,40 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "data" / "samples" / "gold.conll"
 
 
+SAMPLE_INTENTS = [  # data/samples/gold.conll, in order
+    "AddToPlaylist",
+    "BookFlight",
+    "BookRestaurant",
+    "BookRestaurant",
+    "GetWeather",
+    "PlayMusic",
+    "PlayMusic",
+    "PlayMusic",
+    "SetAlarm",
+    "BookFlight",
+    "SetAlarm",
+    "GetWeather",
+]
+
+
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """A fresh user cache folder for this module; the default tagger built there once."""
-    folder = tmp_path_factory.mktemp("xdg")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_CACHE_HOME", str(folder))
-        mp.setattr(tagging_default, "_loaded", {})
-        tagger = tagging_default.default_tagger()
-        yield folder, tagger
+def cache():
+    """The shipped default tagger (the name is the old fixture's: the tests below share it)."""
+    return None, tagging_default.default_tagger()
 
 
 @pytest.fixture
-def isolated(monkeypatch, tmp_path):
-    """An empty cache folder, an empty in-process cache and a fast stand-in for training."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+def isolated(monkeypatch):
+    """An empty in-process cache; counts reads of the shipped model."""
     monkeypatch.setattr(tagging_default, "_loaded", {})
     calls = []
+    real = tagging_default._read_default
 
-    def tiny():
+    def counted():
         calls.append(1)
-        cities = ["paris", "rome", "oslo", "lima", "kyiv"]  # enough sentences for one slot type
-        return SlotTagger(iterations=2, calibrate=False).fit(
-            [["fly", "to", c] for c in cities], [["O", "O", "B-city"]] * len(cities)
-        )
+        return real()
 
-    monkeypatch.setattr(tagging_default, "_train", tiny)
+    monkeypatch.setattr(tagging_default, "_read_default", counted)
     return calls
 
 
@@ -74,62 +85,80 @@ def test_default_tagger_tags_the_samples(cache):
     assert report.micro.f1 >= 0.9
 
 
-def test_second_call_hits_the_cache(cache, monkeypatch):
-    folder, first = cache
-    path = tagging_default.default_model_path()
-    assert path.parent == folder / "speechtext"
-    assert path.name == f"default-tagger-{tagging_default.corpus_key()}.tagger"
-    assert path.is_file()
-    assert tagging_default.default_tagger() is first  # in-process
-    monkeypatch.setattr(tagging_default, "_loaded", {})
+def test_default_tagger_knows_the_intents_of_the_samples(cache):
+    _, tagger = cache
+    assert set(tagging_default.SECTION_INTENTS.values()) <= set(tagger.intents_)
+    sents = [s.tokens for s in read_sentences(GOLD)]
+    assert [r[0][0] for r in tagger.predict_intent(sents)] == SAMPLE_INTENTS
+    wake = tagger.predict_intent([["wake", "me", "up", "at", "seven", "am"]])[0][0]
+    assert wake[0] == "SetAlarm" and wake[1] > 0.5
 
-    def no_training():
-        raise AssertionError("trained again despite the cached model")
 
-    monkeypatch.setattr(tagging_default, "_train", no_training)
-    again = tagging_default.default_tagger()  # from the file
-    assert again is not first
-    tokens = [s.tokens for s in read_sentences(GOLD)]
-    assert again.predict(tokens) == first.predict(tokens)
+def test_template_corpus_has_an_intent_per_section():
+    tokens, tags, intents = tagging_default.template_corpus()
+    assert len(tokens) == len(tags) == len(intents) >= 1500
+    assert set(intents) == set(tagging_default.SECTION_INTENTS.values())
+    assert tagging_default.template_corpus() == (tokens, tags, intents)  # reproducible
+
+
+def test_read_once_per_process(isolated):
+    first = tagging_default.default_tagger()
+    assert tagging_default.default_tagger() is first
+    assert isolated == [1]
     assert speechtext.default_tagger is tagging_default.default_tagger
 
 
-def test_key_follows_corpus_and_model_format(monkeypatch):
-    key = tagging_default.corpus_key()
-    monkeypatch.setattr(tagging_default, "CORPUS_SIZE", tagging_default.CORPUS_SIZE + 1)
-    assert tagging_default.corpus_key() != key
-    monkeypatch.undo()
-    monkeypatch.setattr("speechtext.tagging.model_file.MODEL_VERSION", 99)
-    assert tagging_default.corpus_key() != key
+def test_shipped_model_is_package_data_and_small():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["speechtext"]
+    shipped = resources.files("speechtext.tagging") / tagging_default.DEFAULT_MODEL
+    assert shipped.is_file()
+    assert any(Path("tagging", tagging_default.DEFAULT_MODEL).match(p) for p in patterns)
+    assert len(shipped.read_bytes()) <= 20_000_000
 
 
-def test_damaged_cache_is_rebuilt(isolated):
-    path = tagging_default.default_model_path()
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"not a model")
-    with pytest.warns(UserWarning, match="training the default tagger again"):
-        tagger = tagging_default.default_tagger()
-    assert isolated == [1]
-    assert SlotTagger.load(path).labels_ == tagger.labels_
-
-
-def test_unwritable_cache_still_gives_a_tagger(isolated, tmp_path, monkeypatch):
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file: no folder can be made inside
-    with pytest.warns(UserWarning, match="cannot cache the default tagger"):
-        tagger = tagging_default.default_tagger()
-    assert tagger.predict([["to", "paris"]]) == [["O", "B-city"]]
-
-
-def test_rebuild_trains_again(isolated):
-    tagging_default.default_tagger()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+def test_damaged_shipped_model_says_reinstall(isolated, monkeypatch, tmp_path, capsys):
+    data = tagging_default._model_bytes()
+    monkeypatch.setattr(tagging_default, "_model_bytes", lambda: data[: len(data) // 2])
+    with pytest.raises(FormatError, match="reinstall speechtext"):
         tagging_default.default_tagger()
-        assert isolated == [1]
-        tagging_default.default_tagger(rebuild=True)
-    assert isolated == [1, 1]
+    out = tmp_path / "pred.conll"
+    assert main(["tag", "predict", str(GOLD), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "speechtext/tagging/models/default.tagger" in err and "reinstall" in err
+    assert not out.exists()
+
+
+def test_build_is_deterministic(tmp_path):
+    """The rebuild script on a small SNIPS-like folder, in two processes: the same bytes (in
+    one process crfsuite's SGD would draw its shuffles further down C's rand() sequence)."""
+    for split, n in (("train", 40), ("valid", 10)):
+        folder = tmp_path / "snips" / split
+        folder.mkdir(parents=True)
+        rows = [
+            ("play some jazz", "O O B-genre", "PlayMusic"),
+            ("rain in paris", "O O B-city", "GetWeather"),
+        ]
+        rows = [rows[i % 2] for i in range(n)]
+        for name, col in (("seq.in", 0), ("seq.out", 1), ("label", 2)):
+            (folder / name).write_text("".join(r[col] + "\n" for r in rows))
+    code = (
+        "import sys; from speechtext.tagging import build_default, default\n"
+        "small = default.template_corpus()\n"
+        "default.template_corpus = lambda: tuple(x[::20] for x in small)\n"
+        "default.TRAINING = {'iterations': 2}\n"
+        "sys.exit(build_default.main(sys.argv[1:]))"
+    )
+    outs = [tmp_path / "a.tagger", tmp_path / "b.tagger"]
+    for out in outs:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "snips"), "-o", str(out)],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    assert SlotTagger.load(outs[0]).intents_ is not None
 
 
 def test_cli_predict_and_select_without_a_model(cache, tmp_path, capsys):
@@ -140,6 +169,7 @@ def test_cli_predict_and_select_without_a_model(cache, tmp_path, capsys):
     assert [s.tokens for s in pred] == [s.tokens for s in gold]
     assert evaluate(gold, pred).micro.f1 >= 0.9
     assert Path(f"{out}.nbest.jsonl").is_file()
+    assert all(s.intent for s in pred)  # the default knows intents
 
     text = tmp_path / "utterances.txt"
     text.write_text("play some jazz\nwake me up at six am\n")
@@ -167,7 +197,7 @@ def test_corpus_files_are_package_data():
         assert any(Path("tagging", "corpus", name).match(p) for p in patterns), name
 
 
-def test_cli_bad_data_fails_before_training(isolated, tmp_path, capsys):
+def test_cli_bad_data_fails_before_loading(isolated, tmp_path, capsys):
     missing = tmp_path / "missing.txt"
     assert main(["tag", "predict", str(missing), "-o", str(tmp_path / "out.conll")]) == 1
     assert str(missing) in capsys.readouterr().err

@@ -275,19 +275,20 @@ def test_loading_a_model_never_loads_crfsuite(models):
     assert proc.returncode == 0, proc.stderr
 
 
-def test_damaged_default_tagger_cache_is_rebuilt(models, tmp_path, monkeypatch):
-    """The cached default model cut as in the issue (a segfault before): trained again, with a
-    note, and the new cache loads."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    path = tagging_default.default_model_path()
-    path.parent.mkdir(parents=True)
-    path.write_bytes(_damaged_files(*models)["member-cut-in-half"])
+def test_damaged_shipped_default_tagger_is_named(models, tmp_path, monkeypatch, capsys):
+    """The shipped default model cut as in the issue (a segfault before): a message that names
+    it and says to reinstall, exit status 1, no output."""
+    from speechtext.cli import main
+
+    monkeypatch.setattr(tagging_default, "_loaded", {})
+    damaged = _damaged_files(*models)["member-cut-in-half"]
+    monkeypatch.setattr(tagging_default, "_model_bytes", lambda: damaged)
     out = tmp_path / "pred.conll"
-    code, _, err = run_cli("tag", "predict", GOLD, "-o", out)
-    assert code == 0, err
-    assert f"{path}: damaged cache (model.crfsuite does not match its checksum); training " in err
-    assert len(read_sentences(out)) == len(read_sentences(GOLD))
-    assert SlotTagger.load(path).labels_  # rebuilt: a good model file now
+    assert main(["tag", "predict", str(GOLD), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "speechtext/tagging/models/default.tagger" in err
+    assert "does not match its checksum" in err and "reinstall speechtext" in err
+    assert not out.exists()
 
 
 # ----------------------------------------------------------------------- verified cache files

@@ -26,8 +26,22 @@ DESCRIPTION = (
     "the confusion of entity types (with missed and spurious entities) and the sentences with a "
     "wrong tag (confident mistakes first) follow the table; --html FILE writes all of it as one "
     "page. With no entity at all, every average is 0 (seqeval gives NaN for the macro average). "
-    "Notes (no entities, differing tokens ...) go to stderr."
+    "When GOLD and PRED both carry intents (a label file beside seq.in/seq.out, '# intent = "
+    "NAME' lines in CoNLL), also intent accuracy and sentence accuracy (intent and every slot "
+    "right). Notes (no entities, differing tokens ...) go to stderr."
 )
+
+
+def _add_intents(report, gold, pred):
+    """Intent figures on the report when both sides carry intents; a note when one side does."""
+    from ..evaluation.intents import has_intents, intent_scores
+
+    gold_has, pred_has = has_intents(gold), has_intents(pred)
+    if gold_has and pred_has:
+        report.intents = intent_scores(gold, pred)
+    elif gold_has or pred_has:
+        side = "PRED" if gold_has else "GOLD"
+        report.notes.append(f"no intent scores: {side} does not give every sentence an intent")
 
 
 def add_arguments(parser):
@@ -130,6 +144,7 @@ def run(args):
         entity_score=args.entity_score,
         ignore_tokens=args.ignore_tokens,
     )
+    _add_intents(report, gold, pred)
     for note in report.notes:
         print(f"speechtext: note: {note}", file=sys.stderr)
     text = report.render(args.format, digits=args.digits)

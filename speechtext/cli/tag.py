@@ -2,10 +2,15 @@
 
 import sys
 
-HELP = "IOB2 slot tagging: train a CRF, predict tags with confidences and N-best, active learning"
+HELP = (
+    "IOB2 slot tagging and intents: train a CRF, predict tags with confidences and N-best, "
+    "active learning"
+)
 DESCRIPTION = (
-    "Slot tagging with a CRF. DATA is a CoNLL file (token<TAB>tag, a blank line between "
-    "sentences), a folder holding seq.in and seq.out (the ATIS/SNIPS layout), or, for unlabeled "
+    "Slot tagging with a CRF, and intent classification when the training data has intents. "
+    "DATA is a CoNLL file (token<TAB>tag, a blank line between sentences; a '# intent = NAME' "
+    "line before a sentence gives its intent), a folder holding seq.in and seq.out (the "
+    "ATIS/SNIPS layout; a 'label' file beside them gives the intents), or, for unlabeled "
     "input, seq.in or plain text with one utterance a line; the format is detected (a file "
     "that looks like CoNLL with spaces for TABs is an error, not plain text: --format text "
     "reads it as text)."
@@ -15,7 +20,7 @@ __all__ = ["add_arguments", "run"]
 
 _MODEL_HELP = (
     "model file from `speechtext tag train`; without it, the embedded default tagger "
-    "(flights, alarms, weather, restaurants, music; trained on first use and cached)"
+    "(slots and 9 intents: the SNIPS domains, flights, alarms; shipped with speechtext)"
 )
 
 
@@ -33,7 +38,9 @@ def add_arguments(parser):
         "train",
         help="train a tagger on IOB2-tagged data",
         description="Train a CRF slot tagger. An I- tag that does not continue an entity is "
-        "read as conlleval reads it (the start of a new entity) and repaired, with a warning.",
+        "read as conlleval reads it (the start of a new entity) and repaired, with a warning. "
+        "When every training sentence has an intent, the model also learns the intents (a "
+        "logistic-regression classifier) and conditions the slots on them.",
         formatter_class=fmt,
     )
     train.add_argument("data", metavar="DATA", help="tagged training data")
@@ -63,9 +70,11 @@ def add_arguments(parser):
         help="tag utterances; CoNLL out with a confidence per token",
         description="Tag DATA and write OUT as CoNLL token<TAB>tag<TAB>score: the score is the "
         "posterior probability of the entity the token belongs to (same span and type), or for "
-        "an O token its marginal probability of O. With --nbest K, OUT.nbest.jsonl also gets "
-        'one line per sentence: {"id", "tokens", "nbest": [{"tags", "logprob"}, ...]} '
-        "(id: the sentence's 0-based position in DATA).",
+        "an O token its marginal probability of O. A model with intents writes each "
+        "sentence's intent before it as '# intent = NAME'. With --nbest K, OUT.nbest.jsonl also "
+        'gets one line per sentence: {"id", "tokens", "nbest": [{"tags", "logprob"}, ...]} '
+        '(id: the sentence\'s 0-based position in DATA), with intents also "intent", '
+        '"intent_prob" and "intents": [{"intent", "prob"}, ...] (the K most probable).',
         formatter_class=fmt,
     )
     predict.add_argument("model", metavar="MODEL", nargs="?", help=_MODEL_HELP)
@@ -120,11 +129,29 @@ def _read(path, *, need_tags, format="auto"):
     return sentences
 
 
+def _intents(path, sentences):
+    """The sentences' intents, or None if none has one; FormatError if only some have."""
+    from ..errors import FormatError
+
+    missing = [s for s in sentences if s.intent is None]
+    if len(missing) == len(sentences):
+        return None
+    if missing:
+        raise FormatError(
+            f"{missing[0].where()}: no intent, but {len(sentences) - len(missing)} of the "
+            f"{len(sentences)} sentences of {path} have one; give every sentence an intent "
+            "(a label line, or '# intent = NAME' before it) or none"
+        )
+    return [s.intent for s in sentences]
+
+
 def _tagged(path):
-    """Tokens and IOB2 tags of a labelled file; stray I- tags repaired with a warning."""
+    """Tokens, IOB2 tags and intents (or None) of a labelled file; stray I- tags repaired
+    with a warning."""
     from ..tags import check_tags, repair_iob2
 
     sentences = _read(path, need_tags=True)
+    intents = _intents(path, sentences)
     check_tags(sentences, scheme="IOB2")
     tags, repaired = [], []
     for s in sentences:
@@ -139,7 +166,7 @@ def _tagged(path):
             f"({len(repaired)} sentences like this in {path})",
             file=sys.stderr,
         )
-    return [s.tokens for s in sentences], tags
+    return [s.tokens for s in sentences], tags, intents
 
 
 def _inputs(*paths):
@@ -158,8 +185,10 @@ def _train(args):
     from .common import check_outputs
 
     check_outputs([args.output], _inputs(args.data, args.dev))
-    tokens, tags = _tagged(args.data)
+    tokens, tags, intents = _tagged(args.data)
     dev = _tagged(args.dev) if args.dev else None
+    if dev is not None and (intents is None or dev[2] is None):
+        dev = dev[:2]
     if args.c1 is not None and args.algorithm != "lbfgs":
         args._subparser.error("--c1 (L1 regularisation) needs --algorithm lbfgs")
     tagger = SlotTagger(
@@ -168,7 +197,7 @@ def _train(args):
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         try:
-            tagger.fit(tokens, tags, dev=dev)
+            tagger.fit(tokens, tags, intents=intents, dev=dev)
         except TrainingDataError as exc:
             raise TrainingDataError(f"{args.data}: {exc}") from None
     for warning in caught:  # about the training data (stray I- tags were repaired above)
@@ -178,11 +207,15 @@ def _train(args):
     types = {slot for slot in iob2_parts(tagger.labels_)[1] if slot is not None}
     message = (
         f"speechtext: trained on {len(tokens)} sentence{'' if len(tokens) == 1 else 's'}, "
-        f"{len(types)} slot type{'' if len(types) == 1 else 's'}, in "
+        f"{len(types)} slot type{'' if len(types) == 1 else 's'}"
+        + (f", {len(tagger.intents_)} intents" if tagger.intents_ else "")
+        + " in "
         f"{seconds:.1f} s; model written to {args.output}"
     )
     if dev is not None:
         message += f"; dev F1 {100 * tagger.dev_f1_:.2f}"
+        if getattr(tagger, "dev_intent_accuracy_", None) is not None:
+            message += f", dev intent accuracy {100 * tagger.dev_intent_accuracy_:.2f}"
     print(message, file=sys.stderr)
     return 0
 
@@ -200,18 +233,24 @@ def _predict(args):
     tagger = load_tagger(args.model)
     tokens = [s.tokens for s in sentences]
     tags, scores = tagger.token_scores(tokens)
+    intents = [None] * len(tokens)
+    if tagger.intents_:
+        intents = tagger.predict_intent(tokens, k=args.nbest or 1)
     write_conll(
         args.output,
         [
-            Sentence(t, g, c, line=s.line)
-            for t, g, c, s in zip(tokens, tags, scores, sentences, strict=True)
+            Sentence(t, g, c, line=s.line, intent=i[0][0] if i else None)
+            for t, g, c, s, i in zip(tokens, tags, scores, sentences, intents, strict=True)
         ],
     )
     if args.nbest:
         nbest = tagger.predict_nbest(tokens, args.nbest)
         write_nbest_jsonl(
             nbest_path,
-            [(i, t, nb) for i, (t, nb) in enumerate(zip(tokens, nbest, strict=True))],
+            [
+                (i, t, nb, it)
+                for i, (t, nb, it) in enumerate(zip(tokens, nbest, intents, strict=True))
+            ],
         )
     print(f"speechtext: tagged {len(tokens)} sentences into {args.output}", file=sys.stderr)
     return 0

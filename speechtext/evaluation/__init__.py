@@ -15,6 +15,8 @@ The package keeps apart what seqeval keeps apart:
   type) as nervaluate counts them; :mod:`~speechtext.evaluation.confusion`: the confusion of
   entity types; :mod:`~speechtext.evaluation.sentence_errors`: the sentences with a wrong tag,
   confident mistakes first;
+- :mod:`~speechtext.evaluation.intents`: intent accuracy and sentence accuracy (intent and every
+  slot right) when gold and predictions carry intents;
 - :mod:`~speechtext.evaluation.report`: the :class:`Report` and its text, CSV, Markdown and JSON
   renderings; :mod:`~speechtext.evaluation.plot`: its PR curves and reliability diagram;
   :mod:`~speechtext.evaluation.html`: the self-contained HTML page.
@@ -46,6 +48,8 @@ _EXPORTS = {
     "SentenceError": "sentence_errors",
     "render_html": "html",
     "Utterance": "html",
+    "IntentScores": "intents",
+    "intent_scores": "intents",
 }
 
 __all__ = [

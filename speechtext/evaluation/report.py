@@ -90,6 +90,9 @@ class Report:
         Gold against predicted entity types, with missed and spurious entities.
     errors : list of SentenceError
         Every sentence with a wrong tag, the confident mistakes first.
+    intents : IntentScores or None
+        Intent and sentence accuracy (:mod:`~speechtext.evaluation.intents`), when both sides
+        carry intents.
     """
 
     per_type: dict[str, Scores]
@@ -113,6 +116,7 @@ class Report:
     match_modes_by_type: dict[str, dict[str, MatchScores]] = field(default_factory=dict, repr=False)
     confusion: Confusion | None = field(default=None, repr=False)
     errors: list[SentenceError] = field(default_factory=list, repr=False)
+    intents: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``speechtext evaluate --format json``."""
@@ -132,6 +136,7 @@ class Report:
             "sentences": self.sentences,
             "tokens": self.tokens,
             **self._error_analysis_dict(),
+            **({"intent": self.intents.to_dict()} if self.intents is not None else {}),
         }
 
     def _error_analysis_dict(self) -> dict[str, Any]:
@@ -228,6 +233,8 @@ class Report:
                 f"expected calibration error ({CALIBRATION_BINS} bins): "
                 f"{self.calibration['ece']:.{digits}f}"
             )
+        if self.intents is not None:
+            lines.append(self.intents.summary(digits))
         analysis = self.error_analysis_text(digits=digits)
         return "\n".join(lines) + "\n" + ("\n" + analysis if analysis else "")
 
@@ -271,6 +278,8 @@ class Report:
             f"- {self.sentences} sentences, {self.tokens} tokens; mode {self.mode}, "
             f"scheme {self.scheme}",
         ]
+        if self.intents is not None:
+            lines.append(f"- {self.intents.summary(digits)}")
         return "\n".join(lines) + "\n"
 
     def to_conlleval(self) -> str:

@@ -7,9 +7,12 @@ Formats read by :func:`read_sentences` (detected from the path and the content):
     ``token<TAB>tag[<TAB>score]`` (or ``token`` alone, unlabeled), one token a line, a blank line
     between sentences; ``-DOCSTART-`` lines are document separators and skipped. Trailing white
     space and Windows line ends are tolerated. Every line of a file has the same number of columns.
+    Comment lines ``# key = value`` (as in CoNLL-U) before a sentence's tokens are read for
+    ``# intent = NAME`` (the sentence's intent) and otherwise skipped.
 ``seq.in`` + ``seq.out`` folder
     The ATIS/SNIPS layout: line *n* of ``seq.in`` holds the tokens of utterance *n* and line *n* of
-    ``seq.out`` its tags, both split on any white space.
+    ``seq.out`` its tags, both split on any white space; an optional ``label`` file holds the
+    intent of utterance *n* on line *n*.
 ``seq.in`` or plain text
     One utterance a line, tokens split on white space; no tags. A file whose lines look like
     CoNLL with spaces for TABs is not read as plain text but rejected (see :func:`read_sentences`).
@@ -57,6 +60,9 @@ _CONLL_LINES = re.compile(r"[^\s]+(?:\t[^\s]+)*(?:\n[^\s]+(?:\t[^\s]+)*)*")
 _NONBLANK_LINE = re.compile(r"[^\n]+")
 _BLOCK = re.compile(r"(?:[^\n]+\n?)+")  # a run of non-empty lines: one sentence
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+# A CoNLL-U style comment: "# key = value" (no column of a token line holds white space).
+_COMMENT = re.compile(r"#\s*([\w.-]+)\s*=\s*(.*?)\s*")
+_HAS_COMMENT = re.compile(r"^#\s*[\w.-]+\s*=", re.MULTILINE)
 _SNIFF_LINES = 1000  # non-blank lines looked at to tell space-separated CoNLL from plain text
 
 
@@ -135,7 +141,12 @@ def _read_conll_fast(text, source):
     number (1 to 3) of non-empty tab-separated columns and finite scores. Anything else returns
     None, and the line-by-line reader handles it (and names the line of any error).
     """
-    if "\r" in text or "-DOCSTART-" in text or _TRAILING_SPACE.search(text):
+    if (
+        "\r" in text
+        or "-DOCSTART-" in text
+        or _TRAILING_SPACE.search(text)
+        or _HAS_COMMENT.search(text)
+    ):
         return None
     first = _NONBLANK_LINE.search(text).group()
     ncols = first.count("\t") + 1
@@ -177,6 +188,7 @@ def _read_conll(path):
     ncols = None
     first_line = None
     tokens, tags, scores = [], [], []
+    intent = [None, 0]  # the next sentence's intent and the line that gave it
     start = 0
     well_formed = _CONLL_LINE.fullmatch
 
@@ -189,16 +201,39 @@ def _read_conll(path):
                     scores.copy() if ncols == 3 else None,
                     line=start,
                     source=source,
+                    intent=intent[0],
                 )
             )
             tokens.clear()
             tags.clear()
             scores.clear()
+            intent[0] = None
 
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip()
         if not line:
             flush()
+            continue
+        comment = _COMMENT.fullmatch(line) if line.startswith("#") else None
+        if comment is not None:
+            if tokens:
+                raise FormatError(
+                    f"{path}:{number}: comment line {line!r} inside a sentence; comments "
+                    "(# intent = NAME) go before the sentence's first token line"
+                )
+            if comment.group(1) == "intent":
+                value = comment.group(2)
+                if not value or any(ch.isspace() for ch in value):
+                    raise FormatError(
+                        f"{path}:{number}: {line!r}: an intent is one name without white "
+                        "space (# intent = PlayMusic)"
+                    )
+                if intent[0] is not None:
+                    raise FormatError(
+                        f"{path}:{number}: a second intent for the sentence (line {intent[1]} "
+                        "gave one); keep one # intent = NAME line per sentence"
+                    )
+                intent[:] = [value, number]
             continue
         cols = line.split("\t")
         if cols[0] == "-DOCSTART-":
@@ -256,9 +291,32 @@ def _read_words(path, *, kind):
     return out
 
 
+def _read_labels(folder, n):
+    """The intents of the ``label`` file beside seq.in (one a line), or None without one."""
+    path = Path(folder) / "label"
+    if not path.is_file():
+        return None
+    lines = _read_lines(path)
+    if len(lines) != n:
+        raise FormatError(
+            f"{path}: {len(lines)} lines but seq.in has {n}; give one intent a line, line n "
+            "for utterance n"
+        )
+    out = []
+    for number, raw in enumerate(lines, 1):
+        words = raw.split()
+        if len(words) > 1:
+            raise FormatError(
+                f"{path}:{number}: {raw.strip()!r} holds white space; an intent is one name"
+            )
+        out.append(words[0] if words else None)
+    return out
+
+
 def _read_seq_pair(folder):
     seq_in, seq_out = Path(folder) / "seq.in", Path(folder) / "seq.out"
     lines_in, lines_out = _read_lines(seq_in), _read_lines(seq_out)
+    labels = _read_labels(folder, len(lines_in))
     if len(lines_in) != len(lines_out):
         shorter = min(len(lines_in), len(lines_out))
         raise FormatError(
@@ -274,7 +332,12 @@ def _read_seq_pair(folder):
                 f"{len(tags)} tags; each seq.out line needs one tag per seq.in token"
             )
         if tokens:
-            out.append(Sentence(tokens, tags, None, number, str(seq_in), one_token_per_line=False))
+            intent = labels[number - 1] if labels is not None else None
+            out.append(
+                Sentence(
+                    tokens, tags, None, number, str(seq_in), one_token_per_line=False, intent=intent
+                )
+            )
     return out
 
 
@@ -302,7 +365,8 @@ def _detect(path):
     if path.name == "seq.out" or path.name.endswith(".seq.out"):
         return "seq.out"
     lines = _read_lines(path)
-    first = next(line for line in lines if line.strip())
+    content = [line for line in lines if line.strip() and not _COMMENT.fullmatch(line.rstrip())]
+    first = content[0] if content else lines[0]
     if "\t" in first.strip():
         return "conll"
     if _looks_like_tags(lines):
@@ -312,8 +376,9 @@ def _detect(path):
 
 
 def sentence_files(path: str | os.PathLike) -> list[Path]:
-    """The files :func:`read_sentences` reads for ``path``: ``seq.in`` and ``seq.out`` of an
-    ATIS/SNIPS folder, else the path itself (for checking that no output overwrites them).
+    """The files :func:`read_sentences` reads for ``path``: ``seq.in``, ``seq.out`` and
+    ``label`` of an ATIS/SNIPS folder, else the path itself (for checking that no output
+    overwrites them).
 
     Examples
     --------
@@ -322,7 +387,7 @@ def sentence_files(path: str | os.PathLike) -> list[Path]:
     """
     path = Path(path)
     if path.is_dir():
-        return [p for p in (path / "seq.in", path / "seq.out") if p.exists()]
+        return [p for p in (path / "seq.in", path / "seq.out", path / "label") if p.exists()]
     return [path]
 
 
@@ -425,7 +490,8 @@ def write_conll(
     ----------
     path : str or Path
     sentences : iterable of Sentence
-        Untagged sentences are written one token a line; tagged ones with their tags.
+        Untagged sentences are written one token a line; tagged ones with their tags. A
+        sentence with an intent is preceded by a ``# intent = NAME`` line.
     scores : bool
         Write the third column where a sentence has scores.
 
@@ -461,21 +527,30 @@ def write_conll(
             or block.count("\t") != n * (len(cols) - 1)
         ):
             raise _bad_word(i, s)
+        if s.intent is not None:
+            if not isinstance(s.intent, str) or not s.intent or any(c.isspace() for c in s.intent):
+                raise FormatError(
+                    f"sentence {i} ({s.where()}): intent {s.intent!r} is not one name without "
+                    "white space"
+                )
+            block = f"# intent = {s.intent}\n{block}"
         parts.append(block)
     with atomic_path(path) as tmp:
         Path(tmp).write_text("".join(p + "\n\n" for p in parts), encoding="utf-8")
 
 
 def write_seq(folder: str | os.PathLike, sentences: Iterable[Sentence]) -> None:
-    """Write tagged sentences as an ATIS/SNIPS folder: ``seq.in`` and ``seq.out``, atomically.
+    """Write tagged sentences as an ATIS/SNIPS folder: ``seq.in`` and ``seq.out``, atomically,
+    and ``label`` (one intent a line) when every sentence has an intent.
 
     Examples
     --------
     >>> write_seq("out/test", sentences)  # doctest: +SKIP
     """
-    lines_in, lines_out = [], []
+    lines_in, lines_out, labels = [], [], []
     for i, s in enumerate(sentences):
         _check_sentence(i, s, need_tags=True)
+        labels.append(s.intent)
         try:
             line_in, line_out = " ".join(s.tokens), " ".join(s.tags)
         except TypeError:
@@ -488,3 +563,6 @@ def write_seq(folder: str | os.PathLike, sentences: Iterable[Sentence]) -> None:
     with atomic_path(folder / "seq.in") as tmp_in, atomic_path(folder / "seq.out") as tmp_out:
         Path(tmp_in).write_text("".join(lines_in), "utf-8")
         Path(tmp_out).write_text("".join(lines_out), "utf-8")
+    if labels and all(isinstance(x, str) and x and len(x.split()) == 1 for x in labels):
+        with atomic_path(folder / "label") as tmp:
+            Path(tmp).write_text("".join(x + "\n" for x in labels), "utf-8")

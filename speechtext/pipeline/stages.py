@@ -381,7 +381,9 @@ class G2PStage(Stage):
 
 class TagStage(Stage):
     """:class:`speechtext.tagging.SlotTagger`: IOB2 tags with per-token confidences
-    (``token_scores``) and, with ``nbest > 1``, the exact N best sequences.
+    (``token_scores``) and, with ``nbest > 1``, the exact N best sequences; with a tagger that
+    knows intents, the most probable intents too (``# intent = NAME`` in the ``.conll``, the
+    ``intent`` fields in the ``.nbest.jsonl``).
 
     ``model``: a file from ``speechtext tag train``; absent, the embedded default tagger.
     ``beam`` is accepted for older specs and unused: the N-best list is exact.
@@ -422,8 +424,11 @@ class TagStage(Stage):
         nbest = [None] * len(records)
         if self.config.nbest > 1:
             nbest = tagger.predict_nbest(tokens, self.config.nbest)
-        for r, t, s, nb in zip(records, tags, scores, nbest, strict=True):
-            r.tags, r.scores, r.nbest = t, s, nb
+        intents = [None] * len(records)
+        if tagger.intents_:
+            intents = tagger.predict_intent(tokens, k=self.config.nbest)
+        for r, t, s, nb, i in zip(records, tags, scores, nbest, intents, strict=True):
+            r.tags, r.scores, r.nbest, r.intents = t, s, nb, i
         return records
 
     def suffixes(self):
@@ -434,9 +439,15 @@ class TagStage(Stage):
         from ..io.nbest import write_nbest_jsonl
 
         paths = [_output(base, s) for s in self.suffixes()]
-        write_conll(paths[0], [Sentence(r.tokens, r.tags, r.scores) for r in records])
+        write_conll(
+            paths[0],
+            [
+                Sentence(r.tokens, r.tags, r.scores, intent=r.intents[0][0] if r.intents else None)
+                for r in records
+            ],
+        )
         if len(paths) > 1:
-            write_nbest_jsonl(paths[1], [(r.id, r.tokens, r.nbest) for r in records])
+            write_nbest_jsonl(paths[1], [(r.id, r.tokens, r.nbest, r.intents) for r in records])
         return paths
 
 

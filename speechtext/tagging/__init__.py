@@ -1,12 +1,14 @@
-"""Slot tagging: IOB2 slots with a linear-chain CRF, N-best, confidences and active learning.
+"""Slot tagging and intents: IOB2 slots with a linear-chain CRF conditioned on the intent, N-best,
+confidences and active learning.
 
-- :mod:`~speechtext.tagging.features`: the crfsuite features, cue words and the out-of-fold
-  gazetteer;
+- :mod:`~speechtext.tagging.features`: the crfsuite features, cue words, the out-of-fold
+  gazetteer and the intent-conjoined features;
+- :mod:`~speechtext.tagging.intent`: the intent classifier (logistic regression, run in numpy);
 - :mod:`~speechtext.tagging.tagger`: :class:`SlotTagger` (validation, training, calibration,
   inference, active learning);
 - :mod:`~speechtext.tagging.model_file`: the ``.tagger`` model file;
-- :mod:`~speechtext.tagging.default`: the embedded default tagger, trained from the corpus in
-  ``corpus/`` and cached.
+- :mod:`~speechtext.tagging.default`: the embedded default tagger, shipped in ``models/``
+  (trained on SNIPS and the template corpus in ``corpus/``); ``build_default`` rebuilds it.
 
 Importing the package loads neither numpy nor crfsuite; they load when a tagger trains or tags.
 

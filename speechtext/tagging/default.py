@@ -1,22 +1,20 @@
-"""The embedded default slot tagger: tagging without a user model, from the project's own corpus.
+"""The embedded default tagger: slots and intents without a user model, shipped as package data.
 
 ``speechtext tag predict`` without a model and the text pipeline tag with :func:`default_tagger`:
-a :class:`~speechtext.tagging.SlotTagger` trained on a small corpus the project made itself. The
-corpus ships as package data (``speechtext/tagging/corpus``): templates written by the team
-(``slot_templates.txt``, ``[slot]`` placeholders) and slot values (``slot_values.tsv``, a
-lexicon TSV), filled by :func:`speechtext.delex.generate` into :data:`CORPUS_SIZE` tagged
-utterances with a fixed seed. It covers voice-assistant requests: flights (ATIS slot names such
-as ``fromloc.city_name``), alarms, weather, restaurants, music and playlists (SNIPS slot names
-such as ``timeRange``, ``artist``, ``playlist``).
+a :class:`~speechtext.tagging.SlotTagger` with intents, trained on SNIPS train (CC0 1.0) together
+with the team's own templates for the domains SNIPS lacks (flights with ATIS slot names such as
+``fromloc.city_name``, alarms), and calibrated on SNIPS valid. The model ships as
+``speechtext/tagging/models/default.tagger`` (a checksummed model file,
+:mod:`~speechtext.tagging.model_file`); :func:`build_default_tagger` rebuilds it, the same bytes
+from the same data::
 
-The model is trained on first use (a few seconds: :data:`TRAINING` SGD epochs) and cached as
-``default-tagger-<key>.tagger`` under the user cache folder (``$XDG_CACHE_HOME/speechtext``,
-``~/.cache/speechtext`` by default), written atomically; ``<key>`` hashes the corpus files, the
-generation and training settings and the model-file format and version, so a changed corpus or
-a new model format trains a new model instead of reading a stale one. Within a process the
-tagger is built or loaded once. It is not shipped: the model file is about 440 KB, most of it
-crfsuite weights (280 KB with ``min_freq=3``), against 24 KB of corpus files, and a shipped
-binary would go stale with each model-format version, where training takes seconds.
+    python -m speechtext.tagging.build_default ../shared/data/snips \\
+        -o speechtext/tagging/models/default.tagger
+
+The template corpus ships too (``speechtext/tagging/corpus``): templates written by the team
+(``slot_templates.txt``, ``[slot]`` placeholders, ``# ---- section`` headers that name the
+intent, :data:`SECTION_INTENTS`) and slot values (``slot_values.tsv``, a lexicon TSV), filled by
+:func:`speechtext.delex.generate` into :data:`CORPUS_SIZE` tagged utterances with a fixed seed.
 
 Examples
 --------
@@ -27,37 +25,46 @@ Examples
 
 from __future__ import annotations
 
-import json
 import threading
-import warnings
 from os import PathLike
 from pathlib import Path
 
-from ..errors import FormatError, SpeechTextError
-from . import model_file
+from ..errors import FormatError
 from .tagger import SlotTagger
 
 __all__ = [
     "CORPUS_SEED",
     "CORPUS_SIZE",
+    "DEFAULT_MODEL",
+    "SECTION_INTENTS",
     "TRAINING",
-    "corpus_key",
+    "build_default_tagger",
     "default_corpus",
-    "default_model_path",
     "default_tagger",
     "load_tagger",
+    "template_corpus",
 ]
 
 CORPUS_SIZE = 2000  # utterances generated from the templates
 CORPUS_SEED = 0
-TRAINING = {"algorithm": "l2sgd", "iterations": 10, "calibrate": False}
+TRAINING = {}  # SlotTagger's defaults: the setting chosen on SNIPS valid (bench/tagging.py)
+DEFAULT_MODEL = "models/default.tagger"  # package data beside this module
+# The template sections and their intents (SNIPS intent names where SNIPS has the domain);
+# "no slots" holds mixed requests and is not used to learn intents.
+SECTION_INTENTS = {
+    "flights": "BookFlight",
+    "alarms": "SetAlarm",
+    "weather": "GetWeather",
+    "restaurants": "BookRestaurant",
+    "music": "PlayMusic",
+    "playlists": "AddToPlaylist",
+}
 _CORPUS = "corpus"  # the package data folder beside this module
 _TEMPLATES = "slot_templates.txt"
 _VALUES = "slot_values.tsv"
-_CORPUS_VERSION = 1  # bump when the way the corpus is made from the files changes
 
 _lock = threading.Lock()
-_loaded = {}  # model path -> SlotTagger, so a process builds or loads the tagger once
+_loaded = {}  # "default" -> SlotTagger, so a process reads the shipped model once
 
 
 def _resource(name):
@@ -73,11 +80,23 @@ def _resource(name):
         ) from None
 
 
-def _templates(data):
+def _sections(data):
+    """``{template: section name}`` in file order (a ``# ---- name`` line starts a section)."""
     from ..io.text import decode_text, split_lines
 
     lines = split_lines(decode_text(data, f"speechtext/tagging/{_CORPUS}/{_TEMPLATES}"))
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    out, section = {}, None
+    for line in lines:
+        line = line.strip()
+        if line.startswith("# ----"):
+            section = line[len("# ----") :].strip()
+        elif line and not line.startswith("#"):
+            out.setdefault(line, section)
+    return out
+
+
+def _templates(data):
+    return list(_sections(data))
 
 
 def _lexicon(data):
@@ -119,86 +138,96 @@ def default_corpus() -> tuple[list[list[str]], list[list[str]]]:
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def corpus_key() -> str:
-    """Hex key of the default model: corpus files, settings and model format and version."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for name in (_TEMPLATES, _VALUES):
-        h.update(hashlib.sha256(_resource(name)).digest())
-    settings = {
-        "corpus_version": _CORPUS_VERSION,
-        "size": CORPUS_SIZE,
-        "seed": CORPUS_SEED,
-        "training": TRAINING,
-        "format": model_file.MODEL_FORMAT,
-        "model_version": model_file.MODEL_VERSION,
-    }
-    h.update(json.dumps(settings, sort_keys=True).encode())
-    return h.hexdigest()[:16]
-
-
-def default_model_path() -> Path:
-    """Where the default model is cached: ``<cache folder>/default-tagger-<key>.tagger``."""
-    from ..io.cache import cache_dir
-
-    return cache_dir() / f"default-tagger-{corpus_key()}.tagger"
-
-
-def _train():
-    tokens, tags = default_corpus()
-    return SlotTagger(**TRAINING).fit(tokens, tags)
-
-
-def default_tagger(*, rebuild: bool = False) -> SlotTagger:
-    """The embedded default :class:`~speechtext.tagging.SlotTagger`, fitted.
-
-    Loaded from the user cache; trained (a few seconds) and cached there when absent, damaged
-    (its checksums do not match: a warning says so) or made from another corpus or model format.
-    If the cache folder cannot be written the tagger is still returned, with a warning, and is
-    trained again in the next process.
-
-    Parameters
-    ----------
-    rebuild : bool
-        Train again and overwrite the cached model.
+def template_corpus() -> tuple[list[list[str]], list[list[str]], list[str]]:
+    """The utterances of :func:`default_corpus` whose template section names an intent
+    (:data:`SECTION_INTENTS`), with their intents.
 
     Returns
     -------
-    SlotTagger
+    tokens, tags : list of list of str
+    intents : list of str
+    """
+    from ..delex import generate
+
+    sections = _sections(_resource(_TEMPLATES))
+    lexicon = _lexicon(_resource(_VALUES))
+    made = generate(list(sections), lexicon, n=CORPUS_SIZE, seed=CORPUS_SEED)
+    tokens, tags, intents = [], [], []
+    for d in made:
+        intent = SECTION_INTENTS.get(sections.get(d.template))
+        if intent is not None:
+            words, labels = d.iob()
+            tokens.append(words)
+            tags.append(labels)
+            intents.append(intent)
+    return tokens, tags, intents
+
+
+def build_default_tagger(snips: str | PathLike[str]) -> SlotTagger:
+    """Train the default tagger: SNIPS ``train`` and the template corpus, calibrated on
+    SNIPS ``valid`` (``snips``: the folder holding ``train/`` and ``valid/`` in the
+    seq.in/seq.out/label layout).
+
+    Examples
+    --------
+    >>> build_default_tagger("../shared/data/snips").save("default.tagger")  # doctest: +SKIP
+    """
+    from ..io.conll import read_sentences
+
+    train = read_sentences(Path(snips) / "train")
+    valid = read_sentences(Path(snips) / "valid")
+    tokens, tags, intents = template_corpus()
+    tokens += [s.tokens for s in train]
+    tags += [s.tags for s in train]
+    intents += [s.intent for s in train]
+    dev = ([s.tokens for s in valid], [s.tags for s in valid], [s.intent for s in valid])
+    return SlotTagger(**TRAINING).fit(tokens, tags, intents=intents, dev=dev)
+
+
+def _model_bytes():
+    """The shipped model file's bytes; FormatError if the installation lacks it."""
+    from importlib import resources
+
+    try:
+        return (resources.files(__package__) / DEFAULT_MODEL).read_bytes()
+    except OSError:
+        raise FormatError(
+            f"speechtext/tagging/{DEFAULT_MODEL}: missing from the installed package; reinstall "
+            "speechtext (pip install --force-reinstall speechtext)"
+        ) from None
+
+
+def _read_default():
+    name = f"speechtext/tagging/{DEFAULT_MODEL}"
+    data = _model_bytes()
+    try:
+        return SlotTagger.from_bytes(data, source=name)
+    except FormatError as exc:
+        raise FormatError(
+            f"{exc}; the installed default tagger is damaged: reinstall speechtext (pip install "
+            "--force-reinstall speechtext), or give a model file"
+        ) from None
+
+
+def default_tagger() -> SlotTagger:
+    """The embedded default :class:`~speechtext.tagging.SlotTagger` (slots and intents), read
+    once per process from the package data, its checksums verified.
+
+    Raises
+    ------
+    FormatError
+        The shipped model is missing or damaged (reinstall speechtext).
 
     Examples
     --------
     >>> tagger = default_tagger()  # doctest: +SKIP
-    >>> tagger.predict([["wake", "me", "at", "seven", "am"]])  # doctest: +SKIP
-    [['O', 'O', 'O', 'B-time', 'I-time']]
+    >>> tagger.predict_intent([["wake", "me", "at", "seven", "am"]])  # doctest: +SKIP
+    [[('SetAlarm', 0.97)]]
     """
-    path = default_model_path()
     with _lock:
-        if not rebuild and path in _loaded:
-            return _loaded[path]
-        tagger = None
-        if not rebuild and path.exists():
-            try:
-                tagger = SlotTagger.load(path)  # verified: a damaged cache cannot crash us
-            except model_file.DamagedModelError as exc:
-                warnings.warn(
-                    f"{path}: damaged cache ({exc.reason}); training the default tagger again",
-                    stacklevel=2,
-                )
-            except FormatError as exc:
-                warnings.warn(f"{exc}; training the default tagger again", stacklevel=2)
+        tagger = _loaded.get("default")
         if tagger is None:
-            tagger = _train()
-            try:
-                tagger.save(path)
-            except (OSError, SpeechTextError) as exc:
-                warnings.warn(
-                    f"cannot cache the default tagger at {path} ({exc}); it will be trained "
-                    "again next time (set XDG_CACHE_HOME to a writable folder)",
-                    stacklevel=2,
-                )
-        _loaded[path] = tagger
+            tagger = _loaded["default"] = _read_default()
         return tagger
 
 

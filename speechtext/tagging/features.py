@@ -33,7 +33,7 @@ from typing import Any
 
 from ..tags import spans
 
-__all__ = ["DEFAULT_FEATURES", "Featurizer"]
+__all__ = ["DEFAULT_FEATURES", "LATER_FEATURES", "Featurizer"]
 
 DEFAULT_FEATURES = {
     "window": 3,  # neighbouring words at -window..+window
@@ -49,7 +49,12 @@ DEFAULT_FEATURES = {
     "gazetteer_max_len": 6,
     "gazetteer_min_rate": 0.0,  # keep values tagged as a slot at least this often
     "word_slots": True,  # words seen mostly inside one slot type (out of fold in training)
+    "intent_features": 5,  # conditioning on the intent: 0 none, 1 + intent, 2 + intent|word,
+    # 3 + intent|nearest cues, 4 + intent|gazetteer marks, 5 + intent|neighbours (add_intent)
 }
+
+# Settings added after model files were first written: a file without them has them off.
+LATER_FEATURES = {"intent_features": 0}
 
 _DIGITS = re.compile(r"\d+")
 _ALPHA = re.compile(r"[^\W\d_]+")
@@ -250,13 +255,32 @@ class Featurizer:
         words: Sequence[str],
         gazetteer: Mapping[str, Sequence[str]] | None = None,
         word_slots: Mapping[str, str] | None = None,
+        intent: str | None = None,
     ) -> list[list[str]]:
-        """crfsuite attributes (lists of str) of one tokenised utterance."""
+        """crfsuite attributes (lists of str) of one tokenised utterance.
+
+        With ``intent`` and the ``intent_features`` setting, features conjoined with the
+        utterance's intent are added, so that the same words can mean another slot type under
+        another intent (SNIPS slot types are intent-specific).
+        """
+        rows, conjoinable, _ = self.parts(words, gazetteer, word_slots)
+        return self.add_intent(rows, [w.lower() for w in words], intent, conjoinable)
+
+    def parts(
+        self,
+        words: Sequence[str],
+        gazetteer: Mapping[str, Sequence[str]] | None = None,
+        word_slots: Mapping[str, str] | None = None,
+    ) -> tuple[list[list[str]], list[list[str]], list[str]]:
+        """The features of :meth:`features` before the intent is known, and what the intent
+        needs: per token the features to conjoin with it, and the utterance's slot hints
+        (:meth:`slot_hints`)."""
         s = self.settings
         lower = [w.lower() for w in words]
         n = len(words)
         if not n:
-            return []
+            return [], [], []
+        level = s.get("intent_features", 0)
         win = s["window"]
         padded = ["<s>"] * win + lower + ["</s>"] * win
         # Context features are built a column at a time (one comprehension per kind), which is
@@ -269,6 +293,9 @@ class Featurizer:
             pairs = [f"{a}|{b}" for a, b in zip(padded[win - 1 :], padded[win:], strict=False)]
             cols.append(["b-=" + p for p in pairs[:n]])
             cols.append(["b+=" + p for p in pairs[1 : n + 1]])
+        conjoinable = [[] for _ in range(n)]
+        if level >= 5:
+            conjoinable = [list(pair) for pair in zip(cols[0], cols[1], strict=True)]
         if s["cues"]:
             # The nearest `cue_depth` cue words on each side, nearest first.
             depth = s.get("cue_depth", 1)
@@ -284,6 +311,9 @@ class Featurizer:
                 for d in range(depth):
                     values = per_depth[d] if side == "lc" else per_depth[d][::-1]
                     cols.append([f"{side}{d}={w}" for w in values])
+                    if d == 0 and level >= 3:
+                        for c, f in zip(conjoinable, cols[-1], strict=True):
+                            c.append(f)
                     if d == 0 and s.get("first_cue"):
                         # The cue read in the light of the utterance's first word ("add ... to"
                         # is a playlist, "play ... by" an artist).
@@ -299,6 +329,10 @@ class Featurizer:
                 kind = slots.get(w)
                 if kind:
                     marks[k] = [*marks[k], "ws=" + kind]
+        if level >= 4:
+            for c, mark in zip(conjoinable, marks, strict=True):
+                c.extend(mark)
+        hints = sorted({m for mark in marks for m in mark if m[0] == "w" or m[2] == "B"})
         word_features = self._word_features
         out = [
             ["bias", *word_features(word), *row, *shared, *mark]
@@ -306,21 +340,63 @@ class Featurizer:
         ]
         out[0].append("BOS")
         out[-1].append("EOS")
-        return out
+        return out, conjoinable, hints
+
+    def add_intent(
+        self,
+        rows: list[list[str]],
+        lower: Sequence[str],
+        intent: str | None,
+        conjoinable: list[list[str]],
+    ) -> list[list[str]]:
+        """``rows`` (one utterance's features from :meth:`parts`, lower-cased words ``lower``)
+        with the features conjoined with ``intent`` appended, in place, as the
+        ``intent_features`` setting asks.
+
+        Level 1 adds the intent, 2 the intent with the word, 3 with the nearest cue words,
+        4 with the gazetteer and slot-word marks, 5 with the neighbouring words.
+        """
+        level = self.settings.get("intent_features", 0)
+        if not level or intent is None:
+            return rows
+        for row, w, conj in zip(rows, lower, conjoinable, strict=True):
+            row.append(f"int={intent}")
+            if level >= 2:
+                row.append(f"iw={intent}|{w}")
+            row.extend([f"i{f}|{intent}" for f in conj])
+        return rows
 
     def training_features(
-        self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]
+        self,
+        sentences: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]],
+        intents: Sequence[str] | None = None,
     ) -> list[list[list[str]]]:
         """Features of the training sentences, gazetteer marks out of fold.
 
         Sentence ``i`` is in fold ``i % gazetteer_folds``; its gazetteer and word-slot marks
-        come from the values of the other folds only.
+        come from the values of the other folds only. ``intents``: each sentence's (gold)
+        intent, for the intent features.
         """
+        if intents is None:
+            intents = [None] * len(sentences)
         if not self.settings["gazetteer"]:
-            return [self.features(w, gazetteer={}, word_slots={}) for w in sentences]
+            return [
+                self.features(w, gazetteer={}, word_slots={}, intent=i)
+                for w, i in zip(sentences, intents, strict=True)
+            ]
+        out = [None] * len(sentences)
+        for fold, gaz, slots in self._fold_lexicons(sentences, tags):
+            for i in fold:
+                out[i] = self.features(
+                    sentences[i], gazetteer=gaz, word_slots=slots, intent=intents[i]
+                )
+        return out
+
+    def _fold_lexicons(self, sentences, tags):
+        """Per fold: its sentence indices, and the gazetteer and word slots of the others."""
         folds = self.settings["gazetteer_folds"]
         n = len(sentences)
-        out = [None] * n
         max_len = self.settings["gazetteer_max_len"]
         for f in range(folds):
             others = [i for i in range(n) if i % folds != f]
@@ -335,6 +411,32 @@ class Featurizer:
                 if self.settings.get("word_slots")
                 else {}
             )
-            for i in range(f, n, folds):
-                out[i] = self.features(sentences[i], gazetteer=gaz, word_slots=slots)
+            yield range(f, n, folds), gaz, slots
+
+    def slot_hints(
+        self,
+        words: Sequence[str],
+        gazetteer: Mapping[str, Sequence[str]] | None = None,
+        word_slots: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """The slot types the utterance's gazetteer matches and slot words point to, as
+        features of the intent classifier (``g=B-x``, ``ws=x``; a playlist name says
+        AddToPlaylist, a movie name SearchScreeningEvent)."""
+        lower = [w.lower() for w in words]
+        gaz = self.gazetteer if gazetteer is None else gazetteer
+        slots = self.word_slots if word_slots is None else word_slots
+        out = {m for marks in self.gazetteer_marks(lower, gaz) for m in marks if m[2] == "B"}
+        out.update("ws=" + slots[w] for w in lower if w in slots)
+        return sorted(out)
+
+    def training_slot_hints(
+        self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]
+    ) -> list[list[str]]:
+        """:meth:`slot_hints` of the training sentences, out of fold (as the gazetteer marks)."""
+        if not self.settings["gazetteer"]:
+            return [[] for _ in sentences]
+        out = [None] * len(sentences)
+        for fold, gaz, slots in self._fold_lexicons(sentences, tags):
+            for i in fold:
+                out[i] = self.slot_hints(sentences[i], gaz, slots)
         return out

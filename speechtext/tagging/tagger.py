@@ -1,4 +1,5 @@
-"""The slot tagger: a linear-chain CRF (python-crfsuite), N-best, confidences, active learning.
+"""The slot tagger: a linear-chain CRF (python-crfsuite), N-best, confidences, active learning;
+with intents, joint (an intent classifier, and slots conditioned on the predicted intent).
 
 :class:`SlotTagger` learns IOB2 slot tags from tokenised utterances. crfsuite trains the
 weights (SGD or L-BFGS) on the features of :mod:`speechtext.tagging.features`; decoding reads the
@@ -10,6 +11,12 @@ IOB2 constraints (``I-x`` only after ``B-x`` or ``I-x``).
 Entity confidence is the posterior probability of the entity (same span, same type) under the
 CRF, from constrained forward-backward: ``P(y_s = B-x, y_s+1..e-1 = I-x, y_e != I-x)``, exact, not
 from a truncated N-best list.
+
+Trained with intents, the tagger first predicts the intent
+(:class:`~speechtext.tagging.intent.IntentClassifier`, over the words and the slot types the
+gazetteer finds) and conditions the slot features on it (``intent_features``); every lattice,
+so N-best, marginals and confidences too, is the one of the predicted intent. The temperature is
+fitted on dev with predicted intents, so that a wrong intent counts in the confidences.
 
 The module imports neither numpy nor crfsuite until a tagger trains or tags, so that reading its
 constants and building a tagger stay light.
@@ -25,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFittedError, ParameterError
 from ..tags import IOB2_PREFIXES, repair_iob2, spans, split_tag
-from .features import DEFAULT_FEATURES, Featurizer
+from .features import DEFAULT_FEATURES, LATER_FEATURES, Featurizer
 from .model_file import (
     CRF_MEMBER,
     META_MEMBER,
@@ -82,6 +89,21 @@ def _check_tokens(sentences: Tokens, what: str = "sentences") -> list[list[str]]
                 )
         out.append(words)
     return out
+
+
+def _check_intents(intents, n, what):
+    """The intents as a list of names, one per sentence, or None."""
+    if intents is None:
+        return None
+    if isinstance(intents, str) or not hasattr(intents, "__len__"):
+        raise ParameterError(f"{what} must be a list of intent names, one per sentence")
+    intents = list(intents)
+    if len(intents) != n:
+        raise ParameterError(f"{what}: {len(intents)} intents for {n} sentences; give one each")
+    for i, name in enumerate(intents):
+        if not isinstance(name, str) or not name or any(ch.isspace() for ch in name):
+            raise ParameterError(f"{what}[{i}]: {name!r} is not a name without white space")
+    return intents
 
 
 class TrainingDataError(ParameterError):
@@ -201,6 +223,9 @@ class SlotTagger:
     calibrate : bool
         With ``dev`` data, fit a temperature on it so that sequence and entity probabilities are
         calibrated (the tags themselves do not change).
+    intent_c : float
+        Inverse L2 regularisation of the intent classifier (trained only when :meth:`fit` is
+        given intents).
 
     Attributes
     ----------
@@ -211,6 +236,10 @@ class SlotTagger:
     dev_f1_ : float or None
         Entity F1 (micro average, conlleval's default mode, as seqeval's) on ``dev`` after
         training.
+    intents_ : list of str or None
+        The intents learned (None if trained without intents).
+    dev_intent_accuracy_ : float or None
+        Intent accuracy on ``dev`` (given with intents) after training.
 
     Examples
     --------
@@ -234,6 +263,7 @@ class SlotTagger:
         min_freq: int = 0,
         features: dict[str, Any] | None = None,
         calibrate: bool = True,
+        intent_c: float = 10.0,
     ):
         self.algorithm = algorithm
         self.c1 = c1
@@ -242,6 +272,7 @@ class SlotTagger:
         self.min_freq = min_freq
         self.features = features
         self.calibrate = calibrate
+        self.intent_c = intent_c
 
     # ------------------------------------------------------------------ parameters
 
@@ -267,7 +298,7 @@ class SlotTagger:
         Examples
         --------
         >>> SlotTagger(algorithm="lbfgs", c1=0.1).get_params()
-        {'algorithm': 'lbfgs', 'c1': 0.1, 'c2': 0.1, 'iterations': 20, 'min_freq': 0, 'features': None, 'calibrate': True}
+        {'algorithm': 'lbfgs', 'c1': 0.1, 'c2': 0.1, 'iterations': 20, 'min_freq': 0, 'features': None, 'calibrate': True, 'intent_c': 10.0}
         """  # noqa: E501
         return {name: getattr(self, name) for name in self._param_names()}
 
@@ -312,7 +343,7 @@ class SlotTagger:
             )
         if self.c1 is not None and self.algorithm != "lbfgs":
             raise ParameterError(f"c1={self.c1!r} (L1) needs algorithm='lbfgs'")
-        for name in ("c1", "c2"):
+        for name in ("c1", "c2", "intent_c"):
             value = getattr(self, name)
             if name == "c1" and value is None:
                 continue
@@ -330,9 +361,10 @@ class SlotTagger:
         sentences: Tokens,
         tags: Tokens,
         *,
-        dev: tuple[Tokens, Tokens] | None = None,
+        intents: Sequence[str] | None = None,
+        dev: tuple | None = None,
     ) -> SlotTagger:
-        """Train on tokenised, IOB2-tagged sentences.
+        """Train on tokenised, IOB2-tagged sentences (and their intents, if given).
 
         Parameters
         ----------
@@ -340,7 +372,11 @@ class SlotTagger:
         tags : list of list of str
             One IOB2 tag per token. An ``I-x`` that does not continue an ``x`` entity is read as
             conlleval reads it (the start of a new entity) and repaired, with a warning.
-        dev : (sentences, tags), optional
+        intents : list of str, optional
+            Each sentence's intent: the tagger then learns an intent classifier
+            (:class:`~speechtext.tagging.intent.IntentClassifier`) and slot features conjoined
+            with the intent (``intent_features``), and predicts the intent first.
+        dev : (sentences, tags) or (sentences, tags, intents), optional
             Held-out data: the temperature is fitted on it (if ``calibrate``) and ``dev_f1_``
             reports its F1.
 
@@ -368,22 +404,41 @@ class SlotTagger:
         settings = self._settings()
         sentences, tags = _check_tagged(sentences, tags, "sentences")
         _check_learnable(tags, self.algorithm)
+        intents = _check_intents(intents, len(sentences), "intents")
+        dev_intents = None
         if dev is not None:
-            if not isinstance(dev, (tuple, list)) or len(dev) != 2:
-                raise ParameterError("dev must be a pair (sentences, tags)")
+            if not isinstance(dev, (tuple, list)) or len(dev) not in (2, 3):
+                raise ParameterError(
+                    "dev must be a pair (sentences, tags) or a triple (sentences, tags, intents)"
+                )
+            if len(dev) == 3:
+                dev_intents = _check_intents(dev[2], len(dev[0]), "dev intents")
             dev = _check_tagged(dev[0], dev[1], "dev")
 
+        classifier = None
+        if intents is None:
+            settings["intent_features"] = 0
         featurizer = Featurizer.learn(settings, sentences, tags)
-        crf_bytes = self._train_crf(featurizer.training_features(sentences, tags), tags)
+        if intents is not None:
+            from .intent import IntentClassifier
+
+            hints = featurizer.training_slot_hints(sentences, tags)
+            classifier = IntentClassifier(c=self.intent_c).fit(sentences, intents, hints)
+        crf_bytes = self._train_crf(featurizer.training_features(sentences, tags, intents), tags)
         self._set_model(
             crf_bytes, settings, featurizer.cues, featurizer.gazetteer, featurizer.word_slots, 1.0
         )
-        self.dev_f1_ = None
+        self.intent_classifier_ = classifier
+        self.dev_f1_ = self.dev_intent_accuracy_ = None
         if dev is not None:
             dev_x, dev_y = dev
             if self.calibrate:
                 self.temperature_ = self._fit_temperature(dev_x, dev_y)
             self.dev_f1_ = _dev_f1(dev_y, self.predict(dev_x))
+            if classifier is not None and dev_intents is not None:
+                best = [nb[0][0] for nb in self.predict_intent(dev_x)]
+                hits = sum(a == b for a, b in zip(best, dev_intents, strict=True))
+                self.dev_intent_accuracy_ = hits / max(len(best), 1)
         return self
 
     def _train_crf(self, features: list[list[list[str]]], tags: list[list[str]]) -> bytes:
@@ -450,6 +505,7 @@ class SlotTagger:
         )
         self.temperature_ = float(temperature)
         self.crf_ = crf_bytes
+        self.intent_classifier_ = None
 
     # ------------------------------------------------------------------ calibration
 
@@ -464,6 +520,8 @@ class SlotTagger:
         keep = [i for i, t in enumerate(tags) if all(x in label_id for x in t)]
         if not keep:
             return 1.0
+        # Conditioned on the predicted intents, as at tagging time: a wrong intent is part of
+        # what the confidences must account for.
         ems = self._emissions([sentences[i] for i in keep], temperature=1.0)
         gold = [np.array([label_id[x] for x in tags[i]]) for i in keep]
         _, trans, start, end = as_lattice(ems, self.transitions_, allowed=self.allowed_, batch=True)
@@ -492,7 +550,74 @@ class SlotTagger:
         if not hasattr(self, "labels_"):
             raise NotFittedError("this SlotTagger is not trained; call fit() or SlotTagger.load()")
 
-    def _emissions(self, sentences, *, temperature=None):
+    def _conditioning_intents(self, sentences, hints=None):
+        """The intents the slot features are conditioned on: the predicted ones, or Nones."""
+        if (
+            not sentences
+            or self.intent_classifier_ is None
+            or not self.settings_["intent_features"]
+        ):
+            return [None] * len(sentences)
+        classes = self.intent_classifier_.classes_
+        return [classes[j] for j in self._intent_proba(sentences, hints).argmax(1)]
+
+    def _intent_proba(self, sentences, hints=None):
+        """Intent probabilities; ``hints``: the sentences' slot hints, if already known."""
+        if hints is None:
+            hints = [self.featurizer_.slot_hints(words) for words in sentences]
+        return self.intent_classifier_.predict_proba(sentences, hints)
+
+    @property
+    def intents_(self) -> list[str] | None:
+        """The intents the tagger learned (None if it was trained without intents)."""
+        self._check_fitted()
+        return None if self.intent_classifier_ is None else list(self.intent_classifier_.classes_)
+
+    def predict_intent(self, sentences: Tokens, k: int = 1) -> list[list[tuple[str, float]]]:
+        """The ``k`` most probable intents of each sentence with their probabilities.
+
+        Parameters
+        ----------
+        sentences : list of list of str
+        k : int
+            Intents per sentence (fewer if the tagger knows fewer).
+
+        Returns
+        -------
+        list of list of (str, float)
+            Per sentence, ``(intent, probability)`` most probable first.
+
+        Raises
+        ------
+        ParameterError
+            The tagger was trained without intents, or ``k`` < 1.
+
+        Examples
+        --------
+        >>> tagger.predict_intent([["play", "jazz"]], k=2)  # doctest: +SKIP
+        [[('PlayMusic', 0.97), ('SearchCreativeWork', 0.02)]]
+        """
+        import numpy as np
+
+        sentences = _check_tokens(sentences)
+        self._check_fitted()
+        if self.intent_classifier_ is None:
+            raise ParameterError(
+                "this tagger was trained without intents; train it on data with intents "
+                "(a label file beside seq.in/seq.out, or '# intent = NAME' lines in CoNLL)"
+            )
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ParameterError(f"k={k!r} must be a whole number of at least 1")
+        if not sentences:
+            return []
+        p = self._intent_proba(sentences)
+        order = np.argsort(-p, axis=1, kind="stable")[:, :k]
+        classes = self.intent_classifier_.classes_
+        return [
+            [(classes[j], float(row[j])) for j in idx] for row, idx in zip(p, order, strict=True)
+        ]
+
+    def _emissions(self, sentences, *, temperature=None, intents=None):
         """Per sentence, ``[T, L]`` state scores (divided by the temperature)."""
         from itertools import repeat
 
@@ -501,9 +626,12 @@ class SlotTagger:
 
         attrs = self.attributes_
         flat, row_lengths, lengths = [], [], []
-        features = self.featurizer_.features
-        for words in sentences:
-            feats = features(words)
+        featurizer = self.featurizer_
+        parts = [featurizer.parts(words) for words in sentences]
+        if intents is None:
+            intents = self._conditioning_intents(sentences, [p[2] for p in parts])
+        for words, (feats, conj, _), intent in zip(sentences, parts, intents, strict=True):
+            featurizer.add_intent(feats, [w.lower() for w in words], intent, conj)
             lengths.append(len(feats))
             for token in feats:
                 row_lengths.append(len(token))
@@ -863,6 +991,9 @@ class SlotTagger:
             "temperature": self.temperature_,
             "params": self.get_params(),
             "dev_f1": getattr(self, "dev_f1_", None),
+            "intent": None
+            if self.intent_classifier_ is None
+            else self.intent_classifier_.to_fields(),
         }
         return pack_model(fields, self.crf_)
 
@@ -873,6 +1004,10 @@ class SlotTagger:
         # left to go wrong is a file written by something else with the same layout.
         meta, crf_bytes = unpack_model(data, source=source)
         try:
+            if isinstance(meta.get("settings"), dict):
+                meta["settings"] = {**meta["settings"]}
+                for key, off in LATER_FEATURES.items():
+                    meta["settings"].setdefault(key, off)
             check_fields(meta)
             tagger = cls(**meta["params"])
             tagger._check_params()
@@ -884,6 +1019,11 @@ class SlotTagger:
                 meta.get("word_slots", {}),
                 meta["temperature"],
             )
+            intent = meta.get("intent")
+            if intent is not None:
+                from .intent import IntentClassifier
+
+                tagger.intent_classifier_ = IntentClassifier.from_fields(intent)
         except KeyError as exc:
             raise DamagedModelError.of(source, f"{META_MEMBER} lacks {exc}") from None
         except ValueError as exc:
