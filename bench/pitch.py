@@ -31,7 +31,8 @@ Speed: seconds of audio per second of work on the 8 kHz channels (``narrow``), o
 process is pinned to one CPU, and the libraries that could start threads are told not to),
 best of 3 runs per utterance for the methods faster than 100x real time.
 
-The goal lines (issue 13) are for speechtext's default method, per FDA speaker, through each
+The goal lines (issue 13) are for speechtext's default method, per FDA speaker (FDA has two,
+one male and one female: "per speaker" is the male and female rows), through each
 telephone channel: GPE <= 0.5 %, V->UV <= 5 %, UV->V <= 5 %, FFE below every anchor's; wideband
 no worse than SwiftF0 on GPE, V->UV and FFE; speed >= 3x SwiftF0's and >= 500x real time.
 
@@ -534,7 +535,8 @@ def main():
         ["20dB", "10dB"],
     )
     print("(librosa yin has no voicing decision: every frame is voiced)")
-    print("(offset: the best global time offset for that method and channel, pooled over FDA)")
+    print("(offset: the best global time offset for that method and channel, over that set)")
+    print(f"(load average at the end: {os.getloadavg()[0]:.2f}; speed needs a quiet machine)")
     print()
     print(f"goals (issue 13), {OURS}, per FDA speaker:")
     lines = goal_lines(results, speed, meths)
