@@ -385,3 +385,72 @@ def test_half_an_hour_is_tracked_in_bounded_memory(tmp_path):
     track = read_f0_csv(tmp_path / "o2" / "half-hour.f0.csv")
     assert len(track) == 180001 and track.voiced.mean() > 0.99
     os.unlink(hour)
+
+
+# ----------------------------------------------------------------------------- librosa methods
+
+
+def _buzz(f0=140.0, seconds=1.0, sr=16000):
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 20))
+    y[: sr // 4] = 0.0  # a quarter second of silence first
+    return (0.3 * y / np.max(np.abs(y))).astype(np.float32), sr
+
+
+@pytest.mark.parametrize("method", ["pyin", "yin"])
+def test_librosa_methods_on_the_same_frame_grid(method):
+    pytest.importorskip("librosa", reason="the pyin/yin methods need librosa")
+    y, sr = _buzz()
+    ours = estimate_f0(y, sr=sr)
+    track = estimate_f0(y, sr=sr, method=method)
+    assert len(track) == len(ours)
+    assert np.array_equal(track.times, ours.times)
+    sounding = track.times > 0.35
+    assert np.median(track.f0[sounding & track.voiced]) == pytest.approx(140.0, rel=0.02)
+    assert track.voiced[sounding].mean() > 0.9
+    assert ((track.f0 > 0) == track.voiced).all()
+    if method == "pyin":  # yin has no voicing decision: every frame is voiced
+        assert not track.voiced[track.times < 0.2].any()
+
+
+def test_an_unknown_method_says_which_exist():
+    with pytest.raises(ParameterError, match="use one of default, pyin, yin"):
+        estimate_f0(np.zeros(8000, np.float32), sr=8000, method="crepe")
+
+
+def test_cli_method_pyin_writes_the_same_outputs_and_names_the_method(tmp_path):
+    pytest.importorskip("librosa", reason="the pyin method needs librosa")
+    y, sr = _buzz(f0=200.0)
+    src = tmp_path / "in"
+    src.mkdir()
+    sf.write(src / "buzz.wav", to_telephone(y, sr=sr, preset="narrow"), 8000)
+    out = tmp_path / "out"
+    assert main(["pitch", str(src), "-o", str(out), "--method", "pyin", "--workers", "1"]) == 0
+    summary = read_summary_json(out / "buzz.summary.json")
+    assert summary["method"] == "pyin" and summary["register"] == "high"
+    assert summary["median"] == pytest.approx(200.0, rel=0.02)
+    assert read_f0_csv(out / "buzz.f0.csv").voiced.any()
+    assert len(read_summary_csv(out / "summary.csv")) == 1
+
+
+def test_plot_draws_the_contour_on_the_spectrogram_log_frequency_axis():
+    pytest.importorskip("matplotlib", reason="plots need matplotlib")
+    import matplotlib.pyplot as plt
+
+    from speechtext.io.f0 import f0_figure
+
+    y, sr = _buzz(f0=110.0)
+    track = estimate_f0(y, sr=sr)
+    fig = f0_figure(track, y, sr)
+    try:
+        (ax,) = fig.axes  # one frequency axis, no separate F0 axis
+        assert ax.get_yscale() == "log"
+        low, high = ax.get_ylim()
+        assert low <= 50 and high == pytest.approx(4000)
+        contour, marks = ax.get_lines()
+        drawn = np.asarray(contour.get_ydata(), float)
+        assert np.allclose(drawn[track.voiced], track.f0[track.voiced])
+        assert np.isnan(drawn[~track.voiced]).all()  # gaps where unvoiced
+        assert len(marks.get_xdata()) == track.voiced.sum()  # one mark per voiced frame
+    finally:
+        plt.close(fig)

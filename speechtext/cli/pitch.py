@@ -44,6 +44,13 @@ def add_arguments(parser):
         "--hop", type=_positive_float, default=0.010, metavar="S", help="frame step in seconds"
     )
     parser.add_argument(
+        "--method",
+        choices=("default", "pyin", "yin"),
+        default="default",
+        help="tracker: speechtext's own (default), or librosa's pyin or yin for comparison "
+        "(need librosa: pip install 'speechtext[librosa]'; they read each file whole)",
+    )
+    parser.add_argument(
         "--plot",
         action="store_true",
         help="also write <name>.f0.png: spectrogram with the F0 contour (needs matplotlib)",
@@ -73,7 +80,13 @@ def run(args):
     if args.hop > 1.0:
         raise ParameterError(f"--hop {args.hop:g} must be a frame step of at most 1 s, e.g. 0.01")
     suffixes = SUFFIXES + ([".f0.png"] if args.plot else [])
-    work = functools.partial(_track, fmin=args.fmin, fmax=args.fmax, hop=args.hop)
+    if args.method != "default":
+        from ..pitch.librosa_methods import check_available
+
+        check_available()  # once, before any file: a missing librosa is no per-file failure
+    work = functools.partial(
+        _track, fmin=args.fmin, fmax=args.fmax, hop=args.hop, method=args.method
+    )
     jobs, report = run_files(
         args,
         args.inputs,

@@ -39,6 +39,7 @@ __all__ = [
     "read_f0_csv",
     "read_summary_csv",
     "read_summary_json",
+    "f0_figure",
     "write_f0_csv",
     "write_f0_plot",
     "write_summary_csv",
@@ -239,10 +240,28 @@ def read_summary_csv(path):
     return out
 
 
-def write_f0_plot(path, track, y, sr, *, title=None):
-    """Draw a spectrogram (up to 4 kHz) with the F0 contour on top; write it as a PNG, atomically.
+PLOT_FMIN = 40.0  # Hz: bottom of the plot's log-frequency axis (below any speech F0)
 
-    ``y`` is the audio the track was made from (any rate). Needs matplotlib
+
+def write_f0_plot(path, track, y, sr, *, title=None):
+    """Draw :func:`f0_figure` and write it as a PNG, atomically."""
+    fig = f0_figure(track, y, sr, title=title)  # says how to install matplotlib if missing
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(path, suffix=".png.part") as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
+
+
+def f0_figure(track, y, sr, *, title=None):
+    """A spectrogram (40 Hz to 4 kHz, log-frequency) with the F0 contour drawn on the same
+    frequency axis, voiced frames marked: a matplotlib Figure with one Axes.
+
+    On a log-frequency axis a 100 Hz contour sits where 100 Hz is in the spectrogram, with its
+    harmonics evenly spaced above it, and is not squeezed against the bottom as on a linear
+    0-4 kHz axis. ``y`` is the audio the track was made from (any rate). Needs matplotlib
     (``pip install 'speechtext[plot]'``).
     """
     try:
@@ -259,13 +278,15 @@ def write_f0_plot(path, track, y, sr, *, title=None):
     from scipy.signal import spectrogram
 
     y = np.asarray(y, dtype=np.float32)
-    nper = max(16, int(0.032 * sr))
+    # 64 ms windows resolve the harmonics of a low voice (15.6 Hz bins)
+    nper = max(16, int(0.064 * sr))
     if len(y) < nper:  # shorter than one spectrogram window: pad, the plot stays valid
         y = np.pad(y, (0, nper - len(y)))
     freqs, times, power = spectrogram(
         y, fs=sr, nperseg=nper, noverlap=nper - max(1, int(0.010 * sr))
     )
-    keep = freqs <= min(4000.0, sr / 2)
+    top = min(4000.0, sr / 2)
+    keep = (freqs > 0) & (freqs <= top)
     fig, ax = plt.subplots(figsize=(max(6.0, min(40.0, len(y) / sr * 1.5)), 4.0), dpi=100)
     try:
         ax.pcolormesh(
@@ -275,18 +296,30 @@ def write_f0_plot(path, track, y, sr, *, title=None):
             shading="auto",
             cmap="magma",
         )
+        ax.set_yscale("log")
+        ax.set_ylim(max(PLOT_FMIN, float(freqs[keep][0])), top)
+        ticks = [t for t in (50, 100, 200, 300, 500, 1000, 2000, 3000, 4000) if t <= top]
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
         ax.set_xlabel("time (s)")
         ax.set_ylabel("frequency (Hz)")
         ax.set_title(title or "F0")
-        # F0 on its own axis: on a 0-4 kHz scale a 100 Hz contour would hug the bottom
-        f0 = np.where(track.voiced, track.f0, np.nan)
-        top = float(np.nanmax(f0)) * 1.3 if np.any(track.voiced) else 500.0
-        ax2 = ax.twinx()
-        ax2.plot(track.times, f0, color="cyan", linewidth=1.8, label="F0")
-        ax2.set_ylim(0, max(top, 100.0))
-        ax2.set_ylabel("F0 (Hz)", color="cyan")
+        voiced = np.asarray(track.voiced, bool)
+        f0 = np.where(voiced, track.f0, np.nan)  # gaps where unvoiced
+        ax.plot(track.times, f0, color="cyan", linewidth=2.0, label="F0")
+        ax.plot(
+            track.times[voiced],
+            f0[voiced],
+            linestyle="none",
+            marker=".",
+            markersize=1.5,
+            color="white",
+            label="voiced frame",
+        )
+        if voiced.any():
+            ax.legend(loc="upper right", fontsize="small", framealpha=0.6)
         fig.tight_layout()
-        with atomic_path(path, suffix=".png.part") as tmp:
-            fig.savefig(tmp, format="png")
-    finally:
+    except BaseException:
         plt.close(fig)
+        raise
+    return fig

@@ -53,6 +53,7 @@ from ..io.audio import as_float_mono, audio_info, iter_blocks
 from ..types import F0Track
 
 __all__ = [
+    "METHODS",
     "F0Track",
     "check_params",
     "estimate_f0",
@@ -63,6 +64,7 @@ __all__ = [
     "summarize",
 ]
 
+METHODS = ("default", "pyin", "yin")  # speechtext's own, and librosa's two for comparison
 WORK_SR = 8000  # working sample rate (raised when fmax needs it)
 WINDOW = 0.020  # integration window of the difference function, seconds
 N_CANDIDATES = 10  # troughs kept per frame
@@ -92,7 +94,12 @@ LOWBAND_MID = 0.5
 
 
 def check_params(
-    *, fmin: float = 50.0, fmax: float = 550.0, hop: float = 0.010, sr: float | None = None
+    *,
+    fmin: float = 50.0,
+    fmax: float = 550.0,
+    hop: float = 0.010,
+    sr: float | None = None,
+    method: str = "default",
 ) -> None:
     """Check the tracker's settings; with ``sr``, also against that sample rate.
 
@@ -111,7 +118,15 @@ def check_params(
     Traceback (most recent call last):
     ...
     speechtext.errors.ParameterError: fmin=400 must be below fmax=60, e.g. fmin=50, fmax=550 (speech)
+    >>> check_params(method="crepe")
+    Traceback (most recent call last):
+    ...
+    speechtext.errors.ParameterError: method='crepe' is not a pitch method; use one of default, pyin, yin
     """  # noqa: E501
+    if method not in METHODS:
+        raise ParameterError(
+            f"method={method!r} is not a pitch method; use one of {', '.join(METHODS)}"
+        )
     if sr is not None and (not isinstance(sr, (int, float, np.integer, np.floating)) or not sr > 0):
         raise ParameterError(f"sr={sr!r} must be a positive sample rate in Hz")
     for name, value in (("fmin", fmin), ("fmax", fmax), ("hop", hop)):
@@ -444,6 +459,7 @@ def estimate_f0(
     fmin: float = 50.0,
     fmax: float = 550.0,
     hop: float = 0.010,
+    method: str = "default",
 ) -> F0Track:
     """Estimate F0, voicing and confidence per frame.
 
@@ -459,6 +475,11 @@ def estimate_f0(
         F0 search range in Hz, ``0 < fmin < fmax <= sr / 2``.
     hop : float
         Frame step in seconds.
+    method : {"default", "pyin", "yin"}
+        ``"default"``: speechtext's tracker (module docs). ``"pyin"``, ``"yin"``: librosa's
+        trackers on the same frame grid, for comparison with the tools people know (need
+        librosa: ``pip install 'speechtext[librosa]'``; see
+        :mod:`speechtext.pitch.librosa_methods`).
 
     Returns
     -------
@@ -487,6 +508,7 @@ def estimate_f0(
     >>> round(float(np.median(track.f0[track.voiced])))
     120
     """
+    check_params(method=method)
     s = _setup(sr, fmin, fmax, hop)
     y = as_float_mono(y)
     if not np.isfinite(y).all():
@@ -497,6 +519,12 @@ def estimate_f0(
         what = f"audio of {len(y)} samples at {sr:g} Hz"
         warnings.warn(_too_short(what, len(y) / sr, sr, fmin, fmax), stacklevel=2)
         return F0Track.empty(hop=s.hop)
+    if method != "default":
+        from .librosa_methods import librosa_f0
+
+        return librosa_f0(
+            y, sr=sr, fmin=fmin, fmax=fmax, hop=s.hop, n_frames=n_frames, method=method
+        )
     front = _FrameFeatures(s)
     front.process(np.asarray(y, np.float32))
     return _track(front.finish(n_frames), n_frames, s)
@@ -509,11 +537,13 @@ def estimate_f0_file(
     fmax: float = 550.0,
     hop: float = 0.010,
     block_seconds: float = 30.0,
+    method: str = "default",
 ) -> tuple[F0Track, float]:
     """:func:`estimate_f0` over an audio file, read in blocks so memory stays bounded.
 
     The audio is never held whole: only per-frame candidates (a few numbers per frame) are kept
     for the final Viterbi pass. The result is identical to ``estimate_f0(read_audio(path))``.
+    librosa's methods (``"pyin"``, ``"yin"``) read the file whole.
 
     Returns
     -------
@@ -523,11 +553,24 @@ def estimate_f0_file(
     duration : float
         Seconds of audio in the file.
     """
+    check_params(method=method)
     info = audio_info(path)
     s = _setup(info.sr, fmin, fmax, hop)
     n_in = info.frames
     n_frames = _n_frames(n_in, info.sr, s)
-    if n_frames:
+    if n_frames and method != "default":
+        from ..io.audio import read_audio
+        from .librosa_methods import librosa_f0
+
+        y, sr = read_audio(path)
+        n_frames = _n_frames(len(y), sr, s)
+        if n_frames:
+            track = librosa_f0(
+                y, sr=sr, fmin=fmin, fmax=fmax, hop=s.hop, n_frames=n_frames, method=method
+            )
+            return track, info.duration
+        n_in = len(y)
+    elif n_frames:
         front = _FrameFeatures(s)
         for block in iter_blocks(path, seconds=block_seconds, info=info):
             front.process(block)
@@ -549,6 +592,7 @@ def pitch_file(
     fmax: float = 550.0,
     hop: float = 0.010,
     block_seconds: float = 30.0,
+    method: str = "default",
 ) -> dict[str, Any]:
     """Track F0 in one audio file and write its CSV, summary JSON and (optionally) plot.
 
@@ -561,7 +605,7 @@ def pitch_file(
     plot : path or None
         Also draw the spectrogram with the F0 contour as a PNG (reads the audio once more,
         whole; needs matplotlib).
-    fmin, fmax, hop
+    fmin, fmax, hop, method
         As in :func:`estimate_f0`.
 
     Returns
@@ -579,9 +623,11 @@ def pitch_file(
     from ..io.f0 import write_f0_csv, write_f0_plot, write_summary_json
 
     track, duration = estimate_f0_file(
-        source, fmin=fmin, fmax=fmax, hop=hop, block_seconds=block_seconds
+        source, fmin=fmin, fmax=fmax, hop=hop, block_seconds=block_seconds, method=method
     )
-    summary = file_summary(track, source=source, duration=duration, fmin=fmin, fmax=fmax, hop=hop)
+    summary = file_summary(
+        track, source=source, duration=duration, fmin=fmin, fmax=fmax, hop=hop, method=method
+    )
     write_f0_csv(f0_csv, track)
     write_summary_json(summary_json, summary)
     if plot is not None:
@@ -606,10 +652,11 @@ def file_summary(
     fmax: float,
     hop: float,
     sr: float | None = None,
+    method: str = "default",
 ) -> dict[str, Any]:
     """The summary of one file as ``<name>.summary.json`` holds it: the file (``source``,
     ``duration`` in seconds), :func:`summarize` of its track, and the settings it was tracked
-    with. A track with no frame (audio shorter than one analysis window) also gets a ``note``
+    with (``method`` only when it is not the default, so default summaries stay as they were). A track with no frame (audio shorter than one analysis window) also gets a ``note``
     saying so and how long the audio must be (:func:`min_duration` at ``sr``, if given).
 
     Examples
@@ -623,6 +670,8 @@ def file_summary(
     """  # noqa: E501
     summary = {"source": str(source), "duration": duration, **summarize(track)}
     summary.update(fmin=float(fmin), fmax=float(fmax), hop=float(hop))
+    if method != "default":
+        summary["method"] = method
     if not len(track):
         needed = min_duration(sr=sr, fmin=fmin, fmax=fmax)
         summary["note"] = (
