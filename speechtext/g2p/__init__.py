@@ -241,7 +241,9 @@ class G2P:
         self._fill(set(keys))
         # the cache holds ARPAbet with stress, whatever the output format
         rows = [[p.phones for p in self._cache[k][: self.nbest]] for k in keys]
-        cuts = iter(self.cut([(k, phones) for k, row in zip(keys, rows) for phones in row]))
+        cuts = iter(
+            self.cut([(k, phones) for k, row in zip(keys, rows, strict=True) for phones in row])
+        )
         return [[next(cuts) for _ in row] for row in rows]
 
     def cut(self, pronunciations: Iterable[tuple[str, Sequence[str]]]) -> list:

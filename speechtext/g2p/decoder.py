@@ -39,8 +39,26 @@ def _arc(state, token, state_ptr, arc_token, arc_lp, arc_next, backoff, bow):
 
 
 @numba.njit(cache=True, nogil=True)
-def _push(q, cand_state, score, plen, phash, prev_pos, prev_k, tok, beam, h_n, h_state, h_score,
-          h_best, h_plen, h_hash, h_prev_pos, h_prev_k, h_tok):
+def _push(
+    q,
+    cand_state,
+    score,
+    plen,
+    phash,
+    prev_pos,
+    prev_k,
+    tok,
+    beam,
+    h_n,
+    h_state,
+    h_score,
+    h_best,
+    h_plen,
+    h_hash,
+    h_prev_pos,
+    h_prev_k,
+    h_tok,
+):
     """Insert a hypothesis at position q: merged with an equal one, or into the beam."""
     n = h_n[q]
     worst, worst_k = np.inf, -1
@@ -68,8 +86,28 @@ def _push(q, cand_state, score, plen, phash, prev_pos, prev_k, tok, beam, h_n, h
 
 @numba.njit(cache=True, nogil=True)
 def decode_words(
-    letters, l_off, targets, t_off, use_target, n_letters, lc_ptr, lc_tok, g_letters, g_p1, g_p2,
-    state_ptr, arc_token, arc_lp, arc_next, backoff, bow, start, eos, beam, out_n, out_score,
+    letters,
+    l_off,
+    targets,
+    t_off,
+    use_target,
+    n_letters,
+    lc_ptr,
+    lc_tok,
+    g_letters,
+    g_p1,
+    g_p2,
+    state_ptr,
+    arc_token,
+    arc_lp,
+    arc_next,
+    backoff,
+    bow,
+    start,
+    eos,
+    beam,
+    out_n,
+    out_score,
     out_tokens,
 ):
     """Decode every word; word w's results in ``out_*[w]``.
@@ -116,8 +154,9 @@ def decode_words(
                                 continue
                             if b == 2 and target[plen + 1] != p2:
                                 continue
-                        lp, nxt = _arc(state, tok, state_ptr, arc_token, arc_lp, arc_next,
-                                       backoff, bow)
+                        lp, nxt = _arc(
+                            state, tok, state_ptr, arc_token, arc_lp, arc_next, backoff, bow
+                        )
                         if lp == -np.inf:
                             continue
                         found = True
@@ -126,15 +165,51 @@ def decode_words(
                             h = h * 1000003 + p1
                         if b == 2:
                             h = h * 1000003 + p2
-                        _push(i + a, nxt, score + lp, plen + b, h, i, k, tok, beam, h_n,
-                              h_state, h_score, h_best, h_plen, h_hash, h_prev_pos, h_prev_k,
-                              h_tok)
-                if not found and (word[i] == 0 or lc_ptr[word[i] * (n_letters + 1)] ==
-                                  lc_ptr[word[i] * (n_letters + 1) + 1]):
+                        _push(
+                            i + a,
+                            nxt,
+                            score + lp,
+                            plen + b,
+                            h,
+                            i,
+                            k,
+                            tok,
+                            beam,
+                            h_n,
+                            h_state,
+                            h_score,
+                            h_best,
+                            h_plen,
+                            h_hash,
+                            h_prev_pos,
+                            h_prev_k,
+                            h_tok,
+                        )
+                if not found and (
+                    word[i] == 0
+                    or lc_ptr[word[i] * (n_letters + 1)] == lc_ptr[word[i] * (n_letters + 1) + 1]
+                ):
                     # a letter no graphone has: skipped with a penalty, state unchanged
-                    _push(i + 1, state, score + _UNKNOWN_LETTER, plen, phash, i, k, -2, beam,
-                          h_n, h_state, h_score, h_best, h_plen, h_hash, h_prev_pos, h_prev_k,
-                          h_tok)
+                    _push(
+                        i + 1,
+                        state,
+                        score + _UNKNOWN_LETTER,
+                        plen,
+                        phash,
+                        i,
+                        k,
+                        -2,
+                        beam,
+                        h_n,
+                        h_state,
+                        h_score,
+                        h_best,
+                        h_plen,
+                        h_hash,
+                        h_prev_pos,
+                        h_prev_k,
+                        h_tok,
+                    )
         # end of word: </s>, then hypotheses with the same phones (other states) merged
         m = 0
         fin_score = np.full(beam, -np.inf)
@@ -145,8 +220,7 @@ def decode_words(
         for k in range(h_n[n]):
             if use_target and h_plen[n, k] != len(target):
                 continue
-            lp, _ = _arc(h_state[n, k], eos, state_ptr, arc_token, arc_lp, arc_next, backoff,
-                         bow)
+            lp, _ = _arc(h_state[n, k], eos, state_ptr, arc_token, arc_lp, arc_next, backoff, bow)
             s = h_score[n, k] + lp
             merged = False
             for r in range(m):

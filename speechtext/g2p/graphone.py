@@ -32,6 +32,7 @@ EOS, BOS = 0, 1  # token ids of the word's end and start; graphones are 2, 3, ..
 KIND = "speechtext-g2p"
 FORMAT_VERSION = 1
 _BATCH = 512  # words decoded by one kernel call
+BEAM = 16  # hypotheses kept per letter: 8 had 1.5 points more word error, 32 none less
 
 
 class Alignment(tuple):
@@ -77,8 +78,9 @@ class GraphoneModel:
         Per token its letters and phones (l1, l2, p1, p2), 0 for none; rows 0, 1 are ``</s>``,
         ``<s>``.
     tables : dict of np.ndarray
-        The n-gram: ``backoff``, ``bow`` per state; ``arc_state``, ``arc_token``,
-        ``arc_logprob``, ``arc_next`` per arc, sorted by state and token; ``start``.
+        The n-gram: ``backoff``, ``bow`` per state and ``state_ptr`` (its first arc);
+        ``arc_token``, ``arc_logprob``, ``arc_next`` per arc, sorted by state and token;
+        ``start``, the state of ``<s>``.
     order : int
     temperature : float
     """
@@ -99,8 +101,7 @@ class GraphoneModel:
         t = self.tables
         n_l = len(self.letters)
         g = self.graphones
-        n_states = len(t["backoff"])
-        self._state_ptr = np.searchsorted(t["arc_state"], np.arange(n_states + 1)).astype(np.int64)
+        self._state_ptr = t["state_ptr"]
         codes = g[:, 0].astype(np.int64) * (n_l + 1) + g[:, 1]
         codes[:2] = -1  # </s> and <s> spell nothing
         order = np.argsort(codes, kind="stable")
@@ -109,15 +110,15 @@ class GraphoneModel:
         self._lc_ptr = np.searchsorted(codes[order], np.arange((n_l + 1) ** 2 + 1)).astype(np.int64)
         self._g_p1 = g[:, 2].astype(np.int64)
         self._g_p2 = g[:, 3].astype(np.int64)
-        self._arc_token = t["arc_token"].astype(np.int64)
-        self._arc_lp = t["arc_logprob"].astype(np.float64)
-        self._arc_next = t["arc_next"].astype(np.int64)
-        self._backoff = t["backoff"].astype(np.int64)
-        self._bow = t["bow"].astype(np.float64)
+        self._arc_token = t["arc_token"]
+        self._arc_lp = t["arc_logprob"].astype(np.float32)  # numba has no half precision
+        self._arc_next = t["arc_next"]
+        self._backoff = t["backoff"]
+        self._bow = t["bow"].astype(np.float32)
 
     # -- files -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model to ``path`` atomically (a checksummed npz, :mod:`speechtext.io.arrays`)."""
+        """Write the model to ``path`` atomically (checksummed npz, :mod:`speechtext.io.arrays`)."""
         from ..io.arrays import write_arrays
 
         meta = {
@@ -135,7 +136,7 @@ class GraphoneModel:
     def _ids(self, word):
         return [self._letter_ids.get(c, 0) for c in word]
 
-    def _run(self, words, targets=None, beam=8):
+    def _run(self, words, targets=None, beam=BEAM):
         from .decoder import decode_words
 
         out = []
@@ -154,10 +155,29 @@ class GraphoneModel:
             out_score = np.zeros((len(chunk), beam))
             out_tokens = np.full((len(chunk), beam, max_len), -1, np.int64)
             decode_words(
-                letters, l_off, flat_t, t_off, targets is not None, n_l, self._lc_ptr,
-                self._lc_tok, self.graphones, self._g_p1, self._g_p2, self._state_ptr,
-                self._arc_token, self._arc_lp, self._arc_next, self._backoff, self._bow,
-                int(self.tables["start"]), EOS, beam, out_n, out_score, out_tokens,
+                letters,
+                l_off,
+                flat_t,
+                t_off,
+                targets is not None,
+                n_l,
+                self._lc_ptr,
+                self._lc_tok,
+                self.graphones,
+                self._g_p1,
+                self._g_p2,
+                self._state_ptr,
+                self._arc_token,
+                self._arc_lp,
+                self._arc_next,
+                self._backoff,
+                self._bow,
+                int(self.tables["start"]),
+                EOS,
+                beam,
+                out_n,
+                out_score,
+                out_tokens,
             )
             for w in range(len(chunk)):
                 results = []
@@ -187,7 +207,7 @@ class GraphoneModel:
             i += a
         return pairs
 
-    def decode(self, words: Sequence[str], *, beam: int = 8):
+    def decode(self, words: Sequence[str], *, beam: int = BEAM):
         """Per word, its pronunciations from the beam: ``(phones, log joint probability,
         tokens)``, best first."""
         return [
@@ -212,7 +232,7 @@ class GraphoneModel:
             Per word: phones, probability (over the beam, calibrated; a list sums to at most
             1) and the best cut, best first.
         """
-        beam = max(nbest, 8) if beam is None else beam
+        beam = max(nbest, BEAM) if beam is None else beam
         out = []
         for word, hyps in zip(words, self.decode(words, beam=beam), strict=True):
             probs = self.posteriors([s for _, s, _ in hyps])
@@ -224,7 +244,7 @@ class GraphoneModel:
             )
         return out
 
-    def forced(self, words: Sequence[str], pronunciations: Sequence[Sequence[str]], *, beam=8):
+    def forced(self, words: Sequence[str], pronunciations: Sequence[Sequence[str]], *, beam=BEAM):
         """Log joint score and best cut of each (word, phones) pair; ``(-inf, None)`` where no
         cut of the model fits (a phone it never saw, a letter with too many phones)."""
         results = self._run(list(words), targets=[list(p) for p in pronunciations], beam=beam)
@@ -247,7 +267,7 @@ class GraphoneModel:
         >>> str(default_model().align("weight", ["W", "EY1", "T"]))  # doctest: +SKIP
         'w|eigh|t -> W|EY1|T'
         """
-        (score, cut), = self.forced([word], [phones])
+        ((score, cut),) = self.forced([word], [phones])
         return cut if cut is not None else Alignment([(word, tuple(phones))])
 
     # -- the interface G2P uses (as g2p-en's model): log-probabilities are log posteriors ------
@@ -262,7 +282,7 @@ class GraphoneModel:
         """The ``nbest`` best pronunciations of ``word`` and their log probabilities."""
         if beam < 1 or nbest < 1 or nbest > beam:
             raise ParameterError(f"beam={beam}, nbest={nbest}: need 1 <= nbest <= beam")
-        (hyps,) = self.nbest([word], nbest=nbest, beam=max(beam, 8))
+        (hyps,) = self.nbest([word], nbest=nbest, beam=max(beam, BEAM))
         return [(list(phones), float(np.log(p))) for phones, p, _ in hyps]
 
     def score(self, word: str, pronunciations: Sequence[Sequence[str]]) -> list[float]:
@@ -270,7 +290,7 @@ class GraphoneModel:
         beam's pronunciations and these share one normaliser)."""
         if not pronunciations:
             return []
-        (hyps,) = self.decode([word], beam=8)
+        (hyps,) = self.decode([word], beam=BEAM)
         given = [s for s, _ in self.forced([word] * len(pronunciations), pronunciations)]
         seen = {phones: s for phones, s, _ in hyps}
         pool = [s for _, s, _ in hyps] + [
@@ -342,10 +362,13 @@ def _check(model):
         and t["backoff"].min(initial=0) >= 0
         and t["backoff"].max(initial=0) < n_states
         and bool(np.all(t["backoff"][1:] < np.arange(1, n_states)))  # back-off ends at the root
-        and all(len(t[k]) == len(t["arc_state"]) for k in ("arc_token", "arc_logprob", "arc_next"))
-        and t["arc_state"].min(initial=0) >= 0
-        and t["arc_state"].max(initial=0) < n_states
-        and bool(np.all(np.diff(t["arc_state"]) >= 0))
+        and all(len(t[k]) == len(t["arc_token"]) for k in ("arc_logprob", "arc_next"))
+        and len(t["state_ptr"]) == n_states + 1
+        and int(t["state_ptr"][0]) == 0
+        and int(t["state_ptr"][-1]) == len(t["arc_token"])
+        and bool(np.all(np.diff(t["state_ptr"]) >= 0))
+        and bool(np.all(np.isfinite(t["arc_logprob"])))
+        and bool(np.all(np.isfinite(t["bow"])))
         and t["arc_token"].min(initial=0) >= 0
         and t["arc_token"].max(initial=0) < n_tokens
         and t["arc_next"].min(initial=0) >= 0

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ParameterError
-from .graphone import BOS, EOS, GraphoneModel
+from .graphone import BEAM, BOS, EOS, GraphoneModel
 
 __all__ = ["train_graphone_model"]
 
@@ -203,12 +203,15 @@ def _ngram_tables(sequences, order, n_tokens, min_count):
     arc_state = np.concatenate(arc_state)
     arc_token = np.concatenate(arc_token)
     order_ix = np.lexsort((arc_token, arc_state))
+    # stored compactly (the model ships as package data): per state the first of its arcs
+    # (arcs are sorted by state), tokens in 16 bits, log-probabilities in half precision
+    token_type = np.int16 if n_tokens < 2**15 else np.int32
     return {
         "backoff": backoff.astype(np.int32),
-        "bow": bow.astype(np.float32),
-        "arc_state": arc_state[order_ix].astype(np.int32),
-        "arc_token": arc_token[order_ix].astype(np.int32),
-        "arc_logprob": np.concatenate(arc_lp)[order_ix].astype(np.float32),
+        "bow": bow.astype(np.float16),
+        "state_ptr": np.searchsorted(arc_state[order_ix], np.arange(total + 1)).astype(np.int32),
+        "arc_token": arc_token[order_ix].astype(token_type),
+        "arc_logprob": np.maximum(np.concatenate(arc_lp)[order_ix], -60).astype(np.float16),
         "arc_next": np.concatenate(arc_next)[order_ix].astype(np.int32),
         "start": np.int64(state_id[1][BOS]),
     }
@@ -275,7 +278,7 @@ def train_graphone_model(
     order: int | None = None,
     min_count: int = 1,
     iterations: int = 10,
-    beam: int = 8,
+    beam: int = BEAM,
     seed: int = 0,
 ) -> GraphoneModel:
     """Train a graphone model on a lexicon.
@@ -315,7 +318,12 @@ def train_graphone_model(
     theta = None
     for n in orders:
         model, theta, skipped = _build(
-            train, letters, phones, order=n, min_count=min_count, iterations=iterations,
+            train,
+            letters,
+            phones,
+            order=n,
+            min_count=min_count,
+            iterations=iterations,
             theta=theta,
         )
         if not dev_entries:
@@ -329,7 +337,12 @@ def train_graphone_model(
     temperature = 1.0 if dev_result is None else _temperature(*dev_result)
     if held_out and dev_entries:  # counted again on every entry, with the same alignment EM
         model, _, skipped = _build(
-            entries, letters, phones, order=chosen, min_count=min_count, iterations=iterations,
+            entries,
+            letters,
+            phones,
+            order=chosen,
+            min_count=min_count,
+            iterations=iterations,
         )
     model.temperature = temperature
     model.info = {
