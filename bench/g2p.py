@@ -393,6 +393,10 @@ def split_bench():
         right = [bool(n) and n[0] in r for n, r in zip(nbests, refs, strict=True)]
         sums = [sum(h[1] for h in hyps) for hyps in nb]
         startup = first_word_seconds(path)
+        print("20 held-out words as the model cuts them (= right, x wrong; then the reference):")
+        for w, hyps, r in list(zip(test_w, nb, refs, strict=True))[:20]:
+            mark = "=" if hyps and list(hyps[0][0]) in r else "x"
+            print(f"  {mark} {w:16} {str(hyps[0][2]) if hyps else '-':44} {' '.join(r[0])}")
         rows["speechtext"] = (
             *scores(best, refs, nbests),
             ece(top, right),
