@@ -8,7 +8,7 @@ from pathlib import Path
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
 
-HELP = "English text or words to ARPAbet or IPA (CMUdict, g2p-en's model, N-best)"
+HELP = "English text or words to ARPAbet or IPA (CMUdict, a trainable model, N-best, alignment)"
 DESCRIPTION = (
     "Pronounce English text: from TEXT arguments, from -i FILE (or - for stdin), or from stdin. "
     "One output line per input line: the words' phones, ARPAbet words separated by ' | ' "
@@ -24,7 +24,13 @@ DESCRIPTION = (
     "symbols are skipped with a warning naming them and the file and line. --json prints one "
     "JSON object per line. With -o OUTDIR the inputs (files or folders of .txt files) each get "
     "an output file that mirrors their relative path; existing outputs are skipped unless "
-    "--overwrite, failures are listed in OUTDIR/failures.jsonl and the exit status is 1."
+    "--overwrite, failures are listed in OUTDIR/failures.jsonl and the exit status is 1. "
+    "--align prints each word's graphemes against its phones (w|eigh|t -> W|EY1|T), one "
+    "word<TAB>alignment line per word (with --nbest K: word<TAB>rank<TAB>logprob<TAB>alignment"
+    "<TAB>source), a blank line after each input line of running text. "
+    "Training: `speechtext g2p train LEXICON -o MODEL [--dev FILE]` fits a graphone model to a "
+    "pronouncing dictionary (CMUdict format, WORD(2) variants, ;;; comments, or TSV "
+    "word<TAB>phones; any phone set), then --model MODEL uses it."
 )
 TEXT_EXTENSIONS = {".txt"}
 _CHUNK_LINES = 2000  # lines pronounced together (the model decodes their unknown words at once)
@@ -61,6 +67,31 @@ def add_arguments(parser):
         action="store_true",
         help="skip the dictionary: every word from the neural model",
     )
+    parser.add_argument(
+        "--model",
+        metavar="NAME|PATH",
+        default=None,
+        help="model of words the dictionary lacks: g2p-en (g2p-en's network), cmudict (the "
+        "graphone model shipped, trained on the current CMUdict) or a file made by "
+        "`speechtext g2p train` (default: g2p-en)",
+    )
+    parser.add_argument(
+        "--align",
+        action="store_true",
+        help="print each word's graphemes against its phones: w|eigh|t -> W|EY1|T",
+    )
+    parser.add_argument(
+        "--dev",
+        metavar="FILE",
+        help="with `train`: held-out dictionary to choose the n-gram order and calibrate on "
+        "(default: 3%% of the lexicon's words)",
+    )
+    parser.add_argument(
+        "--order",
+        type=positive_int,
+        default=None,
+        help="with `train`: graphone n-gram order (default: chosen on the dev words among 5-8)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per input line")
     parser.add_argument(
         "-o", "--output", metavar="OUTDIR", help="write one output file per input file here"
@@ -80,10 +111,12 @@ def add_arguments(parser):
 
 
 @functools.cache
-def _g2p(nbest, beam, format, stress, model_only):
+def _g2p(nbest, beam, format, stress, model_only, model=None):
     from ..g2p import G2P
 
-    return G2P(nbest=nbest, beam=beam, format=format, stress=stress, model_only=model_only)
+    return G2P(
+        nbest=nbest, beam=beam, format=format, stress=stress, model_only=model_only, model=model
+    )
 
 
 def _logprob(value):
@@ -154,12 +187,14 @@ def _pronounce(lines, options, report):
     """Output lines for input lines, pronounced in chunks; warnings name the lines."""
     from ..g2p import UnspokenWarning
 
+    align = options.get("align", False)
     g2p = _g2p(
         options["nbest"],
         options["beam"],
         options["format"],
-        options["stress"],
+        options["stress"] or align,  # alignments are cut with stress (shown without if asked)
         options["model_only"],
+        options.get("model"),
     )
     for i in range(0, len(lines), _CHUNK_LINES):
         chunk = lines[i : i + _CHUNK_LINES]
@@ -178,8 +213,36 @@ def _pronounce(lines, options, report):
                 report.warn(i + k, unspoken[k])
             elif options["words"] and line.strip() and not any(w.pronunciations for w in words):
                 report.warn(i + k, f"no word to pronounce in {line.strip()!r}")
-            yield from _format_line(line, words, options)
+            if align:
+                yield from _aligned_lines(g2p, line, words, options)
+            else:
+                yield from _format_line(line, words, options)
     report.close()
+
+
+def _aligned_lines(g2p, line, words, options):
+    """--align output for one input line: a line per word (per pronunciation with --nbest)."""
+    spoken = [w for w in words if w.pronunciations]
+    pairs = [(w.token, p.phones) for w in spoken for p in w.pronunciations]
+    cuts = g2p.cut(pairs)
+    out, i = [], 0
+    for w in spoken:
+        for rank, p in enumerate(w.pronunciations, 1):
+            cut = str(cuts[i]) if options["stress"] else _unstressed(str(cuts[i]))
+            i += 1
+            if options["nbest"] == 1:
+                out.append(f"{w.token}\t{cut}")
+            else:
+                out.append(f"{w.token}\t{rank}\t{_logprob(p.logprob)}\t{cut}\t{p.source}")
+    if not options["words"]:
+        out.append("")
+    return out
+
+
+def _unstressed(text):
+    import re
+
+    return re.sub(r"(?<=[A-Z])[012]", "", text)
 
 
 def _convert_file(job, **options):
@@ -197,6 +260,14 @@ def _convert_file(job, **options):
 
 def run(args):
     parser = args._parser
+    # `speechtext g2p train LEXICON -o MODEL`: TEXT "train" with -o and no -i (pronouncing
+    # text never takes -o without -i, so "speechtext g2p train station" still pronounces)
+    if args.text and args.text[0] == "train" and args.output and not args.input:
+        return _train(args)
+    if args.dev or args.order:
+        parser.error("--dev and --order are options of `speechtext g2p train LEXICON -o MODEL`")
+    if args.align and (args.format == "ipa" or args.json or args.output):
+        parser.error("--align prints ARPAbet text lines: not with --format ipa, --json or -o")
     if args.beam is not None and args.beam < args.nbest:
         parser.error(f"--beam {args.beam} is narrower than --nbest {args.nbest}; widen it")
     if args.text and args.input:
@@ -209,6 +280,8 @@ def run(args):
         "model_only": args.model_only,
         "json": args.json,
         "words": args.words,
+        "model": args.model,
+        "align": args.align,
     }
     if args.output:
         if not args.input or "-" in args.input:
@@ -256,3 +329,43 @@ def _run_batch(args, options):
         args, args.input, work, extensions=TEXT_EXTENSIONS, output_suffixes=[suffix], desc="g2p"
     )
     return finish_batch(report, args.output)
+
+
+def _train(args):
+    """``speechtext g2p train LEXICON -o MODEL [--dev FILE] [--order N]``."""
+    import time
+
+    from ..g2p.train import train_graphone_model
+    from ..io.atomic import check_output_file
+    from ..io.lexicon import read_pronunciations
+
+    parser = args._parser
+    if len(args.text) != 2:
+        parser.error("usage: speechtext g2p train LEXICON -o MODEL [--dev FILE] [--order N]")
+    lexicon = args.text[1]
+    for given in filter(None, [lexicon, args.dev]):
+        if Path(given).resolve() == Path(args.output).resolve():
+            parser.error(f"-o {args.output} is an input ({given}); write the model elsewhere")
+    check_output_file(args.output, what="model")
+    entries = read_pronunciations(lexicon)
+    dev = read_pronunciations(args.dev) if args.dev else None
+    start = time.perf_counter()
+    model = train_graphone_model(entries, dev=dev, order=args.order)
+    model.save(args.output)
+    info = model.info
+    dev_part = (
+        f", dev WER {info['dev_wer']:.1f} % on {info['dev_words']} words"
+        if info.get("dev_wer") is not None
+        else ""
+    )
+    skipped = (
+        f" ({info['skipped']} left out: no cut of 1-2 letters to 0-2 phones fits them)"
+        if info["skipped"]
+        else ""
+    )
+    print(
+        f"{args.output}: graphone {info['order']}-gram from {info['entries']} entries{skipped}"
+        f"{dev_part}, temperature {info['temperature']:.2f}; "
+        f"{Path(args.output).stat().st_size / 1e6:.2f} MB in {time.perf_counter() - start:.1f} s"
+    )
+    return 0

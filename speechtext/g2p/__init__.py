@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 import warnings
 from collections.abc import Iterable, Sequence
@@ -46,9 +47,22 @@ from typing import NamedTuple
 from ..errors import ParameterError
 from .text import UnspokenWarning
 
-__all__ = ["FORMATS", "LONG_WORD", "G2P", "Pronunciation", "UnspokenWarning", "Word"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "FORMATS",
+    "LONG_WORD",
+    "MODELS",
+    "G2P",
+    "Pronunciation",
+    "UnspokenWarning",
+    "Word",
+]
 
 FORMATS = ("arpabet", "ipa")
+# Models by name: g2p-en's neural model, and the graphone model trained on the current CMUdict
+# that ships with speechtext (scripts/build_g2p_model.py); any other value is a model file.
+MODELS = ("g2p-en", "cmudict")
+DEFAULT_MODEL = "g2p-en"
 LONG_WORD = 30  # longer letter strings are read letter by letter (URL pieces, hashes ...)
 _SENTENCE_END = {".", "!", "?", "...", ";"}
 _VOWEL_RE = re.compile("[aeiouy]")
@@ -128,6 +142,12 @@ class G2P:
     model_only : bool
         Skip the dictionary and the homograph list: every word from the neural model (to
         measure it).
+    model : str or path-like or None
+        The model for words the dictionary lacks: ``"g2p-en"`` (g2p-en's neural network),
+        ``"cmudict"`` (the graphone model trained on the current CMUdict that ships with
+        speechtext), or the path of a model made by ``speechtext g2p train``; None for
+        ``DEFAULT_MODEL``. With a graphone model, log-probabilities are log posteriors over
+        the model's beam (calibrated: the probabilities of a list sum to at most 1).
 
     Examples
     --------
@@ -148,6 +168,7 @@ class G2P:
         format: str = "arpabet",
         stress: bool = True,
         model_only: bool = False,
+        model: str | os.PathLike | None = None,
     ) -> None:
         _check_count("nbest", nbest)
         if beam is not None:
@@ -161,6 +182,11 @@ class G2P:
         self.format = format
         self.stress = bool(stress)
         self.model_only = bool(model_only)
+        self.model = DEFAULT_MODEL if model is None else model
+        if not isinstance(self.model, str | os.PathLike):
+            raise ParameterError(
+                f"model={model!r}: give a model name ({', '.join(MODELS)}) or a model file's path"
+            )
         self._cache = {}  # word -> list of Pronunciation (ARPAbet with stress)
         self._rendered = {}  # ARPAbet tuple -> output phones
         self._output = {}  # word -> its nbest pronunciations in the output format
@@ -176,6 +202,67 @@ class G2P:
         from .resources import load_homographs
 
         return {} if self.model_only else load_homographs()
+
+    @functools.cached_property
+    def _model(self):
+        """The model of unknown words (loaded on first use)."""
+        if self.model == "g2p-en":
+            from .model import load_model
+
+            return load_model()
+        from .graphone import default_model, load_graphone_model
+
+        return default_model() if self.model == "cmudict" else load_graphone_model(self.model)
+
+    @functools.cached_property
+    def _aligner(self):
+        """The graphone model that cuts pronunciations into graphemes: the G2P's own, or the
+        shipped one (g2p-en's network has no alignment)."""
+        from .graphone import GraphoneModel, default_model
+
+        return self._model if isinstance(self._model, GraphoneModel) else default_model()
+
+    def align(self, words: Iterable[str]) -> list[list]:
+        """The ``nbest`` pronunciations of each word cut into graphemes and their phones.
+
+        Returns
+        -------
+        list of list of Alignment
+            Per word, one :class:`~speechtext.g2p.graphone.Alignment` per pronunciation (ARPAbet
+            with stress, whatever ``format``): ``str()`` gives ``w|eigh|t -> W|EY1|T``.
+            Dictionary words are cut by the graphone model too.
+
+        Examples
+        --------
+        >>> [str(a) for a in G2P(model="cmudict").align(["weight"])[0]]  # doctest: +SKIP
+        ['w|eigh|t -> W|EY1|T']
+        """
+        keys = [self._key(item, index) for index, item in enumerate(words)]
+        self._fill(set(keys))
+        # the cache holds ARPAbet with stress, whatever the output format
+        rows = [[p.phones for p in self._cache[k][: self.nbest]] for k in keys]
+        cuts = iter(
+            self.cut([(k, phones) for k, row in zip(keys, rows, strict=True) for phones in row])
+        )
+        return [[next(cuts) for _ in row] for row in rows]
+
+    def cut(self, pronunciations: Iterable[tuple[str, Sequence[str]]]) -> list:
+        """Each (word, ARPAbet phones) pair cut into graphemes and their phones.
+
+        Returns
+        -------
+        list of Alignment
+            Where the graphone model has no cut (a phone it never saw), one chunk: the word
+            against all its phones.
+        """
+        from .graphone import Alignment
+
+        pairs = [(str(w), tuple(p)) for w, p in pronunciations]
+        cuts = self._aligner.forced([w for w, _ in pairs], [p for _, p in pairs])
+        return [
+            cut if cut is not None else Alignment([(w, p)])
+            for (w, p), (_, cut) in zip(pairs, cuts, strict=True)
+        ]
 
     # -- public API ------------------------------------------------------------------------
     def __call__(self, text: str) -> list[tuple[str, list[str]]]:
@@ -295,23 +382,25 @@ class G2P:
         ParameterError
             If an item is empty, punctuation only, or more than one word (the message names it).
         """
-        from .text import normalize, tokenize
-
         if isinstance(words, str):
             raise ParameterError("words must be a list of strings; for one word use word()")
-        keys = []
-        for index, item in enumerate(words):
-            _warn_unspoken(_as_text(item), f"words[{index}]", index)
-            tokens = [t for t in tokenize(normalize(item)) if _is_word(t)]
-            if len(tokens) != 1:
-                what = "no word" if not tokens else f"{len(tokens)} words ({' '.join(tokens)})"
-                raise ParameterError(
-                    f"words[{index}] = {item!r} is {what}; give one word per item, or use "
-                    "transcribe() for running text"
-                )
-            keys.append(tokens[0])
+        keys = [self._key(item, index) for index, item in enumerate(words)]
         self._fill(set(keys))
         return [list(self._output_for(k)) for k in keys]
+
+    def _key(self, item, index=0):
+        """The one word token of a word item (normalised as text)."""
+        from .text import normalize, tokenize
+
+        _warn_unspoken(_as_text(item), f"words[{index}]", index, stacklevel=5)
+        tokens = [t for t in tokenize(normalize(item)) if _is_word(t)]
+        if len(tokens) != 1:
+            what = "no word" if not tokens else f"{len(tokens)} words ({' '.join(tokens)})"
+            raise ParameterError(
+                f"words[{index}] = {item!r} is {what}; give one word per item, or use "
+                "transcribe() for running text"
+            )
+        return tokens[0]
 
     # -- internals -------------------------------------------------------------------------
     def _best_for(self, word):
@@ -392,9 +481,7 @@ class G2P:
             return self._decode_words(words)
 
     def _decode_words(self, words):
-        from .model import load_model
-
-        model = load_model()
+        model = self._model
         if self.beam == 1:
             return {
                 w: [Pronunciation(tuple(phones), logprob, "model")]
@@ -416,9 +503,7 @@ class G2P:
             self._extend_words(words)
 
     def _extend_words(self, words):
-        from .model import load_model
-
-        model = load_model()
+        model = self._model
         for word in words:
             prons = self._cache[word]
             if prons[0].source == "model":
@@ -444,10 +529,10 @@ class G2P:
         if not best:  # cut from the N-best list: scored here, if the list is scored
             logprob = None
             if self.nbest > 1 and not self.model_only:
-                from .model import load_model, single_threaded
+                from .model import single_threaded
 
                 with single_threaded():
-                    (logprob,) = load_model().score(word, [phones])
+                    (logprob,) = self._model.score(word, [phones])
             best = [Pronunciation(phones, logprob, "homograph")]
         return _ranked(best[0], [p for p in prons if p.phones != phones])
 
@@ -497,13 +582,13 @@ def _ranked(first, others):
     return [first, *sorted(others, key=key)]
 
 
-def _warn_unspoken(text, where, index):
+def _warn_unspoken(text, where, index, stacklevel=4):
     """One UnspokenWarning for a text with characters that have no English reading."""
     from .text import unspoken
 
     skipped = unspoken(text)
     if skipped:
-        warnings.warn(UnspokenWarning(skipped, where, index), stacklevel=4)
+        warnings.warn(UnspokenWarning(skipped, where, index), stacklevel=stacklevel)
 
 
 def _is_word(token):

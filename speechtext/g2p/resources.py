@@ -31,6 +31,7 @@ __all__ = [
     "TAGGER_RESOURCE",
     "CMUDict",
     "cmudict_source",
+    "default_model_path",
     "find_tagger",
     "load_cmudict",
     "load_homographs",
@@ -259,3 +260,17 @@ def load_tagger() -> Any:
             stacklevel=3,
         )
     return tagger
+
+
+DEFAULT_MODEL_FILE = "cmudict.g2p"  # in speechtext/g2p/data/, built by scripts/build_g2p_model.py
+
+
+def default_model_path() -> Path:
+    """The graphone model that ships with speechtext (package data)."""
+    path = Path(__file__).with_name("data") / DEFAULT_MODEL_FILE
+    if not path.is_file():
+        raise SpeechTextError(
+            f"{path}: the shipped G2P model is missing; reinstall speechtext, or rebuild it with "
+            "python scripts/build_g2p_model.py"
+        )
+    return path

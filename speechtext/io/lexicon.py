@@ -1,4 +1,11 @@
-"""Delex files: lexicons (TSV ``slot<TAB>value``) and templates (JSONL), read with line numbers.
+"""Lexicon files: delex lexicons (TSV ``slot<TAB>value``), templates (JSONL) and pronouncing
+dictionaries (CMUdict format or TSV), read with line numbers.
+
+Pronouncing dictionary
+    CMUdict format, ``WORD  PH1 PH2 ...`` (white space between the word and its phones),
+    variants as ``WORD(2)``, comment lines starting with ``;;;`` and ``#`` comments after the
+    phones; or TSV, ``word<TAB>PH1 PH2 ...``. Any phone set (ARPAbet with or without stress,
+    IPA segments separated by spaces). Words are lower-cased.
 
 Lexicon TSV
     One ``slot<TAB>value`` a line, UTF-8. Blank lines and lines starting with ``#`` are skipped.
@@ -13,6 +20,7 @@ Templates JSONL
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from ..errors import FormatError, ParameterError
@@ -20,7 +28,7 @@ from ..tags import check_slot_name
 from .manifest import parse_json
 from .text import read_lines
 
-__all__ = ["read_lexicon", "read_templates"]
+__all__ = ["read_lexicon", "read_pronunciations", "read_templates"]
 
 
 def read_lexicon(path: str | os.PathLike) -> list[tuple[str, str]]:
@@ -114,3 +122,56 @@ def read_templates(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
     if not out:
         raise FormatError(f"{path}: no templates; expected one JSON object a line")
     return out
+
+
+_VARIANT = re.compile(r"\(\d+\)$")
+
+
+def read_pronunciations(path: str | os.PathLike) -> list[tuple[str, tuple[str, ...]]]:
+    """Read a pronouncing dictionary (CMUdict format or TSV; see the module docs).
+
+    Returns
+    -------
+    list of (word, phones)
+        In file order, a word's variants in their order; ``word(2)`` is ``word``.
+
+    Raises
+    ------
+    FormatError
+        Naming file and line: a word with no phones, a TSV line with more than one tab; a file
+        with no entries.
+
+    Examples
+    --------
+    >>> read_pronunciations("cmudict.dict")[:2]  # doctest: +SKIP
+    [("'bout", ('B', 'AW1', 'T')), ("'cause", ('K', 'AH0', 'Z'))]
+    """
+    entries = []
+    for number, raw in enumerate(read_lines(path, what="pronouncing dictionary"), 1):
+        line = raw.strip()
+        if not line or line.startswith((";;;", "#")):
+            continue
+        if "\t" in line:
+            cols = line.split("\t")
+            if len(cols) != 2:
+                raise FormatError(
+                    f"{path}:{number}: {len(cols) - 1} tabs in {raw!r}; a TSV dictionary line is "
+                    "word<TAB>phones (phones separated by spaces)"
+                )
+            word, phones = cols[0].strip(), cols[1].split("#", 1)[0].split()
+        else:
+            word, _, rest = line.partition(" ")
+            phones = rest.split("#", 1)[0].split()
+        word = _VARIANT.sub("", word).lower()
+        if not word or not phones:
+            raise FormatError(
+                f"{path}:{number}: {'no word' if not word else 'no phones'} in {raw!r}; a line is "
+                "WORD PH1 PH2 ... (CMUdict) or word<TAB>PH1 PH2 ... (TSV)"
+            )
+        entries.append((word, tuple(phones)))
+    if not entries:
+        raise FormatError(
+            f"{path}: no pronunciations; expected lines WORD PH1 PH2 ... (CMUdict) or "
+            "word<TAB>PH1 PH2 ... (TSV)"
+        )
+    return entries
