@@ -267,7 +267,7 @@ def streams(stages: list[Stage]) -> bool:
 
 
 def stream_audio_stages(
-    stages: list[Stage], source: str | Path, base: str | Path, *, key: str, block_seconds=30.0
+    stages: list[Stage], source: str | Path, base: str | Path, *, key: str, block_seconds=10.0
 ) -> tuple[list[Path], float, dict[str, float]]:
     """Run streaming stages (see :func:`streams`) over an audio file read in blocks: the
     telephone audio is written as it is made and pitch takes its blocks, so memory is bounded
