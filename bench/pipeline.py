@@ -121,7 +121,7 @@ def free_port():
 @contextlib.contextmanager
 def operator_cluster(workers=2):
     """`dask scheduler` and `dask worker` commands on 127.0.0.1, as an operator starts them
-    (the workers without the statistical profiler, as the README says to)."""
+    (the workers without the statistical profiler: see the README)."""
     from distributed import Client
 
     dask = str(Path(sys.executable).parent / "dask")

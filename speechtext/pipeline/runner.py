@@ -568,12 +568,7 @@ def _connect(scheduler, dask_workers):
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); check the "
                 "address (tcp://HOST:8786) and that the scheduler runs"
             ) from None
-    from dask import config as dask_config
-
-    # no statistical profiler in the workers: its thread wakes every 10 ms for the GIL and cost
-    # about 8 ms of CPU per task beside the task's own 15-23 ms (text spec; see the README)
-    quiet_workers = {"distributed.worker.profile.enabled": False}
-    with _signals_held() as held, dask_config.set(quiet_workers):
+    with _signals_held() as held:  # a cluster stopped half-made fails to close, loudly
         cluster = LocalCluster(
             n_workers=dask_workers,
             threads_per_worker=1,
