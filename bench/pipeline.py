@@ -1,7 +1,9 @@
 """Benchmark `speechtext run`: the telephone and text specs over generated recordings, on 1 and 2
-local worker processes and on a 2-worker local Dask cluster.
+local worker processes, on a 2-worker local Dask cluster (``--dask-local 2``) and on a cluster
+started as an operator does (``dask scheduler`` and two ``dask worker`` commands); the
+scheduler's overhead on no-op tasks; an hour of 48 kHz audio through ``run telephone``.
 
-    python bench/pipeline.py [--files 2000] [--seconds 3]
+    python bench/pipeline.py [--files 2000] [--seconds 3] [--no-hour]
 
 Data, made in code (nothing downloaded): each recording is a glottal pulse train (F0 gliding
 between 90 and 260 Hz) through three formant resonances, with voiceless stretches of noise and
@@ -15,8 +17,12 @@ children, of the process itself with 1 worker, of each Dask worker). Scaling: fi
 """
 
 import argparse
+import contextlib
 import json
+import math
+import os
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -102,46 +108,124 @@ def maxrss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_maxrss_mb():
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def operator_cluster(workers=2):
+    """`dask scheduler` and `dask worker` commands on 127.0.0.1, as an operator starts them
+    (the workers without the statistical profiler: see the README)."""
+    from distributed import Client
+
+    dask = str(Path(sys.executable).parent / "dask")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED="False")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    procs = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            **quiet,
+        )
+    ]
+    try:
+        worker = [dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1"]
+        procs += [subprocess.Popen([*worker, "--no-dashboard"], **quiet) for _ in range(workers)]
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+
+
+def noop(i):
+    return i
+
+
+def scheduler_overhead(address, tasks=2000):
+    """Tasks per second the scheduler sustains on no-op tasks (2 single-threaded workers)."""
+    from distributed import Client, wait
+
+    with Client(address) as client:
+        wait(client.map(noop, range(200), pure=False))  # warm
+        start = time.perf_counter()
+        wait(client.map(noop, range(tasks), pure=False))
+        return tasks / (time.perf_counter() - start)
+
+
 def run_one(spec, backend, data, outdir):
     """Run one configuration; print a JSON line with seconds, files done and peak memory."""
     from speechtext.pipeline import run_pipeline
 
     start = time.perf_counter()
-    peaks = []
-    if backend == "dask-2":
-        from distributed import Client, LocalCluster
+    extra = {}
+    if backend == "cluster-2":
+        with operator_cluster() as address:
+            start = time.perf_counter()  # as an operator's cluster: already running
+            result = run_pipeline(spec, [data], outdir, scheduler=address)
+            seconds = time.perf_counter() - start
+            from distributed import Client
 
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
-        # run_pipeline connects to the cluster by its address, as with --scheduler
-        result = run_pipeline(spec, [data], outdir, scheduler=cluster.scheduler_address)
-        with Client(cluster) as client:
-            peaks = list(client.run(maxrss_mb).values())
-        cluster.close()
+            with Client(address) as client:
+                peaks = list(client.run(maxrss_mb).values())
+            extra["tasks_per_s"] = scheduler_overhead(address)
+    elif backend == "dask-local-2":
+        result = run_pipeline(spec, [data], outdir, dask_workers=2)
+        seconds = time.perf_counter() - start
+        peaks = [children_maxrss_mb()]  # the cluster's worker processes, ended
     else:
         workers = int(backend.split("-")[1])
         result = run_pipeline(spec, [data], outdir, workers=workers)
-        if workers == 1:
-            peaks = [maxrss_mb()]
-        else:
-            # the pool's workers have exited: the largest of them
-            peaks = [resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]
-    seconds = time.perf_counter() - start
-    print(
-        json.dumps(
-            {
-                "seconds": seconds,
-                "done": len(result.batch.done),
-                "failed": len(result.batch.failed),
-                "peak_mb": max(peaks),
-            }
-        )
+        seconds = time.perf_counter() - start
+        # with 1 worker the run's own process; otherwise the largest of the pool's (ended)
+        peaks = [maxrss_mb()] if workers == 1 else [children_maxrss_mb()]
+    line = {
+        "seconds": seconds,
+        "done": len(result.batch.done),
+        "failed": len(result.batch.failed),
+        "peak_mb": max(peaks),
+    }
+    print(json.dumps(line | extra))
+
+
+def hour_of_audio(folder, seconds=3600, sr=48000):
+    """A gliding harmonic tone with noise at 48 kHz, written block by block."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    with sf.SoundFile(folder / "call.wav", "w", sr, 1, subtype="PCM_16") as f:
+        for start in range(0, seconds, 10):
+            t = start + np.arange(10 * sr) / sr
+            phase = 2 * np.pi * np.cumsum(120 + 40 * np.sin(2 * np.pi * t / 7)) / sr
+            y = sum(np.sin(h * phase) / h for h in range(1, 8)) * 0.2
+            f.write(y + rng.standard_normal(len(t)) * 0.01)
+
+
+def run_hour(tmp):
+    """An hour of 48 kHz audio through `speechtext run telephone` (one worker): peak RSS."""
+    hour_of_audio(tmp / "hour")
+    code = (
+        "import re, sys; from pathlib import Path; from speechtext.cli import main\n"
+        f"status = main(['run', 'telephone', {str(tmp / 'hour')!r}, '-o', "
+        f"{str(tmp / 'hour-out')!r}])\n"
+        "print(re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text())[1])\n"
+        "sys.exit(status)"
     )
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        raise SystemExit("the hour of audio failed")
+    return time.perf_counter() - start, int(proc.stdout.split()[-1]) / 1024
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -152,7 +236,8 @@ def main():
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--specs", default="telephone,text")
-    parser.add_argument("--backends", default="pool-1,pool-2,dask-2")
+    parser.add_argument("--backends", default="pool-1,pool-2,dask-local-2,cluster-2")
+    parser.add_argument("--no-hour", action="store_true", help="skip the hour of 48 kHz audio")
     parser.add_argument("--one", nargs=4, metavar=("SPEC", "BACKEND", "DATA", "OUT"))
     args = parser.parse_args()
     if args.one:
@@ -168,7 +253,7 @@ def main():
             f"{time.perf_counter() - start:.1f} s",
             flush=True,
         )
-        rows = []
+        rows, goals, per_file, tasks_per_s = [], [], {}, None
         for spec in args.specs.split(","):
             rate = {}
             for backend in args.backends.split(","):
@@ -183,6 +268,9 @@ def main():
                     raise SystemExit(f"{spec} on {backend} failed")
                 res = json.loads(proc.stdout.strip().splitlines()[-1])
                 rate[backend] = res["done"] / res["seconds"]
+                tasks_per_s = res.get("tasks_per_s", tasks_per_s)
+                if backend == "pool-1":
+                    per_file[spec] = res["seconds"] / max(res["done"], 1)
                 audio = res["done"] * args.seconds
                 rows.append(
                     (
@@ -203,7 +291,21 @@ def main():
                 )
                 shutil_rmtree(out)
             if "pool-1" in rate and "pool-2" in rate:
-                rows.append((spec, "scaling 2/1", rate["pool-2"] / rate["pool-1"]))
+                scaling = rate["pool-2"] / rate["pool-1"]
+                rows.append((spec, "scaling 2/1", scaling))
+                need = 1.8 if spec == "telephone" else 1.7
+                text = f"{spec}: pool scaling 2/1 {scaling:.2f}x >= {need}x"
+                goals.append((text, scaling >= need))
+            for backend in ("dask-local-2", "cluster-2"):
+                if backend in rate and "pool-2" in rate:
+                    ratio = rate[backend] / rate["pool-2"]
+                    text = f"{spec}: {backend} at {ratio:.0%} of pool-2's files/s (>= 90%)"
+                    goals.append((text, ratio >= 0.9))
+            peaks = [r[-1] for r in rows if r[0] == spec and len(r) == 8]
+            if peaks:
+                text = f"{spec}: peak {max(peaks):.0f} MB per worker (< 300 MB)"
+                goals.append((text, max(peaks) < 300))
+        hour = None if args.no_hour else run_hour(tmp)
 
     print()
     print(
@@ -223,9 +325,28 @@ def main():
             )
     print()
     print(
-        "Wall clock end to end (worker start-up, numba compilation and tagger loading included); "
-        "x real time = seconds of audio per second (the text spec reads only the transcripts)."
+        "Wall clock end to end (worker start-up, numba compilation and tagger loading included; "
+        "cluster-2: its workers already running); x real time = seconds of audio per second "
+        "(the text spec reads only the transcripts)."
     )
+    if tasks_per_s:
+        overhead = 1 / tasks_per_s
+        print(f"\nScheduler: {tasks_per_s:.0f} no-op tasks/s ({overhead * 1e3:.2f} ms per task).")
+        for spec, t in per_file.items():
+            # files per task at which the scheduler's share falls under 10 %
+            batch = max(1, math.ceil(overhead / (0.1 * t)))
+            print(
+                f"  {spec}: {t * 1e3:.1f} ms per file on one worker: the overhead is "
+                f"{overhead / t:.0%} of a file; under 10 % from {batch} file(s) per task; "
+                f"the scheduler saturates at about {tasks_per_s * t:.0f} busy workers"
+            )
+    if hour is not None:
+        seconds, peak = hour
+        print(f"\nAn hour of 48 kHz through `run telephone`: {seconds:.0f} s, peak {peak:.0f} MB")
+        goals.append((f"hour of 48 kHz audio: peak {peak:.0f} MB (< 300 MB)", peak < 300))
+    print()
+    for text, ok in goals:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
 
 
 def shutil_rmtree(path):

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import FormatError, ParameterError, SpeechTextError
 from ..types import Record
 from .spec import Spec, load_spec
-from .stages import STAGES, Stage
+from .stages import STAGES, Stage, stream_audio_stages, streams
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -110,6 +110,11 @@ class Pipeline:
     def needs_text(self) -> bool:
         """A text stage in the pipeline: the transcripts beside recordings are read."""
         return any(s.kind == "text" for s in self.stages)
+
+    @property
+    def streams(self) -> bool:
+        """A file goes through in blocks, in bounded memory (see :func:`.stages.streams`)."""
+        return streams(self.file_stages)
 
     @property
     def file_stages(self) -> list[Stage]:
@@ -346,6 +351,17 @@ def _pipeline_for(spec):
     return _PIPELINES[key]
 
 
+@contextlib.contextmanager
+def _naming(source):
+    """A SpeechTextError raised inside names ``source`` (where its message does not yet)."""
+    try:
+        yield
+    except SpeechTextError as exc:
+        if str(source) not in str(exc):
+            raise type(exc)(f"{source}: {exc}") from None
+        raise
+
+
 def _process_job(job, *, spec, outdir):
     """Run the file-level stages on one input file and write its outputs, then its marker."""
     from ..io.atomic import write_text
@@ -355,24 +371,14 @@ def _process_job(job, *, spec, outdir):
     job.marker.unlink(missing_ok=True)
     pipeline = _pipeline_for(spec)
     seconds = {}
-    try:
-        start = time.perf_counter()
-        records = read_records(
-            job, needs_audio=pipeline.needs_audio, needs_text=pipeline.needs_text
-        )
-        seconds["read"] = time.perf_counter() - start
-        duration = sum(len(r.audio) / r.sr for r in records if r.audio is not None)
-        outputs = []
-        for stage in pipeline.file_stages:
-            start = time.perf_counter()
-            records = stage.process(records)
-            outputs += stage.write(records, job.base)
-            seconds[stage.name] = time.perf_counter() - start
-    except SpeechTextError as exc:
-        message = str(exc)
-        if str(job.source) not in message:
-            raise type(exc)(f"{job.source}: {message}") from None
-        raise
+    with _naming(job.source):
+        if job.utterance is None and pipeline.streams:  # any length of recording, in blocks
+            outputs, duration, seconds = stream_audio_stages(
+                pipeline.file_stages, job.source, job.base, key=job.id
+            )
+            records = [None]
+        else:
+            outputs, duration, records = _process_in_memory(job, pipeline, seconds)
     entry = {
         "id": job.id,
         "source": str(job.source),
@@ -389,6 +395,22 @@ def _process_job(job, *, spec, outdir):
         entry["start"] = job.utterance.start
     write_text(job.marker, json.dumps(entry, ensure_ascii=False) + "\n")
     return {"duration": duration, "utterances": len(records)}
+
+
+def _process_in_memory(job, pipeline, seconds):
+    """The file's records read whole and through each stage; (outputs, seconds of audio,
+    records)."""
+    start = time.perf_counter()
+    records = read_records(job, needs_audio=pipeline.needs_audio, needs_text=pipeline.needs_text)
+    seconds["read"] = time.perf_counter() - start
+    duration = sum(len(r.audio) / r.sr for r in records if r.audio is not None)
+    outputs = []
+    for stage in pipeline.file_stages:
+        start = time.perf_counter()
+        records = stage.process(records)
+        outputs += stage.write(records, job.base)
+        seconds[stage.name] = time.perf_counter() - start
+    return outputs, duration, records
 
 
 # ------------------------------------------------------------------------------------ result

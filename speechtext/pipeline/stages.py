@@ -44,6 +44,8 @@ __all__ = [
     "Stage",
     "TagStage",
     "TelephoneStage",
+    "stream_audio_stages",
+    "streams",
 ]
 
 
@@ -253,6 +255,104 @@ class TelephoneStage(Stage):
         return paths
 
 
+def streams(stages: list[Stage]) -> bool:
+    """Whether a file can go through these stages in blocks (:func:`stream_audio_stages`): a
+    telephone stage of band and G.711 alone, then pitch without a plot, or either alone."""
+    names = [s.name for s in stages]
+    if names not in (["telephone"], ["pitch"], ["telephone", "pitch"]):
+        return False
+    return all(
+        s._checked(s.config).streams if s.name == "telephone" else not s.config.plot for s in stages
+    )
+
+
+def stream_audio_stages(
+    stages: list[Stage], source: str | Path, base: str | Path, *, key: str, block_seconds=10.0
+) -> tuple[list[Path], float, dict[str, float]]:
+    """Run streaming stages (see :func:`streams`) over an audio file read in blocks: the
+    telephone audio is written as it is made and pitch takes its blocks, so memory is bounded
+    whatever the file's length. The outputs are those of :meth:`Stage.process` and
+    :meth:`Stage.write` on the file whole, byte for byte.
+
+    Returns the outputs written, the input's seconds and the seconds spent (``read`` and the
+    stages' together under the first stage's name: they run interleaved).
+    """
+    import contextlib
+    import time
+
+    from ..io.audio import AudioWriter, audio_info, iter_blocks
+    from ..pitch import estimate_f0_blocks
+    from ..telephone import TelephoneChannel
+    from ..telephone.g711 import companded
+
+    start = time.perf_counter()
+    info = audio_info(source)
+    telephone = next((s for s in stages if s.name == "telephone"), None)
+    pitch = next((s for s in stages if s.name == "pitch"), None)
+    rate, made = info.sr, [0]  # made: samples out of the last stage before pitch
+    outputs = []
+
+    def counted(blocks):
+        for block in blocks:
+            made[0] += len(block)
+            yield block
+
+    with contextlib.ExitStack() as stack:
+        blocks = iter_blocks(source, seconds=block_seconds, info=info)
+        if telephone is not None:
+            s = telephone._checked(telephone.config)
+            rate = s.rate
+            if round(info.frames * rate / info.sr) < 1:
+                raise AudioError(
+                    f"{source}: {info.frames} samples at {info.sr} Hz is shorter than one "
+                    f"sample at {rate / 1000:g} kHz"
+                )
+            channel = TelephoneChannel(sr=info.sr, preset=s.preset, band=s.band)
+            # stored as G.711, the decoded G.711 signal re-encodes exactly (as in write)
+            g711 = s.codec if s.codec in ("ulaw", "alaw") else None
+            stored = g711 if not telephone.config.decoded else None
+            outputs.append(_output(base, ".wav"))
+            writer = stack.enter_context(AudioWriter(outputs[0], rate, codec=stored))
+
+            def line(blocks):
+                for block in (*(channel.process(b) for b in blocks), channel.flush()):
+                    out = companded(block, g711) if g711 else block
+                    writer.write(out)
+                    yield out
+
+            blocks = line(blocks)
+        blocks = counted(blocks)
+        if pitch is None:
+            for _ in blocks:
+                pass
+        else:
+            c = pitch.config
+            f0 = estimate_f0_blocks(
+                blocks, sr=rate, fmin=c.fmin, fmax=c.fmax, hop=c.hop, what=str(source)
+            )
+    if pitch is not None:
+        record = Record(key, str(source), sr=rate)
+        record.f0 = f0
+        record.summary = _pitch_summary(pitch.config, record, made[0] / rate)
+        outputs += pitch.write([record], base)
+    return outputs, info.duration, {stages[0].name: time.perf_counter() - start}
+
+
+def _pitch_summary(config, record, duration):
+    """The pitch stage's summary of a record's track (``duration``: of its audio)."""
+    from ..pitch import file_summary
+
+    return file_summary(
+        record.f0,
+        source=record.source,
+        duration=duration,
+        fmin=config.fmin,
+        fmax=config.fmax,
+        hop=config.hop,
+        sr=record.sr,
+    )
+
+
 def _settings_args(settings):
     """A checked Settings as telephone_call's keyword arguments."""
     from ..telephone import settings_dict
@@ -280,22 +380,12 @@ class PitchStage(Stage):
         check_params(fmin=config.fmin, fmax=config.fmax, hop=config.hop)  # the rate: per file
 
     def __call__(self, record):
-        from ..pitch import estimate_f0, file_summary
+        from ..pitch import estimate_f0
 
         _need_audio(record, self.name)
         c = self.config
-        track = estimate_f0(record.audio, sr=record.sr, fmin=c.fmin, fmax=c.fmax, hop=c.hop)
-        duration = len(record.audio) / record.sr
-        summary = file_summary(
-            track,
-            source=record.source,
-            duration=duration,
-            fmin=c.fmin,
-            fmax=c.fmax,
-            hop=c.hop,
-            sr=record.sr,
-        )
-        record.f0, record.summary = track, summary
+        record.f0 = estimate_f0(record.audio, sr=record.sr, fmin=c.fmin, fmax=c.fmax, hop=c.hop)
+        record.summary = _pitch_summary(c, record, len(record.audio) / record.sr)
         return record
 
     def suffixes(self):

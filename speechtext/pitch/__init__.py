@@ -44,7 +44,7 @@ import math
 import os
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,11 +52,15 @@ from ..errors import AudioError, ParameterError
 from ..io.audio import as_float_mono, audio_info, iter_blocks
 from ..types import F0Track
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 __all__ = [
     "METHODS",
     "F0Track",
     "check_params",
     "estimate_f0",
+    "estimate_f0_blocks",
     "estimate_f0_file",
     "file_summary",
     "min_duration",
@@ -527,6 +531,37 @@ def estimate_f0(
         )
     front = _FrameFeatures(s)
     front.process(np.asarray(y, np.float32))
+    return _track(front.finish(n_frames), n_frames, s)
+
+
+def estimate_f0_blocks(
+    blocks: Iterable[np.ndarray],
+    *,
+    sr: float,
+    fmin: float = 50.0,
+    fmax: float = 550.0,
+    hop: float = 0.010,
+    what: str = "audio",
+) -> F0Track:
+    """:func:`estimate_f0` over consecutive blocks of one signal (as they are made: a stream).
+
+    Only per-frame candidates are kept for the final Viterbi pass, never the audio; the track
+    is the one :func:`estimate_f0` gives for the blocks joined. ``what`` names the audio in the
+    warning for a signal shorter than one analysis window (then the track is empty).
+    """
+    s = _setup(sr, fmin, fmax, hop)
+    front = _FrameFeatures(s)
+    for block in blocks:
+        block = np.asarray(block, np.float32)
+        if not np.isfinite(block).all():
+            first = front.n_in + int(np.flatnonzero(~np.isfinite(block))[0])
+            raise AudioError(f"{what}: NaN or infinite samples (first at sample {first})")
+        if len(block):
+            front.process(block)
+    n_frames = _n_frames(front.n_in, sr, s)
+    if n_frames == 0:
+        warnings.warn(_too_short(what, front.n_in / sr, sr, fmin, fmax), stacklevel=2)
+        return F0Track.empty(hop=s.hop)
     return _track(front.finish(n_frames), n_frames, s)
 
 
