@@ -30,8 +30,9 @@ def test_ten_minutes_of_48khz_audio_in_bounded_memory(tmp_path):
     base = peak_rss_mb("run", "telephone", short, "-o", tmp_path / "out-short")
     peak = peak_rss_mb("run", "telephone", long, "-o", tmp_path / "out-long")
     # held whole, ten minutes would take 230 MB more than two (float64 at 48 kHz)
+    # the growth is the test: the process's own size (interpreter, numba, libraries) differs
+    # between environments by tens of MB (bench/pipeline.py reports the hour's absolute peak)
     assert peak - base < 30, (base, peak)
-    assert peak < 300, peak
     info = sf.info(tmp_path / "out-long" / "call.wav")
     assert info.samplerate == 8000 and abs(info.duration - 600) < 0.01
     rows = (tmp_path / "out-long" / "call.f0.csv").read_text().splitlines()
