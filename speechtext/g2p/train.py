@@ -10,9 +10,11 @@ Steps (:func:`train_graphone_model`):
    discounts per order), counted with numpy: an n-gram is identified by the id of its first
    n - 1 tokens and its last token, so every order is one ``np.unique`` over int64 keys; rare
    high-order n-grams are pruned (``min_count``) and the back-off weights renormalised;
-4. on held-out words (``dev``, or 3 % of the lexicon's words set aside), the n-gram order
-   with the lowest word error and the temperature that calibrates the top-1 probability; the
-   final model is then counted on every entry.
+4. the same n-gram over the reversed words and phones (right to left), EM run again;
+5. on held-out words (``dev``, or 3 % of the lexicon's words set aside): the n-gram order with
+   the lowest word error (left to right), the combination's weight and stress penalty with the
+   lowest word error (:mod:`speechtext.g2p.graphone`), and the temperature that calibrates the
+   top-1 probability; the final model is then counted on every entry.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ParameterError
-from .graphone import BEAM, BOS, EOS, GraphoneModel
+from .graphone import BOS, EOS, GraphoneModel, compact_tables
 
 __all__ = ["train_graphone_model"]
 
 _ORDERS = (5, 6, 7, 8)  # tried on the dev words
 _TEMPERATURES = np.round(np.arange(0.5, 3.01, 0.05), 2)
+_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)  # of the left-to-right score (0.4-0.5 best on CMUdict)
+_PENALTIES = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0)  # log-penalty of a primary-stress count != 1
 
 
 def _symbols(entries):
@@ -231,6 +235,7 @@ def _split_words(entries, fraction, seed):
 
 
 def _build(entries, letters, phones, *, order, min_count, iterations, theta=None):
+    """One direction's n-gram (``graphones`` and ``tables``), the EM table, entries skipped."""
     theta, keys = _aligned(entries, letters, phones, iterations=iterations, theta=theta)
     n_l, n_p = len(letters), len(phones)
     used = sorted({int(k) for ks in keys for k in ks})
@@ -239,36 +244,61 @@ def _build(entries, letters, phones, *, order, min_count, iterations, theta=None
     for k, i in graphone_index.items():
         graphones[i] = _decode_key(k, n_l, n_p)
     sequences = _graphone_sequences(keys, graphone_index)
-    tables = _ngram_tables(sequences, order, len(used) + 2, min_count)
-    # the aligner's table for --align of dictionary words: the graphones EM kept
-    align_keys = np.flatnonzero(theta > 0)
-    model = GraphoneModel(
-        letters=letters,
-        phones=phones,
-        graphones=graphones,
-        tables=tables,
-        order=order,
-        temperature=1.0,
-        align_keys=align_keys,
-        align_logprob=np.log(theta[align_keys]).astype(np.float32),
-    )
+    tables = compact_tables(_ngram_tables(sequences, order, len(used) + 2, min_count))
     skipped = sum(1 for ks in keys if not len(ks))
-    return model, theta, skipped
+    return {"graphones": graphones, "tables": tables}, theta, skipped
 
 
-def _dev_errors(model, dev_entries, beam):
-    """Word error of the 1-best and (top-1 log score, right?) per dev word."""
+def _reversed(entries):
+    return [(w[::-1], tuple(p)[::-1]) for w, p in entries]
+
+
+def _references(dev_entries):
     refs = {}
     for word, prons in dev_entries:
         refs.setdefault(word, set()).add(tuple(prons))
-    words = sorted(refs)
-    results = model.decode(words, beam=beam)
-    right = []
-    scores = []
-    for word, hyps in zip(words, results, strict=True):
-        right.append(bool(hyps) and hyps[0][0] in refs[word])
-        scores.append([s for _, s, _ in hyps])
-    return words, right, scores
+    return sorted(refs), refs
+
+
+def _forward_wer(model, dev_entries):
+    """Word error of the left-to-right n-gram's 1-best on the dev words."""
+    words, refs = _references(dev_entries)
+    results = model.forward.run([model._ids(w) for w in words])
+    wrong = sum(
+        not hyps or model.forward.phones_of(hyps[0][0], model.phones) not in refs[w]
+        for w, hyps in zip(words, results, strict=True)
+    )
+    return wrong / max(1, len(words))
+
+
+def _combination(model, dev_entries):
+    """Weight and stress penalty with the lowest dev word error, then the temperature that
+    calibrates the top-1 probability; and that word error."""
+    words, refs = _references(dev_entries)
+    rows = []  # per word: forward, backward scores, off-stress, right? per candidate
+    for w, cands in zip(words, model._candidates(words), strict=True):
+        v = np.array([[c[0], c[1], c[2], p in refs[w]] for p, c in cands.items()], float)
+        rows.append(v.reshape(-1, 4))
+    weights = _WEIGHTS if model.backward is not None else (1.0,)
+    penalties = _PENALTIES if model._primary else (0.0,)
+    best = None
+    for weight in weights:
+        for penalty in penalties:
+            right = 0
+            for v in rows:
+                c = weight * v[:, 0] + (1 - weight) * v[:, 1] - penalty * v[:, 2]
+                right += len(c) > 0 and v[np.argmax(c), 3] > 0
+            wer = 1 - right / max(1, len(rows))
+            if best is None or wer < best[0] - 1e-12:
+                best = (wer, weight, penalty)
+    wer, weight, penalty = best
+    right, scores = [], []
+    for v in rows:
+        c = weight * v[:, 0] + (1 - weight) * v[:, 1] - penalty * v[:, 2]
+        order = np.argsort(-c)
+        right.append(len(c) > 0 and v[order[0], 3] > 0)
+        scores.append(c[order].tolist())
+    return weight, penalty, _temperature(right, scores), wer
 
 
 def train_graphone_model(
@@ -278,8 +308,8 @@ def train_graphone_model(
     order: int | None = None,
     min_count: int = 1,
     iterations: int = 10,
-    beam: int = BEAM,
     seed: int = 0,
+    backward: bool = True,
 ) -> GraphoneModel:
     """Train a graphone model on a lexicon.
 
@@ -288,14 +318,17 @@ def train_graphone_model(
     entries : list of (word, phones)
         The lexicon; a word may have several entries (its variants).
     dev : list of (word, phones) or None
-        Held-out entries to choose the order and calibrate the probabilities on; None sets 3 %
-        of the lexicon's words aside (chosen with ``seed``) and trains the final model on all.
+        Held-out entries to choose the order and the combination and to calibrate the
+        probabilities on; None sets 3 % of the lexicon's words aside (chosen with ``seed``) and
+        trains the final model on all.
     order : int or None
         Graphone n-gram order; None chooses among 5-8 on the dev words.
     min_count : int
         n-grams of order 3 and up seen fewer times are pruned (a smaller model).
     iterations : int
         EM iterations of the alignment.
+    backward : bool
+        Train the right-to-left n-gram too (see :mod:`speechtext.g2p.graphone`).
 
     Returns
     -------
@@ -314,44 +347,51 @@ def train_graphone_model(
         train = entries
     letters, phones = _symbols(entries + dev_entries)
     orders = [order] if order is not None else list(_ORDERS)
+    options = {"min_count": min_count, "iterations": iterations}
+
+    def model_of(forward, backward_ngram, **params):
+        return GraphoneModel(
+            letters=letters,
+            phones=phones,
+            forward=forward,
+            backward=backward_ngram,
+            order=chosen,
+            **params,
+        )
+
     best = None
     theta = None
     for n in orders:
-        model, theta, skipped = _build(
-            train,
-            letters,
-            phones,
-            order=n,
-            min_count=min_count,
-            iterations=iterations,
-            theta=theta,
-        )
-        if not dev_entries:
-            best = (0.0, n, model, None)
+        forward, theta, skipped = _build(train, letters, phones, order=n, theta=theta, **options)
+        chosen = n
+        if not dev_entries or len(orders) == 1:
+            best = (0.0, n, forward)
             break
-        words, right, scores = _dev_errors(model, dev_entries, beam)
-        wer = 1 - float(np.mean(right))
+        wer = _forward_wer(model_of(forward, None), dev_entries)
         if best is None or wer < best[0]:
-            best = (wer, n, model, (right, scores))
-    _, chosen, model, dev_result = best
-    temperature = 1.0 if dev_result is None else _temperature(*dev_result)
-    if held_out and dev_entries:  # counted again on every entry, with the same alignment EM
-        model, _, skipped = _build(
-            entries,
-            letters,
-            phones,
-            order=chosen,
-            min_count=min_count,
-            iterations=iterations,
-        )
-    model.temperature = temperature
+            best = (wer, n, forward)
+    _, chosen, forward = best
+    back = None
+    if backward:
+        back, _, _ = _build(_reversed(train), letters, phones, order=chosen, **options)
+    params = {"temperature": 1.0, "weight": 0.5 if back is not None else 1.0}
+    dev_wer = None
+    if dev_entries:
+        weight, penalty, temperature, dev_wer = _combination(model_of(forward, back), dev_entries)
+        params = {"temperature": temperature, "weight": weight, "stress_penalty": penalty}
+    if held_out and dev_entries:  # counted again on every entry
+        forward, _, skipped = _build(entries, letters, phones, order=chosen, **options)
+        if backward:
+            back, _, _ = _build(_reversed(entries), letters, phones, order=chosen, **options)
+    model = model_of(forward, back, **params)
     model.info = {
         "entries": len(entries),
         "skipped": int(skipped),
         "order": chosen,
-        "temperature": temperature,
+        "directions": 2 if back is not None else 1,
+        **params,
         "dev_words": len({w for w, _ in dev_entries}),
-        "dev_wer": None if dev_result is None else round(100 * best[0], 2),
+        "dev_wer": None if dev_wer is None else round(100 * float(dev_wer), 2),
     }
     return model
 
