@@ -201,6 +201,62 @@ def test_g2p_with_a_trained_model(model, tmp_path):
     assert prons[0].source == "dict"
 
 
+def test_plain_python_and_numba_kernels_agree(model, lexicon, monkeypatch):
+    """The first words of a process are decoded in plain Python, later ones by numba: the same
+    pronunciations, probabilities and cuts."""
+    import sys
+
+    import speechtext.g2p.graphone as graphone
+
+    words = [w for w, _ in lexicon[2850:2890]] + ["sh9igh", "x"]
+    monkeypatch.setattr(graphone, "_python_words_left", 0)
+    compiled = model.nbest(words, nbest=3)
+    monkeypatch.setattr(graphone, "_python_words_left", 10**6)
+    monkeypatch.delitem(sys.modules, "speechtext.g2p.decoder", raising=False)
+    plain = model.nbest(words, nbest=3)
+    for a, b in zip(compiled, plain, strict=True):
+        assert [(h[0], str(h[2])) for h in a] == [(h[0], str(h[2])) for h in b]
+        assert [h[1] for h in a] == pytest.approx([h[1] for h in b], abs=1e-12)
+
+
+def test_mapped_copy_in_the_cache(model, tmp_path, lexicon, monkeypatch):
+    import speechtext.g2p.graphone as graphone
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "m.g2p"
+    model.save(path)
+    words = [w for w, _ in lexicon[2850:2870]]
+    first = load_graphone_model(path).nbest(words, nbest=3)  # decompressed, copy written
+    (copy,) = (tmp_path / "cache" / "speechtext" / "g2p").glob("m.g2p-*.mapped")
+    again = load_graphone_model(path)  # mapped
+    assert again.forward.verify is not None
+    monkeypatch.setattr(graphone, "_python_words_left", 0)  # numba: the copy checked first
+    assert [[h[0] for h in r] for r in again.nbest(words, nbest=3)] == [
+        [h[0] for h in r] for r in first
+    ]
+    assert again.forward.verify is None
+    # a damaged copy: refused (named) before numba reads it, and removed
+    data = bytearray(copy.read_bytes())
+    data[-100] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match="mapped"):
+        load_graphone_model(path).nbest(words, nbest=3)
+    assert not copy.exists()
+    # a cut copy is not mapped: the model file is read again
+    load_graphone_model(path)
+    copy.write_bytes(copy.read_bytes()[:-10])
+    assert load_graphone_model(path).forward.verify is None
+    assert load_graphone_model(path).forward.verify is not None  # rewritten
+
+
+def test_two_directions_and_the_stress_count(model):
+    assert model.info["directions"] == 2 and model.backward is not None
+    assert 0 < model.weight < 1 or model.weight == 1.0
+    # a primary-stress count other than 1 is penalised (every made-up word has one)
+    assert model._off_stress(("SH", "AY1")) is False
+    assert model._off_stress(("SH", "AY0")) is True
+
+
 def test_unknown_letters_are_skipped(model):
     (hyps,) = model.nbest(["sh9igh"], nbest=1)
     assert hyps[0][0] == ("SH", "AY1")

@@ -100,7 +100,9 @@ def write_mapped(
 
     layout, offset, chunks = {}, 0, []
     for name, value in arrays.items():
-        value = np.ascontiguousarray(value)
+        value = np.asarray(value)
+        if not value.flags.c_contiguous:  # (np.ascontiguousarray would make a scalar 1-D)
+            value = value.copy(order="C")
         offset = -(-offset // _ALIGN) * _ALIGN
         layout[name] = [value.dtype.str, list(value.shape), offset]
         chunks.append((offset, value))
@@ -147,7 +149,7 @@ def read_mapped(
         if verify and (data is None or zlib.crc32(data) != head["crc32"]):
             raise ValueError("its content does not match its checksum")
         arrays = {
-            name: data[at : at + _nbytes(d, s)].view(np.dtype(d)).reshape(s)
+            name: data[at : at + _nbytes(d, s)].view(np.dtype(d)).reshape(tuple(s))
             for name, (d, s, at) in head["layout"].items()
         }
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
