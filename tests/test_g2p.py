@@ -166,7 +166,7 @@ def test_greedy_reproduces_g2p_en_on_500_words(new_words, monkeypatch):
     words = random.Random(4).sample(new_words, 500)
     expected = [reference.predict(w) for w in words]
 
-    ours = G2P(model_only=True)
+    ours = G2P(model_only=True, model="g2p-en")
     assert ours.words(words) == expected
     # The shared beam search with a beam of 1 is the same greedy decoder.
     from speechtext.g2p.model import load_model
@@ -181,7 +181,7 @@ def test_greedy_reproduces_g2p_en_on_500_words(new_words, monkeypatch):
 
 
 def test_nbest_is_ordered_and_scored(new_words):
-    g = G2P(nbest=4, beam=8, model_only=True)
+    g = G2P(nbest=4, beam=8, model_only=True, model="g2p-en")
     from speechtext.g2p.model import load_model
 
     model = load_model()
@@ -197,8 +197,25 @@ def test_nbest_is_ordered_and_scored(new_words):
         forced = model.score(word, [p.phones for p in prons])
         assert forced == pytest.approx(scores, abs=1e-3)
         # A wider beam never finds a worse best.
-        greedy = G2P(model_only=True).nbest_word(word)[0]
+        greedy = G2P(model_only=True, model="g2p-en").nbest_word(word)[0]
         assert prons[0].logprob >= greedy.logprob - 1e-4  # float32 sums
+
+
+def test_default_model_is_the_shipped_graphone_model(new_words):
+    import math
+
+    from speechtext.g2p.graphone import default_model
+
+    g = G2P(nbest=4, beam=8, model_only=True)
+    model = default_model()
+    for word in new_words[:40:8]:
+        prons = g.nbest_word(word)
+        scores = [p.logprob for p in prons]
+        assert scores == sorted(scores, reverse=True)
+        assert sum(math.exp(s) for s in scores) <= 1 + 1e-9
+        assert all(p.source == "model" for p in prons)
+        assert model.score(word, [p.phones for p in prons]) == pytest.approx(scores, abs=1e-9)
+        assert G2P(model_only=True).word(word) == list(prons[0].phones)
 
 
 def test_nbest_dictionary_variants_come_first():

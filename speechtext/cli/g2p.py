@@ -58,14 +58,15 @@ def add_arguments(parser):
         "--beam",
         type=positive_int,
         default=None,
-        help="beam width of the model's search (default: --nbest; 1 is g2p-en's greedy output)",
+        help="beam width of the model's search (default: --nbest; with --model g2p-en, 1 is "
+        "g2p-en's greedy output)",
     )
     parser.add_argument("--format", choices=["arpabet", "ipa"], default="arpabet")
     parser.add_argument("--no-stress", action="store_true", help="strip stress marks")
     parser.add_argument(
         "--model-only",
         action="store_true",
-        help="skip the dictionary: every word from the neural model",
+        help="skip the dictionary: every word from the model",
     )
     parser.add_argument(
         "--model",
@@ -73,7 +74,7 @@ def add_arguments(parser):
         default=None,
         help="model of words the dictionary lacks: g2p-en (g2p-en's network), cmudict (the "
         "graphone model shipped, trained on the current CMUdict) or a file made by "
-        "`speechtext g2p train` (default: g2p-en)",
+        "`speechtext g2p train` (default: cmudict)",
     )
     parser.add_argument(
         "--align",

