@@ -178,7 +178,7 @@ def main():
     refs = [[list(p) for p in lexicon[w]] for w in new]
     quality = {}
     for beam in (1, 4, 8):
-        g = G2P(nbest=min(beam, 4), beam=beam, model_only=True)
+        g = G2P(nbest=min(beam, 4), beam=beam, model_only=True, model="g2p-en")
         start = time.perf_counter()
         nbests = g.nbest_words(new)
         seconds = time.perf_counter() - start
@@ -340,13 +340,46 @@ def phonetisaurus(train_entries, test_words, folder):
 
 
 def first_word_seconds(model_path, word="zorblatt"):
-    """Seconds from a new process to the first word pronounced by the model (median of 3, the
-    numba cache already warm from the first run)."""
+    """Seconds from a new process to the first word pronounced by the model: the very first
+    run (no mapped copy of the model in the cache yet, a new cache folder), then the median of 3
+    (the copy and numba's cache in place, as on a user's machine after the first run). Python
+    may write its bytecode (this environment sets PYTHONDONTWRITEBYTECODE; an installed wheel
+    has it)."""
     script = Path(sys.executable).with_name("speechtext")
     cmd = [str(script), "g2p", "--model", str(model_path), "--model-only", word]
     env = dict(os.environ)
-    _run_seconds(cmd, env)
-    return statistics.median(_run_seconds(cmd, env)[0] for _ in range(3))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    with tempfile.TemporaryDirectory() as cache:
+        env["XDG_CACHE_HOME"] = cache
+        first = _run_seconds(cmd, env)[0]
+        return first, statistics.median(_run_seconds(cmd, env)[0] for _ in range(3))
+
+
+def dev_ablation(model, dev_words, lexicon):
+    """Word error on the dev words of the left-to-right n-gram alone and of each step of the
+    combination (what the bench's dev split, never its test words, chose)."""
+    refs = [set(lexicon[w]) for w in dev_words]
+    forward = model.forward.run([model._ids(w) for w in dev_words])
+    alone = sum(
+        not hyps or model.forward.phones_of(hyps[0][0]) not in r
+        for hyps, r in zip(forward, refs, strict=True)
+    )
+    cands = model._candidates(dev_words)
+    rows = [("left-to-right n-gram alone", alone)]
+    steps = [
+        ("+ right-to-left n-gram (weight {w})", model.weight, 0.0),
+        ("+ primary-stress penalty {p}", model.weight, model.stress_penalty),
+    ]
+    for label, weight, penalty in steps:
+        wrong = 0
+        for c, r in zip(cands, refs, strict=True):
+            best = max(
+                c.items(),
+                key=lambda kv: weight * kv[1][0] + (1 - weight) * kv[1][1] - penalty * kv[1][2],
+            )[0]
+            wrong += best not in r
+        rows.append((label.format(w=model.weight, p=model.stress_penalty), wrong))
+    return [(label, 100.0 * wrong / len(dev_words)) for label, wrong in rows]
 
 
 def split_bench():
@@ -365,6 +398,7 @@ def split_bench():
             if line.strip()
         }
     seen = sum(w in old for w in test_w)
+    print(f"load: {os.getloadavg()[0]:.2f} (1 min average, {os.cpu_count()} cores)")
     print(
         f"(d) split of the current CMUdict by word (seed {SEED}): {len(train_w)} train words "
         f"({len(train)} entries), {len(dev_w)} dev, {len(test_w)} test; g2p-en's training "
@@ -381,7 +415,7 @@ def split_bench():
         mb = path.stat().st_size / 1e6
         # the model itself (G2P would normalise "inc.'s" as two words): the greedy call is
         # what G2P makes for the words it does not know
-        model.greedy(["warmup"])
+        model.greedy(train_w[:600])  # numba imported and its code loaded (more than PYTHON_WORDS)
         start = time.perf_counter()
         best = [phones for phones, _ in model.greedy(test_w)]
         one_best_seconds = time.perf_counter() - start
@@ -392,7 +426,7 @@ def split_bench():
         top = [hyps[0][1] if hyps else 0.0 for hyps in nb]
         right = [bool(n) and n[0] in r for n, r in zip(nbests, refs, strict=True)]
         sums = [sum(h[1] for h in hyps) for hyps in nb]
-        startup = first_word_seconds(path)
+        first_start, startup = first_word_seconds(path)
         print("20 held-out words as the model cuts them (= right, x wrong; then the reference):")
         for w, hyps, r in list(zip(test_w, nb, refs, strict=True))[:20]:
             mark = "=" if hyps and list(hyps[0][0]) in r else "x"
@@ -407,10 +441,16 @@ def split_bench():
             startup,
         )
         print(
-            f"speechtext: order {model.info['order']}, temperature {model.info['temperature']}, "
-            f"{model.info['skipped']} training entries no cut fits; 5-best probability sums "
-            f"{min(sums):.3f}..{max(sums):.3f}"
+            f"speechtext: order {model.info['order']}, two directions (weight {model.weight} "
+            f"left to right), primary-stress penalty {model.stress_penalty}, temperature "
+            f"{model.temperature}; {model.info['skipped']} training entries no cut fits; 5-best "
+            f"probability sums {min(sums):.3f}..{max(sums):.3f}; first word from a new process "
+            f"{first_start:.2f} s on its very first run (the model's mapped copy made), then "
+            f"{startup:.2f} s"
         )
+        print("on the dev words (what chose the combination):")
+        for label, wer in dev_ablation(model, dev_w, lexicon):
+            print(f"  {label:44} WER {wer:.2f} %")
         # Phonetisaurus
         p_nbests, p_train, p_seconds, p_mb = phonetisaurus(train, test_w, folder)
         p_best = [n[0] if n else [] for n in p_nbests]
@@ -483,6 +523,7 @@ def split_bench():
             for name, h in fresh_rows.items()
         )
     )
+    print(f"load at the end: {os.getloadavg()[0]:.2f} (1 min average, {os.cpu_count()} cores)")
     ours, theirs = rows["speechtext"], rows["Phonetisaurus 8-gram"]
     goals = [
         (

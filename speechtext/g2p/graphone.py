@@ -114,6 +114,7 @@ class _Ngram:
     Parameters
     ----------
     n_letters : int
+    phones : list of str
     graphones : np.ndarray [shape=(G, 4)]
         Per token its letters and phones (l1, l2, p1, p2), 0 for none; rows 0, 1 are ``</s>``,
         ``<s>``.
@@ -123,9 +124,15 @@ class _Ngram:
         of ``<s>``.
     """
 
-    def __init__(self, n_letters, graphones, tables):
+    def __init__(self, n_letters, phones, graphones, tables):
         self.n_letters = int(n_letters)
         self.graphones = np.asarray(graphones, np.int32)
+        # per token its phones' names and its letter count, for reading results in Python
+        names = [None, *phones]
+        self._token_phones = [
+            tuple(names[p] for p in (p1, p2) if p) for p1, p2 in self.graphones[:, 2:].tolist()
+        ]
+        self._token_width = [1 if l2 == 0 else 2 for l2 in self.graphones[:, 1].tolist()]
         self.tables = dict(tables)
         t, g = self.tables, self.graphones
         codes = g[:, 0].astype(np.int64) * (n_letters + 1) + g[:, 1]
@@ -190,8 +197,7 @@ class _Ngram:
                 t_off,
                 targets is not None,
                 self.n_letters,
-                *model[:4],
-                *model[4:],
+                *model,
                 self.start,
                 EOS,
                 beam,
@@ -200,38 +206,32 @@ class _Ngram:
                 out_tokens,
             )
             if compiled:
-                out_n, out_score, out_tokens = (
-                    out_n.tolist(),
-                    out_score.tolist(),
-                    out_tokens.tolist(),
-                )
+                tokens = out_tokens.reshape(n_out, max_len)
+                lengths = (tokens != -1).sum(axis=1).tolist()
+                out_n, out_score, out_tokens = out_n.tolist(), out_score.tolist(), tokens.tolist()
+            else:
+                out_tokens = [out_tokens[r * max_len : (r + 1) * max_len] for r in range(n_out)]
+                lengths = [len(t) - t.count(-1) for t in out_tokens]
             for w in range(len(chunk)):
-                results = []
-                for r in range(out_n[w]):
-                    row = (w * beam + r) * max_len
-                    toks = [t for t in out_tokens[row : row + max_len] if t != -1]
-                    results.append((toks, out_score[w * beam + r]))
-                out.append(results)
+                base = w * beam
+                out.append(
+                    [
+                        (out_tokens[base + r][: lengths[base + r]], out_score[base + r])
+                        for r in range(out_n[w])
+                    ]
+                )
         return out
 
-    def phones_of(self, tokens, phones):
-        out = []
-        g = self.graphones
-        for t in tokens:
-            if t >= 0:
-                p1, p2 = g[t, 2], g[t, 3]
-                if p1:
-                    out.append(phones[p1 - 1])
-                if p2:
-                    out.append(phones[p2 - 1])
-        return tuple(out)
+    def phones_of(self, tokens):
+        tp = self._token_phones
+        return tuple(p for t in tokens if t >= 0 for p in tp[t])
 
-    def pairs(self, word, tokens, phones):
+    def pairs(self, word, tokens):
         """The cut of ``word`` by ``tokens``: (letters, phones) pairs."""
         pairs, i = [], 0
         for t in tokens:
-            a = 1 if t < 0 or self.graphones[t, 1] == 0 else 2
-            pairs.append((word[i : i + a], self.phones_of([t], phones)))
+            a = 1 if t < 0 else self._token_width[t]
+            pairs.append((word[i : i + a], self._token_phones[t] if t >= 0 else ()))
             i += a
         return pairs
 
@@ -273,8 +273,10 @@ class GraphoneModel:
         self.info = {}
         self._letter_ids = {c: i + 1 for i, c in enumerate(self.letters)}
         self._phone_ids = {p: i + 1 for i, p in enumerate(self.phones)}
-        self.forward = _Ngram(len(self.letters), **forward)
-        self.backward = None if backward is None else _Ngram(len(self.letters), **backward)
+        self.forward = _Ngram(len(self.letters), self.phones, **forward)
+        self.backward = (
+            None if backward is None else _Ngram(len(self.letters), self.phones, **backward)
+        )
         # primary-stressed phones: ARPAbet's "AH1", IPA's "ˈa" (none in a lexicon without stress)
         self._primary = {p for p in self.phones if p.endswith("1") or p.startswith("ˈ")}
 
@@ -322,10 +324,10 @@ class GraphoneModel:
         for i, hyps in enumerate(fwd):
             cands = {}
             for toks, s in hyps[:keep]:
-                cands[self.forward.phones_of(toks, self.phones)] = [s, None, None, toks, None]
+                cands[self.forward.phones_of(toks)] = [s, None, None, toks, None]
             if bwd is not None:
                 for toks, s in bwd[i][:keep]:
-                    phones = self.backward.phones_of(toks, self.phones)[::-1]
+                    phones = self.backward.phones_of(toks)[::-1]
                     c = cands.setdefault(phones, [None, None, None, None, None])
                     c[1], c[4] = s, toks
             for phones in extra[i] if extra is not None else ():
@@ -370,9 +372,9 @@ class GraphoneModel:
     def _cut(self, word, v):
         """The best cut of a candidate: the forward n-gram's, else the backward one's."""
         if v[3] is not None:
-            return _merged(self.forward.pairs(word, v[3], self.phones))
+            return _merged(self.forward.pairs(word, v[3]))
         if v[4] is not None:
-            pairs = self.backward.pairs(word[::-1], v[4], self.phones)
+            pairs = self.backward.pairs(word[::-1], v[4])
             return _merged([(letters[::-1], phones[::-1]) for letters, phones in pairs[::-1]])
         return None
 
@@ -421,7 +423,7 @@ class GraphoneModel:
                 out.append((-np.inf, None))
             else:
                 toks, score = res[0]
-                out.append((score, _merged(self.forward.pairs(word, toks, self.phones))))
+                out.append((score, _merged(self.forward.pairs(word, toks))))
         return out
 
     def align(self, word: str, phones: Sequence[str]) -> Alignment:
@@ -447,8 +449,8 @@ class GraphoneModel:
             if not rows:
                 out.append(([], -np.inf))
                 continue
-            s = np.array([c for _, c, _ in rows]) / self.temperature
-            log_p = float(s[0] - s.max() - np.log(np.exp(s - s.max()).sum()))
+            top, t = rows[0][1], self.temperature  # log p of the best: -log sum exp((c - top) / T)
+            log_p = -math.log(sum(math.exp((c - top) / t) for _, c, _ in rows))
             out.append((list(rows[0][0]), log_p))
         return out
 

@@ -265,7 +265,7 @@ def _forward_wer(model, dev_entries):
     words, refs = _references(dev_entries)
     results = model.forward.run([model._ids(w) for w in words])
     wrong = sum(
-        not hyps or model.forward.phones_of(hyps[0][0], model.phones) not in refs[w]
+        not hyps or model.forward.phones_of(hyps[0][0]) not in refs[w]
         for w, hyps in zip(words, results, strict=True)
     )
     return wrong / max(1, len(words))
