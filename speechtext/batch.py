@@ -236,7 +236,7 @@ def run_batch(
     jobs: Sequence[Job],
     work: Callable[[Job], dict | None],
     *,
-    outdir: str | Path,
+    outdir: str | Path | None,
     workers: int = 1,
     overwrite: bool = False,
     problems: Iterable[tuple[str | Path, str]] = (),
@@ -280,7 +280,8 @@ def run_batch(
     BatchInterrupted
         On a KeyboardInterrupt, with the report so far.
     """
-    ensure_output_dir(outdir)
+    if outdir is not None:  # None: the caller's, on storage of its own (no failures file)
+        ensure_output_dir(outdir)
     progress = progress or SilentProgress()
     cleanup = cleanup or _remove_temp_files_of
     report = BatchReport()
@@ -336,7 +337,7 @@ def run_batch(
     finally:
         progress.close()
         report.seconds = time.perf_counter() - start
-        if failures_file:
+        if failures_file and outdir is not None:
             write_failures(outdir, report.failed, report.tracebacks)
     return report
 

@@ -155,10 +155,12 @@ class PipelineJob:
 
     For an utterance of a corpus manifest, ``source`` is ``<manifest>:<utterance id>``,
     ``utterance`` the :class:`~speechtext.io.corpora.Utterance` and ``recording`` its
-    :class:`~speechtext.io.corpora.Recording` (the path absolute).
+    :class:`~speechtext.io.corpora.Recording` (the path absolute). An input or OUTDIR at a URL
+    has its :class:`~speechtext.pipeline.remote.Storage` (``source`` is then the input's URL;
+    with an OUTDIR URL, ``outputs``, ``base`` and ``marker`` are relative to it).
     """
 
-    source: Path
+    source: Path | str
     outputs: tuple[Path, ...]
     id: str
     base: Path
@@ -166,12 +168,17 @@ class PipelineJob:
     fingerprint: str
     utterance: Any = None
     recording: Any = None
+    storage: Any = None
 
     @property
     def done(self) -> bool:
         """Complete for this spec: the marker (of the same fingerprint) and every output exist."""
         from ..io.manifest import read_jsonl
 
+        if self.storage is not None and self.storage.outdir is not None:
+            from .remote import done_on_storage
+
+            return bool(done_on_storage([self], self.storage.outdir, self.storage.options))
         if not (self.marker.exists() and all(p.exists() for p in self.outputs)):
             return False
         try:
@@ -237,11 +244,95 @@ def _corpus_jobs(spec, pipeline, manifest, outdir):
     return jobs, problems
 
 
-def _make_jobs(spec, pipeline, inputs, outdir, manifest=None):
+def _storage_jobs(spec, pipeline, inputs, outdir, outdir_url, options):
+    """:func:`_make_jobs` where inputs or OUTDIR are URLs (see :mod:`.remote`)."""
+    import tempfile
+    import uuid
+
+    from ..io.audio import AUDIO_EXTENSIONS
+    from ..io.folders import collect_jobs
+    from ..io.storage import is_url, join
+    from .remote import Storage, list_url_inputs
+
+    extensions = AUDIO_EXTENSIONS if pipeline.needs_audio else {".txt"}
+    suffixes = pipeline.suffixes() or [".conll"]
+    found, problems = [], []  # (source, stem, Storage or None)
+    local = [p for p in inputs if not is_url(p)]
+    if local:  # walked by the local code, into a folder never made when OUTDIR is a URL
+        into = Path(
+            outdir if outdir_url is None else Path(tempfile.gettempdir()) / uuid.uuid4().hex
+        )
+        jobs, problems = collect_jobs(local, into, extensions=extensions, output_suffixes=suffixes)
+        into = into.absolute()
+        for job in jobs:
+            found.append((Path(job.source).absolute(), job.base.relative_to(into), None))
+    for url in (p for p in inputs if is_url(p)):
+        items, problem = list_url_inputs(
+            url,
+            extensions=extensions,
+            audio_extensions=AUDIO_EXTENSIONS,
+            transcripts=pipeline.needs_text,
+            skip=outdir_url,
+            options=options,
+        )
+        if problem is not None:
+            problems.append((url, problem))
+        found += [(item, rel.with_suffix(""), where) for item, rel, where in items]
+    fingerprint = spec.fingerprint()
+    root = Path(outdir).absolute() if outdir_url is None else Path()
+    given = {str(source).rstrip("/") for source, _, _ in found}
+    owners, out = {}, []
+    for source, stem, where in found:
+        key = stem.as_posix()
+        if key in owners:
+            problems.append(
+                (
+                    source,
+                    f"its output {key}{suffixes[0]} would also be written from {owners[key]}; "
+                    "rename one of them or convert them in separate runs",
+                )
+            )
+            continue
+        outputs = tuple(root / f"{key}{x}" for x in suffixes)
+        if outdir_url is not None:
+            clash = next((o for o in outputs if join(outdir_url, o.as_posix()) in given), None)
+            if clash is not None:
+                problems.append(
+                    (
+                        source,
+                        f"its output {join(outdir_url, clash.as_posix())} would overwrite "
+                        "an input; choose another -o",
+                    )
+                )
+                continue
+        owners[key] = source
+        if outdir_url is not None:
+            from dataclasses import replace
+
+            where = replace(where or Storage(options=options), outdir=outdir_url)
+        out.append(
+            PipelineJob(
+                source=source,
+                outputs=outputs if pipeline.file_stages else (),
+                id=key,
+                base=root / key,
+                marker=root / MARKER_DIR / f"{key}.json",
+                fingerprint=fingerprint,
+                storage=where,
+            )
+        )
+    return out, problems
+
+
+def _make_jobs(spec, pipeline, inputs, outdir, manifest=None, *, outdir_url=None, options=None):
     """The inputs as jobs (absolute paths: a Dask worker may run in another folder), and the
     inputs that failed before any work (missing, clashing outputs)."""
+    from ..io.storage import is_url
+
     if manifest is not None:
         return _corpus_jobs(spec, pipeline, manifest, outdir)
+    if outdir_url is not None or any(is_url(p) for p in inputs):
+        return _storage_jobs(spec, pipeline, inputs, outdir, outdir_url, options)
     from ..io.audio import AUDIO_EXTENSIONS
     from ..io.folders import collect_jobs
 
@@ -308,7 +399,12 @@ def read_records(job: PipelineJob, *, needs_audio: bool, needs_text: bool = True
         text = None if script is None else _transcript_text(script, read_lines(script))
         return [Record(job.id, str(source), audio=y, sr=sr, text=text)]
     lines = read_lines(source)
-    if any(source.with_suffix(ext).is_file() for ext in AUDIO_EXTENSIONS):
+    fetched = job.storage is not None and job.storage.source is not None
+    if (
+        job.storage.is_transcript
+        if fetched
+        else any(source.with_suffix(ext).is_file() for ext in AUDIO_EXTENSIONS)
+    ):
         return [Record(job.id, str(source), text=_transcript_text(source, lines))]
     records = [
         Record(f"{job.id}:{n}", str(source), text=line.strip())
@@ -366,9 +462,66 @@ def _process_job(job, *, spec, outdir):
     """Run the file-level stages on one input file and write its outputs, then its marker."""
     from ..io.atomic import write_text
 
+    if job.storage is not None:
+        return _process_staged(job, spec=spec, outdir=outdir)
     # redone: not complete until the marker is back (a killed run's temp files are removed by
     # the run, once, before any job: see _remove_leftovers)
     job.marker.unlink(missing_ok=True)
+    entry = _run_stages(job, spec=spec, outdir=outdir, source=str(job.source))
+    write_text(job.marker, json.dumps(entry, ensure_ascii=False) + "\n")
+    return {"duration": entry["duration"], "utterances": entry["utterances"]}
+
+
+def _process_staged(job, *, spec, outdir):
+    """:func:`_process_job` for an input or OUTDIR at a URL: the input fetched into a scratch
+    folder, the stages run there, each output put whole and the marker last."""
+    import tempfile
+    from dataclasses import replace
+
+    from ..io import storage
+    from ..io.atomic import write_text
+
+    where = job.storage
+    url = str(job.source)
+    with tempfile.TemporaryDirectory(prefix="speechtext-job-") as scratch:
+        scratch = Path(scratch)
+        local = job
+        if where.outdir is not None:
+            # redone: not complete until the marker is back
+            storage.remove(where.url(job.marker), options=where.options)
+            out = scratch / "out"
+            local = replace(
+                local,
+                outputs=tuple(out / o for o in job.outputs),
+                base=out / job.base,
+                marker=out / job.marker,
+            )
+            outdir = out
+        else:
+            job.marker.unlink(missing_ok=True)
+        if where.source is not None:
+            copy = scratch / "in" / url.rsplit("/", 1)[-1]
+            storage.fetch(url, copy, options=where.options)
+            if where.transcript is not None:
+                storage.fetch(where.transcript, copy.with_suffix(".txt"), options=where.options)
+            local = replace(local, source=copy)
+        try:
+            entry = _run_stages(local, spec=spec, outdir=outdir, source=url)
+        except SpeechTextError as exc:  # named by its URL, not by the scratch copy
+            raise type(exc)(str(exc).replace(str(local.source), url)) from None
+        text = json.dumps(entry, ensure_ascii=False) + "\n"
+        if where.outdir is None:
+            write_text(job.marker, text)
+        else:
+            for output in entry["outputs"]:
+                storage.put_file(out / output, where.url(output), options=where.options)
+            storage.write_bytes(where.url(job.marker), text.encode(), options=where.options)
+    return {"duration": entry["duration"], "utterances": entry["utterances"]}
+
+
+def _run_stages(job, *, spec, outdir, source):
+    """The stages over one input file, its outputs written: its marker's entry (``source``:
+    the input as the entry names it)."""
     pipeline = _pipeline_for(spec)
     seconds = {}
     with _naming(job.source):
@@ -378,10 +531,10 @@ def _process_job(job, *, spec, outdir):
             )
             records = [None]
         else:
-            outputs, duration, records = _process_in_memory(job, pipeline, seconds)
+            outputs, duration, records = _process_in_memory(job, pipeline, seconds, source)
     entry = {
         "id": job.id,
-        "source": str(job.source),
+        "source": source,
         "outputs": [str(Path(p).relative_to(outdir)) for p in outputs],
         "seconds": {k: round(v, 6) for k, v in seconds.items()},
         "status": "done",
@@ -393,15 +546,17 @@ def _process_job(job, *, spec, outdir):
     if job.utterance is not None:
         entry["audio"] = job.recording.where
         entry["start"] = job.utterance.start
-    write_text(job.marker, json.dumps(entry, ensure_ascii=False) + "\n")
-    return {"duration": duration, "utterances": len(records)}
+    return entry
 
 
-def _process_in_memory(job, pipeline, seconds):
+def _process_in_memory(job, pipeline, seconds, source):
     """The file's records read whole and through each stage; (outputs, seconds of audio,
     records)."""
     start = time.perf_counter()
     records = read_records(job, needs_audio=pipeline.needs_audio, needs_text=pipeline.needs_text)
+    if job.utterance is None:
+        for record in records:  # (a fetched input: its URL, not its scratch copy)
+            record.source = source
     seconds["read"] = time.perf_counter() - start
     duration = sum(len(r.audio) / r.sr for r in records if r.audio is not None)
     outputs = []
@@ -621,8 +776,27 @@ def _signals_held():
             signal.signal(signum, handler)
 
 
+def _lock(outdir, outdir_url):
+    """OUTDIR's lock; at a URL, none (object stores have no flock), with a note saying so."""
+    from ..io.outdir import LOCK_FILE, OutdirLock, lock_outdir
+
+    if outdir_url is None:
+        return lock_outdir(outdir)
+    note = (
+        f"{outdir_url}: object storage has no locks; make sure no other run writes to this "
+        "OUTDIR at the same time"
+    )
+    return OutdirLock(Path(LOCK_FILE), None, None, note)
+
+
 def _leftover_paths(jobs):
-    return [p for job in jobs for p in (*job.outputs, job.marker)]
+    # (objects at an OUTDIR URL are put whole: nothing is left half-written there)
+    return [
+        p
+        for job in jobs
+        if job.storage is None or job.storage.outdir is None
+        for p in (*job.outputs, job.marker)
+    ]
 
 
 def _remove_leftovers(jobs):
@@ -633,19 +807,26 @@ def _remove_leftovers(jobs):
     remove_temp_files(_leftover_paths(jobs))
 
 
-def _run_jobs(jobs, work, *, outdir, workers, dask, resume, problems, progress):
+def _run_jobs(jobs, work, *, outdir, workers, dask, resume, problems, progress, outdir_url=None):
     """The batch, on the local pool or on Dask (closed after: at once when interrupted)."""
     from ..batch import BatchInterrupted, run_batch
 
     _remove_leftovers(jobs)  # what a killed run left: this run is OUTDIR's only writer now
+    complete = []  # at an OUTDIR URL: the jobs complete already, from one listing of it
+    if outdir_url is not None and resume:
+        from .remote import done_on_storage
+
+        done = done_on_storage(jobs, outdir_url, jobs[0].storage.options) if jobs else set()
+        complete = [j for j in jobs if str(j.source) in done]
+        jobs = [j for j in jobs if str(j.source) not in done]
     stopped = True
     try:
         batch = run_batch(
             jobs,
             work,
-            outdir=outdir,
+            outdir=None if outdir_url is not None else outdir,
             workers=workers,
-            overwrite=not resume,
+            overwrite=not resume or outdir_url is not None,
             problems=problems,
             progress=progress,
             client=None if dask is None else dask.client,
@@ -653,11 +834,22 @@ def _run_jobs(jobs, work, *, outdir, workers, dask, resume, problems, progress):
             cleanup=_remove_leftovers,
         )
         stopped = False
+        batch.skipped[:0] = [str(j.source) for j in complete]
         return batch
     except BatchInterrupted as exc:
+        exc.report.skipped[:0] = [str(j.source) for j in complete]
+        exc.total += len(complete)
         if dask is not None:
             dask.close(quick=True)
-            exc.recount(jobs)  # tasks that finished as the cluster stopped
+            if outdir_url is None:
+                exc.recount(jobs)  # tasks that finished as the cluster stopped
+            else:  # the same, from one listing of OUTDIR
+                from .remote import done_on_storage
+
+                options = jobs[0].storage.options if jobs else None
+                finished = done_on_storage(jobs, outdir_url, options)
+                known = {s for s, _ in exc.report.done} | {s for s, _ in exc.report.failed}
+                exc.report.done += [(s, {}) for s in sorted(finished - known)]
         raise
     finally:
         if dask is not None:
@@ -674,17 +866,24 @@ def _failed_entry(id, source, error):
 def _manifest_entries(jobs, batch):
     """One manifest entry per input: its marker's entry, or its failure."""
     from ..io.manifest import read_jsonl
+    from .remote import read_markers
 
     errors = dict(batch.failed)
+    on_storage = read_markers([j for j in jobs if str(j.source) not in errors])
     entries = []
     for job in jobs:
         source = str(job.source)
         if source in errors:
             entries.append(_failed_entry(job.id, source, errors.pop(source)))
             continue
-        try:
-            (entry,) = read_jsonl(job.marker)
-        except (FormatError, OSError, ValueError):
+        if source in on_storage:
+            entry = on_storage[source]
+        else:
+            try:
+                (entry,) = read_jsonl(job.marker)
+            except (FormatError, OSError, ValueError):
+                entry = None
+        if entry is None:
             entries.append(_failed_entry(job.id, source, f"{source}: no completion marker"))
             continue
         if source in batch.skipped:
@@ -776,6 +975,58 @@ def _write_run_records(result):
     write_failures(result.outdir, result.batch.failed + stages, result.batch.tracebacks)
 
 
+def _finish_on_storage(pipeline, result, outdir_url, options):
+    """The corpus-level stages and the run's records for an OUTDIR URL: made in a local scratch
+    folder (with the outputs they read fetched into it, and an evaluation's gold file from an
+    input folder URL), then put."""
+    import tempfile
+
+    from ..io import storage
+
+    with tempfile.TemporaryDirectory(prefix="speechtext-run-") as scratch:
+        scratch = Path(scratch)
+        inputs = result.inputs
+        finishing = [s for s in pipeline.stages if type(s).finish is not Stage.finish]
+        if finishing:
+            needed = sorted({o for e in result.done_entries() for o in e.get("outputs", [])})
+            got = storage.read_many([storage.join(outdir_url, o) for o in needed], options=options)
+            for output in needed:
+                data = got.get(storage.join(outdir_url, output))
+                if data is not None:
+                    (scratch / output).parent.mkdir(parents=True, exist_ok=True)
+                    (scratch / output).write_bytes(data)
+            result.inputs = _gold_inputs(finishing, inputs, scratch / ".inputs", options)
+        result.outdir = scratch
+        try:
+            _finish_corpus_stages(pipeline, result)
+            _write_run_records(result)
+        finally:
+            result.outdir, result.inputs = outdir_url, inputs
+        written = [Path(p).relative_to(scratch) for p in result.written]
+        written += [Path("manifest.jsonl"), Path("failures.jsonl")]
+        for rel in written:
+            storage.put_file(
+                scratch / rel, storage.join(outdir_url, rel.as_posix()), options=options
+            )
+        result.written = [storage.join(outdir_url, rel.as_posix()) for rel in written[:-2]]
+
+
+def _gold_inputs(stages, inputs, folder, options):
+    """The inputs as the corpus stages see them: a first input folder at a URL is a local
+    folder holding the evaluation's gold file, fetched (when there is one)."""
+    from ..io import storage
+
+    if not inputs or not storage.is_url(inputs[0]):
+        return inputs
+    for stage in stages:
+        gold = getattr(stage.config, "gold", None)
+        if gold and not Path(gold).is_absolute():
+            with contextlib.suppress(SpeechTextError):
+                storage.fetch(storage.join(inputs[0], gold), folder / gold, options=options)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [str(folder), *inputs[1:]]
+
+
 def run_pipeline(
     spec: Spec | str | os.PathLike,
     inputs: list[str | os.PathLike],
@@ -787,6 +1038,7 @@ def run_pipeline(
     resume: bool = False,
     progress: Progress | None = None,
     allow_commands: bool = False,
+    storage_options: dict | None = None,
 ) -> RunResult:
     """Run a pipeline spec over input files and folders; write outputs, manifest and failures.
 
@@ -794,10 +1046,14 @@ def run_pipeline(
     ----------
     spec : Spec or str
         A parsed spec, a spec file or the name of a shipped spec.
-    inputs : list of path
+    inputs : list of path or URL
         Files and folders (searched recursively; see the module docs), or one corpus
-        manifest (a Kaldi data dir, NeMo JSONL, lhotse manifests, a saved HF dataset).
-    outdir : path
+        manifest (a Kaldi data dir, NeMo JSONL, lhotse manifests, a saved HF dataset). Files
+        and folders may be fsspec URLs (``s3://bucket/recordings/``; see
+        :mod:`speechtext.pipeline.remote`).
+    outdir : path or URL
+        A local folder, or an fsspec URL (``s3://bucket/out/``): each output an object put
+        whole, its marker last; no lock there (one run at a time on it is yours).
     workers : int
         Local worker processes (1: in this process). Ignored with Dask.
     scheduler : str, optional
@@ -812,6 +1068,10 @@ def run_pipeline(
     allow_commands : bool
         Run the piped commands of a manifest (Kaldi ``wav.scp`` lines ending in ``|``, lhotse
         command sources) to get their audio; otherwise such a manifest is refused.
+    storage_options : dict, optional
+        fsspec's options for the URLs (``{"client_kwargs": {"endpoint_url": ...}}``, ``key``,
+        ``secret``, ``anon`` ... for S3); without them, the backend's own settings (for S3 the
+        ``AWS_*`` variables and ``~/.aws``). Workers get them with their jobs.
 
     Returns
     -------
@@ -839,24 +1099,44 @@ def run_pipeline(
     '3 files: 3 done in 1.2 s (9.1 s of audio, 7.6x real time)'
     """
     from ..batch import BatchInterrupted
+    from ..io import storage
     from ..io.folders import ensure_output_dir, refuse_overwriting_inputs
-    from ..io.outdir import check_outdir_free, lock_outdir
+    from ..io.outdir import check_outdir_free
+    from .remote import check_url_inputs
 
     if workers > 1 or dask_workers:
         limit_worker_threads()
     # every refusal comes before anything is written: OUTDIR, spec, Dask, the lock
-    outdir = Path(outdir)
-    inputs = [str(p) for p in inputs]
-    refuse_overwriting_inputs([outdir], inputs, what="-o")
-    manifest = _manifest_input(inputs, allow_commands=allow_commands)
+    inputs = [str(storage.local_path(str(p))) for p in inputs]
+    outdir = storage.local_path(str(outdir))
+    outdir_url = outdir.rstrip("/") if storage.is_url(outdir) else None
+    check_url_inputs(inputs)
+    local_inputs = [p for p in inputs if not storage.is_url(p)]
+    if outdir_url is None:
+        outdir = Path(outdir)
+        refuse_overwriting_inputs([outdir], local_inputs, what="-o")
+    elif outdir_url in (p.rstrip("/") for p in inputs):
+        raise SpeechTextError(f"-o {outdir_url} is an input folder; choose another -o")
+    url_inputs = len(local_inputs) < len(inputs)
+    manifest = None if url_inputs else _manifest_input(inputs, allow_commands=allow_commands)
     if manifest is not None:
+        if outdir_url is not None:
+            raise ParameterError(
+                f"-o {outdir_url}: a corpus manifest's run writes to a local folder; give a "
+                "local -o (or the folder of recordings, not the manifest)"
+            )
         refuse_overwriting_inputs([manifest.output_path(outdir)], inputs, what="-o")
-    check_outdir_free(outdir)  # at once, not after a Dask cluster has started
+    if outdir_url is None:
+        check_outdir_free(outdir)  # at once, not after a Dask cluster has started
     spec, pipeline = _prepare(spec, scheduler=scheduler, dask_workers=dask_workers)
-    jobs, problems = _make_jobs(spec, pipeline, inputs, outdir, manifest)
+    if outdir_url is not None:  # a missing bucket, no credentials: said before any work
+        storage.check_writable(outdir_url, options=storage_options)
+    jobs, problems = _make_jobs(
+        spec, pipeline, inputs, outdir, manifest, outdir_url=outdir_url, options=storage_options
+    )
     dask = _connect(scheduler, dask_workers)
     try:
-        lock = lock_outdir(outdir)
+        lock = _lock(outdir, outdir_url)
     except BaseException:
         if dask is not None:
             dask.close(quick=True)
@@ -864,23 +1144,30 @@ def run_pipeline(
     with lock:
         if lock.note and progress is not None:
             progress.say(f"note: {lock.note}")
-        ensure_output_dir(outdir)
+        if outdir_url is None:
+            ensure_output_dir(outdir)
         batch = _run_jobs(
             jobs,
-            functools.partial(_process_job, spec=spec, outdir=outdir.absolute()),
+            functools.partial(
+                _process_job, spec=spec, outdir=None if outdir_url else outdir.absolute()
+            ),
             outdir=outdir,
             workers=workers,
             dask=dask,
             resume=resume,
             problems=problems,
             progress=progress,
+            outdir_url=outdir_url,
         )
         try:
             result = RunResult(batch, _manifest_entries(jobs, batch), outdir, inputs)
-            _finish_corpus_stages(pipeline, result)
-            if manifest is not None:
-                _write_output_manifest(result, manifest, jobs)
-            _write_run_records(result)
+            if outdir_url is not None:
+                _finish_on_storage(pipeline, result, outdir_url, storage_options)
+            else:
+                _finish_corpus_stages(pipeline, result)
+                if manifest is not None:
+                    _write_output_manifest(result, manifest, jobs)
+                _write_run_records(result)
         except KeyboardInterrupt as exc:  # every input was done: say so
             raise BatchInterrupted(batch, len(jobs) + len(problems)) from exc
     return result

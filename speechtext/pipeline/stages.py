@@ -218,7 +218,7 @@ class TelephoneStage(Stage):
             folder = Path(record.source).parent
             pool = sorted(
                 str(p)
-                for p in folder.iterdir()
+                for p in (folder.iterdir() if folder.is_dir() else ())  # (not of a URL's)
                 if p.suffix.lower() in AUDIO_EXTENSIONS and p != Path(record.source)
             )
         call = telephone_call(
