@@ -527,7 +527,7 @@ def _run_stages(job, *, spec, outdir, source):
     with _naming(job.source):
         if job.utterance is None and pipeline.streams:  # any length of recording, in blocks
             outputs, duration, seconds = stream_audio_stages(
-                pipeline.file_stages, job.source, job.base, key=job.id
+                pipeline.file_stages, job.source, job.base, key=job.id, name=source
             )
             records = [None]
         else:
