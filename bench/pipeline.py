@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from speechtext.batch import DASK_FILES_PER_TASK
+
 SR = 16000
 STAGES_READ_AUDIO = {"telephone": True, "text": False}  # the text spec reads the transcripts only
 
@@ -121,13 +123,20 @@ def free_port():
 @contextlib.contextmanager
 def operator_cluster(workers=2):
     """`dask scheduler` and `dask worker` commands on 127.0.0.1, as an operator starts them
-    (the workers without the statistical profiler: see the README)."""
+    (with the settings of speechtext's own local cluster, as environment variables: see the
+    README)."""
     from distributed import Client
+
+    from speechtext.pipeline.runner import LOCAL_CLUSTER_CONFIG
 
     dask = str(Path(sys.executable).parent / "dask")
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = dict(os.environ, DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED="False")
+    env = dict(os.environ)
+    for key, value in LOCAL_CLUSTER_CONFIG.items():
+        if key != "distributed.worker.multiprocessing-method":  # (a nanny has nothing to share)
+            name = "DASK_" + key.upper().replace(".", "__").replace("-", "_")
+            env[name] = str(value)
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
     procs = [
         subprocess.Popen(
@@ -335,10 +344,12 @@ def main():
         for spec, t in per_file.items():
             # files per task at which the scheduler's share falls under 10 %
             batch = max(1, math.ceil(overhead / (0.1 * t)))
+            per_task = DASK_FILES_PER_TASK
             print(
                 f"  {spec}: {t * 1e3:.1f} ms per file on one worker: the overhead is "
                 f"{overhead / t:.0%} of a file; under 10 % from {batch} file(s) per task; "
-                f"the scheduler saturates at about {tasks_per_s * t:.0f} busy workers"
+                f"the scheduler saturates at about {tasks_per_s * t:.0f} busy workers with one "
+                f"file per task, {tasks_per_s * t * per_task:.0f} with {per_task} (speechtext's)"
             )
     if hour is not None:
         seconds, peak = hour

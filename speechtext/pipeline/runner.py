@@ -666,10 +666,27 @@ class _Dask:
         self.client = client
         self.cluster = cluster
         self.closed = False
+        # the local cluster's worker processes (this process's children), ended at once on a
+        # stop: a task of several files would otherwise go on with its next ones
+        self.worker_pids = [] if cluster is None else list(client.run(os.getpid).values())
+
+    def _kill_workers(self):
+        import signal
+
+        for nanny in getattr(self.cluster, "workers", {}).values():
+            nanny.auto_restart = False  # (not started again by its nanny while closing)
+        for pid in self.worker_pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in self.worker_pids:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)  # gone (or reaped by multiprocessing already)
+        self.worker_pids = []
 
     def close(self, *, quick=False):
         """Close client and cluster (once); ``quick`` (interrupted): within a second or two,
-        with distributed's shutdown messages silenced (the worker tasks cancelled mid-way)."""
+        with distributed's shutdown messages silenced (the worker tasks cancelled mid-way, the
+        local cluster's workers killed first)."""
         import logging
 
         if self.closed:
@@ -687,6 +704,7 @@ class _Dask:
                     self.cluster.close()
                 return
             # stopping: a slow shutdown is cut short (the workers end with this process)
+            self._kill_workers()
             with contextlib.suppress(Exception):
                 self.client.close(timeout=1)
             if self.cluster is not None:
@@ -698,6 +716,22 @@ class _Dask:
         finally:
             for logger, level in zip(loggers, levels, strict=True):
                 logger.setLevel(level)
+
+
+# Dask settings of the local cluster's workers (their nannies hand them over): what the worker
+# does beside its tasks, each waking its event loop and taking the GIL from the task thread,
+# sampled less often or not at all (measured: bench/pipeline.py; README, Pipelines)
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,  # a stack sample of every thread each 10 ms
+    "distributed.admin.tick.interval": "1s",  # the event loop's own watchdog, each 20 ms
+    "distributed.admin.tick.limit": "10s",  # (warn only of a loop blocked much longer)
+    "distributed.admin.system-monitor.interval": "5s",  # psutil's CPU and memory, each 0.5 s
+    "distributed.worker.memory.monitor-interval": "1s",  # the memory limit's check, each 0.1 s
+    "distributed.scheduler.work-stealing": False,  # balanced batches: nothing to steal
+    # workers forked from this process have its modules and loaded models already (as the
+    # pool's do), instead of importing and loading them again each
+    "distributed.worker.multiprocessing-method": "fork",
+}
 
 
 def _connect(scheduler, dask_workers):
@@ -726,7 +760,10 @@ def _connect(scheduler, dask_workers):
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); check the "
                 "address (tcp://HOST:8786) and that the scheduler runs"
             ) from None
-    with _signals_held() as held:  # a cluster stopped half-made fails to close, loudly
+    from dask import config as dask_config
+
+    with _signals_held() as held, dask_config.set(LOCAL_CLUSTER_CONFIG):
+        # (a cluster stopped half-made fails to close, loudly)
         cluster = LocalCluster(
             n_workers=dask_workers,
             threads_per_worker=1,
@@ -1011,6 +1048,27 @@ def _finish_on_storage(pipeline, result, outdir_url, options):
         result.written = [storage.join(outdir_url, rel.as_posix()) for rel in written[:-2]]
 
 
+@contextlib.contextmanager
+def _inputs_for_corpus_stages(pipeline, result, options):
+    """While the corpus stages run on a local OUTDIR: a first input at a URL seen as a local
+    folder holding the evaluation's gold file (see :func:`_gold_inputs`)."""
+    import tempfile
+
+    from ..io.storage import is_url
+
+    if not (result.inputs and is_url(result.inputs[0])):
+        yield
+        return
+    finishing = [s for s in pipeline.stages if type(s).finish is not Stage.finish]
+    inputs = result.inputs
+    with tempfile.TemporaryDirectory(prefix="speechtext-gold-") as folder:
+        result.inputs = _gold_inputs(finishing, inputs, Path(folder), options)
+        try:
+            yield
+        finally:
+            result.inputs = inputs
+
+
 def _gold_inputs(stages, inputs, folder, options):
     """The inputs as the corpus stages see them: a first input folder at a URL is a local
     folder holding the evaluation's gold file, fetched (when there is one)."""
@@ -1164,7 +1222,8 @@ def run_pipeline(
             if outdir_url is not None:
                 _finish_on_storage(pipeline, result, outdir_url, storage_options)
             else:
-                _finish_corpus_stages(pipeline, result)
+                with _inputs_for_corpus_stages(pipeline, result, storage_options):
+                    _finish_corpus_stages(pipeline, result)
                 if manifest is not None:
                     _write_output_manifest(result, manifest, jobs)
                 _write_run_records(result)
