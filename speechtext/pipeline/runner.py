@@ -21,6 +21,10 @@ for each stage's files). An input file is complete when its marker
 spec's fingerprint); ``resume=True`` skips complete inputs of the same spec. ``manifest.jsonl``
 (one entry per input) and ``failures.jsonl`` are written at the end of the run.
 
+**Object storage.** Inputs and OUTDIR may be fsspec URLs (``s3://bucket/in/``): each worker
+fetches its input and puts its outputs whole, the marker last (:mod:`.remote`), so workers need
+no shared file system.
+
 **One writer per OUTDIR.** A run holds the lock ``OUTDIR/.speechtext/lock``
 (:func:`speechtext.io.outdir.lock_outdir`) from before its first file to after its manifest; a
 second run on the same OUTDIR is refused at once, naming the holder. Holding it, the run removes
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
     from ..batch import BatchReport, Progress
 
 __all__ = [
+    "LOCAL_CLUSTER_CONFIG",
     "MARKER_DIR",
     "Pipeline",
     "PipelineJob",
@@ -1115,8 +1120,8 @@ def run_pipeline(
     workers : int
         Local worker processes (1: in this process). Ignored with Dask.
     scheduler : str, optional
-        Address of a Dask scheduler (``tcp://host:8786``); the inputs and OUTDIR must be at the
-        same paths on every worker.
+        Address of a Dask scheduler (``tcp://host:8786``); local inputs and OUTDIR must be at
+        the same paths on every worker (URLs need no shared file system).
     dask_workers : int, optional
         Start a local Dask cluster of this many single-threaded worker processes on 127.0.0.1.
     resume : bool
