@@ -25,7 +25,10 @@ each place it is raised from) and into ``failures.jsonl``.
 busy machine Python's GIL hand-offs between them (every 5 ms by default) made each file 2-4x
 slower in wall time than in a pool process. The task raises the worker's switch interval
 (:data:`DASK_SWITCH_INTERVAL`) before its first job: the task thread keeps the GIL through its
-numpy calls, and the worker's heartbeats still go out within a tenth of a second.
+numpy calls, and the worker's heartbeats still go out within a tenth of a second. A task does
+several files (:func:`dask_files_per_task`): the scheduler's and the worker's own work per task
+(serialising, transitions, messages, all in the worker's event loop, competing for the GIL) is
+then spread over them; a task whose worker dies has its files retried one per task.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ __all__ = [
     "BatchReport",
     "Progress",
     "SilentProgress",
+    "dask_files_per_task",
     "run_batch",
     "write_failures",
 ]
@@ -236,7 +240,7 @@ def run_batch(
     jobs: Sequence[Job],
     work: Callable[[Job], dict | None],
     *,
-    outdir: str | Path,
+    outdir: str | Path | None,
     workers: int = 1,
     overwrite: bool = False,
     problems: Iterable[tuple[str | Path, str]] = (),
@@ -280,7 +284,8 @@ def run_batch(
     BatchInterrupted
         On a KeyboardInterrupt, with the report so far.
     """
-    ensure_output_dir(outdir)
+    if outdir is not None:  # None: the caller's, on storage of its own (no failures file)
+        ensure_output_dir(outdir)
     progress = progress or SilentProgress()
     cleanup = cleanup or _remove_temp_files_of
     report = BatchReport()
@@ -336,7 +341,7 @@ def run_batch(
     finally:
         progress.close()
         report.seconds = time.perf_counter() - start
-        if failures_file:
+        if failures_file and outdir is not None:
             write_failures(outdir, report.failed, report.tracebacks)
     return report
 
@@ -515,33 +520,64 @@ def _run_on_workers(work, todo, size, collect, cleanup, under_way):
 
 # seconds a thread holds the GIL while another waits for it, in a Dask worker (Python's: 0.005)
 DASK_SWITCH_INTERVAL = 0.1
+# files per Dask task, at most: enough to make the scheduler's and the worker's per-task work
+# (a few ms of the worker's event loop, competing for the GIL) small beside the files', few
+# enough that the tasks still spread over the workers and a stop is not long in coming
+DASK_FILES_PER_TASK = 16
+DASK_TASKS_PER_WORKER = 8  # at least, where there are enough files: the load stays balanced
 
 
-def _call_on_dask(work, job):
-    """:func:`_call` in a Dask worker, with the worker's GIL switch interval raised first."""
+def dask_files_per_task(files: int, threads: int) -> int:
+    """The files each Dask task does, for ``files`` over ``threads`` worker threads.
+
+    Examples
+    --------
+    >>> dask_files_per_task(2000, 2), dask_files_per_task(100, 2), dask_files_per_task(5, 4)
+    (16, 6, 1)
+    """
+    return max(1, min(DASK_FILES_PER_TASK, files // (max(threads, 1) * DASK_TASKS_PER_WORKER)))
+
+
+def _call_on_dask(work, jobs):
+    """:func:`_call` for each of ``jobs`` in a Dask worker, with the worker's GIL switch
+    interval raised first; their results, in order."""
     if sys.getswitchinterval() < DASK_SWITCH_INTERVAL:
         sys.setswitchinterval(DASK_SWITCH_INTERVAL)
-    return _call(work, job)
+    return [_call(work, job) for job in jobs]
 
 
 def _run_on_dask(client, work, todo, collect):
-    """The jobs as Dask tasks, collected as they finish; a lost worker fails its job only."""
+    """The jobs as Dask tasks of a few files each (:func:`dask_files_per_task`), collected as
+    they finish. A task that dies (its worker lost, ``KilledWorker``) has its files retried one
+    per task, so that a file that kills its worker fails alone."""
     import functools
 
     from distributed import as_completed as completed
 
-    futures = client.map(functools.partial(_call_on_dask, work), todo, pure=False)
-    owner = {future.key: job for future, job in zip(futures, todo, strict=True)}
+    threads = sum(client.nthreads().values()) or 1
+    size = dask_files_per_task(len(todo), threads)
+    task = functools.partial(_call_on_dask, work)
+    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+    futures = client.map(task, batches, pure=False)
+    owner = {future.key: jobs for future, jobs in zip(futures, batches, strict=True)}
+    running = completed(futures, with_results=True, raise_errors=False)
     try:
         # results gathered by the client's own thread: this one only waits, so that an
         # interrupt never lands inside a call of distributed's
-        for future, result in completed(futures, with_results=True, raise_errors=False):
-            if future.status == "error":  # the task itself died (KilledWorker ...), not the job
+        for future, result in running:
+            jobs = owner.pop(future.key)
+            if future.status != "error":
+                for item in result:
+                    collect(*item)
+            elif len(jobs) > 1:  # one file at a time now: the one that kills fails alone
+                retries = client.map(task, [[job] for job in jobs], pure=False)
+                owner.update({f.key: [job] for f, job in zip(retries, jobs, strict=True)})
+                futures += retries
+                running.update(retries)
+            else:  # the task itself died (KilledWorker ...), not the job
                 exc = result[1]
-                job = owner[future.key]
+                job = jobs[0]
                 collect(job, {}, f"{job.source}: worker failed: {type(exc).__name__}: {exc}", [])
-            else:
-                collect(*result)
     except BaseException:  # Ctrl-C: start nothing new
         client.cancel(futures)
         raise

@@ -41,6 +41,21 @@ def _setting(text):
     return key.strip(), parsed
 
 
+def _storage_options(text):
+    import argparse
+    import json
+
+    try:
+        options = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"not JSON ({exc}); give an object: '{{\"anon\": true}}'"
+        ) from None
+    if not isinstance(options, dict):
+        raise argparse.ArgumentTypeError("give a JSON object: '{\"anon\": true}'")
+    return options
+
+
 def add_arguments(parser):
     from .common import default_workers, positive_int
 
@@ -56,7 +71,8 @@ def add_arguments(parser):
     dask.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="run on this Dask scheduler (tcp://HOST:8786); paths must be the same on workers",
+        help="run on this Dask scheduler (tcp://HOST:8786); local paths must be the same on "
+        "workers (or give URLs: s3://...)",
     )
     dask.add_argument(
         "--dask-local",
@@ -71,6 +87,14 @@ def add_arguments(parser):
         "--allow-commands",
         action="store_true",
         help="run the piped commands of a manifest (wav.scp lines ending in |) to get the audio",
+    )
+    parser.add_argument(
+        "--storage-options",
+        type=_storage_options,
+        metavar="JSON",
+        help="fsspec options for INPUT and OUTDIR URLs (s3://...), as a JSON object, e.g. "
+        '\'{"client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"}}\'; credentials '
+        "otherwise from the backend's usual settings (AWS_* variables, ~/.aws)",
     )
     parser.add_argument(
         "--set",
@@ -98,6 +122,7 @@ def run(args):
         dask_workers=args.dask_local,
         resume=args.resume,
         allow_commands=args.allow_commands,
+        storage_options=args.storage_options,
         progress=ConsoleProgress(spec.name or "pipeline"),
     )
     for _, message in result.corpus_failures:

@@ -21,6 +21,10 @@ for each stage's files). An input file is complete when its marker
 spec's fingerprint); ``resume=True`` skips complete inputs of the same spec. ``manifest.jsonl``
 (one entry per input) and ``failures.jsonl`` are written at the end of the run.
 
+**Object storage.** Inputs and OUTDIR may be fsspec URLs (``s3://bucket/in/``): each worker
+fetches its input and puts its outputs whole, the marker last (:mod:`.remote`), so workers need
+no shared file system.
+
 **One writer per OUTDIR.** A run holds the lock ``OUTDIR/.speechtext/lock``
 (:func:`speechtext.io.outdir.lock_outdir`) from before its first file to after its manifest; a
 second run on the same OUTDIR is refused at once, naming the holder. Holding it, the run removes
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
     from ..batch import BatchReport, Progress
 
 __all__ = [
+    "LOCAL_CLUSTER_CONFIG",
     "MARKER_DIR",
     "Pipeline",
     "PipelineJob",
@@ -155,10 +160,12 @@ class PipelineJob:
 
     For an utterance of a corpus manifest, ``source`` is ``<manifest>:<utterance id>``,
     ``utterance`` the :class:`~speechtext.io.corpora.Utterance` and ``recording`` its
-    :class:`~speechtext.io.corpora.Recording` (the path absolute).
+    :class:`~speechtext.io.corpora.Recording` (the path absolute). An input or OUTDIR at a URL
+    has its :class:`~speechtext.pipeline.remote.Storage` (``source`` is then the input's URL;
+    with an OUTDIR URL, ``outputs``, ``base`` and ``marker`` are relative to it).
     """
 
-    source: Path
+    source: Path | str
     outputs: tuple[Path, ...]
     id: str
     base: Path
@@ -166,12 +173,17 @@ class PipelineJob:
     fingerprint: str
     utterance: Any = None
     recording: Any = None
+    storage: Any = None
 
     @property
     def done(self) -> bool:
         """Complete for this spec: the marker (of the same fingerprint) and every output exist."""
         from ..io.manifest import read_jsonl
 
+        if self.storage is not None and self.storage.outdir is not None:
+            from .remote import done_on_storage
+
+            return bool(done_on_storage([self], self.storage.outdir, self.storage.options))
         if not (self.marker.exists() and all(p.exists() for p in self.outputs)):
             return False
         try:
@@ -237,11 +249,95 @@ def _corpus_jobs(spec, pipeline, manifest, outdir):
     return jobs, problems
 
 
-def _make_jobs(spec, pipeline, inputs, outdir, manifest=None):
+def _storage_jobs(spec, pipeline, inputs, outdir, outdir_url, options):
+    """:func:`_make_jobs` where inputs or OUTDIR are URLs (see :mod:`.remote`)."""
+    import tempfile
+    import uuid
+
+    from ..io.audio import AUDIO_EXTENSIONS
+    from ..io.folders import collect_jobs
+    from ..io.storage import is_url, join
+    from .remote import Storage, list_url_inputs
+
+    extensions = AUDIO_EXTENSIONS if pipeline.needs_audio else {".txt"}
+    suffixes = pipeline.suffixes() or [".conll"]
+    found, problems = [], []  # (source, stem, Storage or None)
+    local = [p for p in inputs if not is_url(p)]
+    if local:  # walked by the local code, into a folder never made when OUTDIR is a URL
+        into = Path(
+            outdir if outdir_url is None else Path(tempfile.gettempdir()) / uuid.uuid4().hex
+        )
+        jobs, problems = collect_jobs(local, into, extensions=extensions, output_suffixes=suffixes)
+        into = into.absolute()
+        for job in jobs:
+            found.append((Path(job.source).absolute(), job.base.relative_to(into), None))
+    for url in (p for p in inputs if is_url(p)):
+        items, problem = list_url_inputs(
+            url,
+            extensions=extensions,
+            audio_extensions=AUDIO_EXTENSIONS,
+            transcripts=pipeline.needs_text,
+            skip=outdir_url,
+            options=options,
+        )
+        if problem is not None:
+            problems.append((url, problem))
+        found += [(item, rel.with_suffix(""), where) for item, rel, where in items]
+    fingerprint = spec.fingerprint()
+    root = Path(outdir).absolute() if outdir_url is None else Path()
+    given = {str(source).rstrip("/") for source, _, _ in found}
+    owners, out = {}, []
+    for source, stem, where in found:
+        key = stem.as_posix()
+        if key in owners:
+            problems.append(
+                (
+                    source,
+                    f"its output {key}{suffixes[0]} would also be written from {owners[key]}; "
+                    "rename one of them or convert them in separate runs",
+                )
+            )
+            continue
+        outputs = tuple(root / f"{key}{x}" for x in suffixes)
+        if outdir_url is not None:
+            clash = next((o for o in outputs if join(outdir_url, o.as_posix()) in given), None)
+            if clash is not None:
+                problems.append(
+                    (
+                        source,
+                        f"its output {join(outdir_url, clash.as_posix())} would overwrite "
+                        "an input; choose another -o",
+                    )
+                )
+                continue
+        owners[key] = source
+        if outdir_url is not None:
+            from dataclasses import replace
+
+            where = replace(where or Storage(options=options), outdir=outdir_url)
+        out.append(
+            PipelineJob(
+                source=source,
+                outputs=outputs if pipeline.file_stages else (),
+                id=key,
+                base=root / key,
+                marker=root / MARKER_DIR / f"{key}.json",
+                fingerprint=fingerprint,
+                storage=where,
+            )
+        )
+    return out, problems
+
+
+def _make_jobs(spec, pipeline, inputs, outdir, manifest=None, *, outdir_url=None, options=None):
     """The inputs as jobs (absolute paths: a Dask worker may run in another folder), and the
     inputs that failed before any work (missing, clashing outputs)."""
+    from ..io.storage import is_url
+
     if manifest is not None:
         return _corpus_jobs(spec, pipeline, manifest, outdir)
+    if outdir_url is not None or any(is_url(p) for p in inputs):
+        return _storage_jobs(spec, pipeline, inputs, outdir, outdir_url, options)
     from ..io.audio import AUDIO_EXTENSIONS
     from ..io.folders import collect_jobs
 
@@ -308,7 +404,12 @@ def read_records(job: PipelineJob, *, needs_audio: bool, needs_text: bool = True
         text = None if script is None else _transcript_text(script, read_lines(script))
         return [Record(job.id, str(source), audio=y, sr=sr, text=text)]
     lines = read_lines(source)
-    if any(source.with_suffix(ext).is_file() for ext in AUDIO_EXTENSIONS):
+    fetched = job.storage is not None and job.storage.source is not None
+    if (
+        job.storage.is_transcript
+        if fetched
+        else any(source.with_suffix(ext).is_file() for ext in AUDIO_EXTENSIONS)
+    ):
         return [Record(job.id, str(source), text=_transcript_text(source, lines))]
     records = [
         Record(f"{job.id}:{n}", str(source), text=line.strip())
@@ -366,22 +467,79 @@ def _process_job(job, *, spec, outdir):
     """Run the file-level stages on one input file and write its outputs, then its marker."""
     from ..io.atomic import write_text
 
+    if job.storage is not None:
+        return _process_staged(job, spec=spec, outdir=outdir)
     # redone: not complete until the marker is back (a killed run's temp files are removed by
     # the run, once, before any job: see _remove_leftovers)
     job.marker.unlink(missing_ok=True)
+    entry = _run_stages(job, spec=spec, outdir=outdir, source=str(job.source))
+    write_text(job.marker, json.dumps(entry, ensure_ascii=False) + "\n")
+    return {"duration": entry["duration"], "utterances": entry["utterances"]}
+
+
+def _process_staged(job, *, spec, outdir):
+    """:func:`_process_job` for an input or OUTDIR at a URL: the input fetched into a scratch
+    folder, the stages run there, each output put whole and the marker last."""
+    import tempfile
+    from dataclasses import replace
+
+    from ..io import storage
+    from ..io.atomic import write_text
+
+    where = job.storage
+    url = str(job.source)
+    with tempfile.TemporaryDirectory(prefix="speechtext-job-") as scratch:
+        scratch = Path(scratch)
+        local = job
+        if where.outdir is not None:
+            # redone: not complete until the marker is back
+            storage.remove(where.url(job.marker), options=where.options)
+            out = scratch / "out"
+            local = replace(
+                local,
+                outputs=tuple(out / o for o in job.outputs),
+                base=out / job.base,
+                marker=out / job.marker,
+            )
+            outdir = out
+        else:
+            job.marker.unlink(missing_ok=True)
+        if where.source is not None:
+            copy = scratch / "in" / url.rsplit("/", 1)[-1]
+            storage.fetch(url, copy, options=where.options)
+            if where.transcript is not None:
+                storage.fetch(where.transcript, copy.with_suffix(".txt"), options=where.options)
+            local = replace(local, source=copy)
+        try:
+            entry = _run_stages(local, spec=spec, outdir=outdir, source=url)
+        except SpeechTextError as exc:  # named by its URL, not by the scratch copy
+            raise type(exc)(str(exc).replace(str(local.source), url)) from None
+        text = json.dumps(entry, ensure_ascii=False) + "\n"
+        if where.outdir is None:
+            write_text(job.marker, text)
+        else:
+            for output in entry["outputs"]:
+                storage.put_file(out / output, where.url(output), options=where.options)
+            storage.write_bytes(where.url(job.marker), text.encode(), options=where.options)
+    return {"duration": entry["duration"], "utterances": entry["utterances"]}
+
+
+def _run_stages(job, *, spec, outdir, source):
+    """The stages over one input file, its outputs written: its marker's entry (``source``:
+    the input as the entry names it)."""
     pipeline = _pipeline_for(spec)
     seconds = {}
     with _naming(job.source):
         if job.utterance is None and pipeline.streams:  # any length of recording, in blocks
             outputs, duration, seconds = stream_audio_stages(
-                pipeline.file_stages, job.source, job.base, key=job.id
+                pipeline.file_stages, job.source, job.base, key=job.id, name=source
             )
             records = [None]
         else:
-            outputs, duration, records = _process_in_memory(job, pipeline, seconds)
+            outputs, duration, records = _process_in_memory(job, pipeline, seconds, source)
     entry = {
         "id": job.id,
-        "source": str(job.source),
+        "source": source,
         "outputs": [str(Path(p).relative_to(outdir)) for p in outputs],
         "seconds": {k: round(v, 6) for k, v in seconds.items()},
         "status": "done",
@@ -393,15 +551,17 @@ def _process_job(job, *, spec, outdir):
     if job.utterance is not None:
         entry["audio"] = job.recording.where
         entry["start"] = job.utterance.start
-    write_text(job.marker, json.dumps(entry, ensure_ascii=False) + "\n")
-    return {"duration": duration, "utterances": len(records)}
+    return entry
 
 
-def _process_in_memory(job, pipeline, seconds):
+def _process_in_memory(job, pipeline, seconds, source):
     """The file's records read whole and through each stage; (outputs, seconds of audio,
     records)."""
     start = time.perf_counter()
     records = read_records(job, needs_audio=pipeline.needs_audio, needs_text=pipeline.needs_text)
+    if job.utterance is None:
+        for record in records:  # (a fetched input: its URL, not its scratch copy)
+            record.source = source
     seconds["read"] = time.perf_counter() - start
     duration = sum(len(r.audio) / r.sr for r in records if r.audio is not None)
     outputs = []
@@ -511,10 +671,27 @@ class _Dask:
         self.client = client
         self.cluster = cluster
         self.closed = False
+        # the local cluster's worker processes (this process's children), ended at once on a
+        # stop: a task of several files would otherwise go on with its next ones
+        self.worker_pids = [] if cluster is None else list(client.run(os.getpid).values())
+
+    def _kill_workers(self):
+        import signal
+
+        for nanny in getattr(self.cluster, "workers", {}).values():
+            nanny.auto_restart = False  # (not started again by its nanny while closing)
+        for pid in self.worker_pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in self.worker_pids:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)  # gone (or reaped by multiprocessing already)
+        self.worker_pids = []
 
     def close(self, *, quick=False):
         """Close client and cluster (once); ``quick`` (interrupted): within a second or two,
-        with distributed's shutdown messages silenced (the worker tasks cancelled mid-way)."""
+        with distributed's shutdown messages silenced (the worker tasks cancelled mid-way, the
+        local cluster's workers killed first)."""
         import logging
 
         if self.closed:
@@ -532,6 +709,7 @@ class _Dask:
                     self.cluster.close()
                 return
             # stopping: a slow shutdown is cut short (the workers end with this process)
+            self._kill_workers()
             with contextlib.suppress(Exception):
                 self.client.close(timeout=1)
             if self.cluster is not None:
@@ -543,6 +721,22 @@ class _Dask:
         finally:
             for logger, level in zip(loggers, levels, strict=True):
                 logger.setLevel(level)
+
+
+# Dask settings of the local cluster's workers (their nannies hand them over): what the worker
+# does beside its tasks, each waking its event loop and taking the GIL from the task thread,
+# sampled less often or not at all (measured: bench/pipeline.py; README, Pipelines)
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,  # a stack sample of every thread each 10 ms
+    "distributed.admin.tick.interval": "1s",  # the event loop's own watchdog, each 20 ms
+    "distributed.admin.tick.limit": "10s",  # (warn only of a loop blocked much longer)
+    "distributed.admin.system-monitor.interval": "5s",  # psutil's CPU and memory, each 0.5 s
+    "distributed.worker.memory.monitor-interval": "1s",  # the memory limit's check, each 0.1 s
+    "distributed.scheduler.work-stealing": False,  # balanced batches: nothing to steal
+    # workers forked from this process have its modules and loaded models already (as the
+    # pool's do), instead of importing and loading them again each
+    "distributed.worker.multiprocessing-method": "fork",
+}
 
 
 def _connect(scheduler, dask_workers):
@@ -571,7 +765,10 @@ def _connect(scheduler, dask_workers):
                 f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); check the "
                 "address (tcp://HOST:8786) and that the scheduler runs"
             ) from None
-    with _signals_held() as held:  # a cluster stopped half-made fails to close, loudly
+    from dask import config as dask_config
+
+    with _signals_held() as held, dask_config.set(LOCAL_CLUSTER_CONFIG):
+        # (a cluster stopped half-made fails to close, loudly)
         cluster = LocalCluster(
             n_workers=dask_workers,
             threads_per_worker=1,
@@ -621,8 +818,27 @@ def _signals_held():
             signal.signal(signum, handler)
 
 
+def _lock(outdir, outdir_url):
+    """OUTDIR's lock; at a URL, none (object stores have no flock), with a note saying so."""
+    from ..io.outdir import LOCK_FILE, OutdirLock, lock_outdir
+
+    if outdir_url is None:
+        return lock_outdir(outdir)
+    note = (
+        f"{outdir_url}: object storage has no locks; make sure no other run writes to this "
+        "OUTDIR at the same time"
+    )
+    return OutdirLock(Path(LOCK_FILE), None, None, note)
+
+
 def _leftover_paths(jobs):
-    return [p for job in jobs for p in (*job.outputs, job.marker)]
+    # (objects at an OUTDIR URL are put whole: nothing is left half-written there)
+    return [
+        p
+        for job in jobs
+        if job.storage is None or job.storage.outdir is None
+        for p in (*job.outputs, job.marker)
+    ]
 
 
 def _remove_leftovers(jobs):
@@ -633,19 +849,26 @@ def _remove_leftovers(jobs):
     remove_temp_files(_leftover_paths(jobs))
 
 
-def _run_jobs(jobs, work, *, outdir, workers, dask, resume, problems, progress):
+def _run_jobs(jobs, work, *, outdir, workers, dask, resume, problems, progress, outdir_url=None):
     """The batch, on the local pool or on Dask (closed after: at once when interrupted)."""
     from ..batch import BatchInterrupted, run_batch
 
     _remove_leftovers(jobs)  # what a killed run left: this run is OUTDIR's only writer now
+    complete = []  # at an OUTDIR URL: the jobs complete already, from one listing of it
+    if outdir_url is not None and resume:
+        from .remote import done_on_storage
+
+        done = done_on_storage(jobs, outdir_url, jobs[0].storage.options) if jobs else set()
+        complete = [j for j in jobs if str(j.source) in done]
+        jobs = [j for j in jobs if str(j.source) not in done]
     stopped = True
     try:
         batch = run_batch(
             jobs,
             work,
-            outdir=outdir,
+            outdir=None if outdir_url is not None else outdir,
             workers=workers,
-            overwrite=not resume,
+            overwrite=not resume or outdir_url is not None,
             problems=problems,
             progress=progress,
             client=None if dask is None else dask.client,
@@ -653,11 +876,22 @@ def _run_jobs(jobs, work, *, outdir, workers, dask, resume, problems, progress):
             cleanup=_remove_leftovers,
         )
         stopped = False
+        batch.skipped[:0] = [str(j.source) for j in complete]
         return batch
     except BatchInterrupted as exc:
+        exc.report.skipped[:0] = [str(j.source) for j in complete]
+        exc.total += len(complete)
         if dask is not None:
             dask.close(quick=True)
-            exc.recount(jobs)  # tasks that finished as the cluster stopped
+            if outdir_url is None:
+                exc.recount(jobs)  # tasks that finished as the cluster stopped
+            else:  # the same, from one listing of OUTDIR
+                from .remote import done_on_storage
+
+                options = jobs[0].storage.options if jobs else None
+                finished = done_on_storage(jobs, outdir_url, options)
+                known = {s for s, _ in exc.report.done} | {s for s, _ in exc.report.failed}
+                exc.report.done += [(s, {}) for s in sorted(finished - known)]
         raise
     finally:
         if dask is not None:
@@ -674,17 +908,24 @@ def _failed_entry(id, source, error):
 def _manifest_entries(jobs, batch):
     """One manifest entry per input: its marker's entry, or its failure."""
     from ..io.manifest import read_jsonl
+    from .remote import read_markers
 
     errors = dict(batch.failed)
+    on_storage = read_markers([j for j in jobs if str(j.source) not in errors])
     entries = []
     for job in jobs:
         source = str(job.source)
         if source in errors:
             entries.append(_failed_entry(job.id, source, errors.pop(source)))
             continue
-        try:
-            (entry,) = read_jsonl(job.marker)
-        except (FormatError, OSError, ValueError):
+        if source in on_storage:
+            entry = on_storage[source]
+        else:
+            try:
+                (entry,) = read_jsonl(job.marker)
+            except (FormatError, OSError, ValueError):
+                entry = None
+        if entry is None:
             entries.append(_failed_entry(job.id, source, f"{source}: no completion marker"))
             continue
         if source in batch.skipped:
@@ -776,6 +1017,79 @@ def _write_run_records(result):
     write_failures(result.outdir, result.batch.failed + stages, result.batch.tracebacks)
 
 
+def _finish_on_storage(pipeline, result, outdir_url, options):
+    """The corpus-level stages and the run's records for an OUTDIR URL: made in a local scratch
+    folder (with the outputs they read fetched into it, and an evaluation's gold file from an
+    input folder URL), then put."""
+    import tempfile
+
+    from ..io import storage
+
+    with tempfile.TemporaryDirectory(prefix="speechtext-run-") as scratch:
+        scratch = Path(scratch)
+        inputs = result.inputs
+        finishing = [s for s in pipeline.stages if type(s).finish is not Stage.finish]
+        if finishing:
+            needed = sorted({o for e in result.done_entries() for o in e.get("outputs", [])})
+            got = storage.read_many([storage.join(outdir_url, o) for o in needed], options=options)
+            for output in needed:
+                data = got.get(storage.join(outdir_url, output))
+                if data is not None:
+                    (scratch / output).parent.mkdir(parents=True, exist_ok=True)
+                    (scratch / output).write_bytes(data)
+            result.inputs = _gold_inputs(finishing, inputs, scratch / ".inputs", options)
+        result.outdir = scratch
+        try:
+            _finish_corpus_stages(pipeline, result)
+            _write_run_records(result)
+        finally:
+            result.outdir, result.inputs = outdir_url, inputs
+        written = [Path(p).relative_to(scratch) for p in result.written]
+        written += [Path("manifest.jsonl"), Path("failures.jsonl")]
+        for rel in written:
+            storage.put_file(
+                scratch / rel, storage.join(outdir_url, rel.as_posix()), options=options
+            )
+        result.written = [storage.join(outdir_url, rel.as_posix()) for rel in written[:-2]]
+
+
+@contextlib.contextmanager
+def _inputs_for_corpus_stages(pipeline, result, options):
+    """While the corpus stages run on a local OUTDIR: a first input at a URL seen as a local
+    folder holding the evaluation's gold file (see :func:`_gold_inputs`)."""
+    import tempfile
+
+    from ..io.storage import is_url
+
+    if not (result.inputs and is_url(result.inputs[0])):
+        yield
+        return
+    finishing = [s for s in pipeline.stages if type(s).finish is not Stage.finish]
+    inputs = result.inputs
+    with tempfile.TemporaryDirectory(prefix="speechtext-gold-") as folder:
+        result.inputs = _gold_inputs(finishing, inputs, Path(folder), options)
+        try:
+            yield
+        finally:
+            result.inputs = inputs
+
+
+def _gold_inputs(stages, inputs, folder, options):
+    """The inputs as the corpus stages see them: a first input folder at a URL is a local
+    folder holding the evaluation's gold file, fetched (when there is one)."""
+    from ..io import storage
+
+    if not inputs or not storage.is_url(inputs[0]):
+        return inputs
+    for stage in stages:
+        gold = getattr(stage.config, "gold", None)
+        if gold and not Path(gold).is_absolute():
+            with contextlib.suppress(SpeechTextError):
+                storage.fetch(storage.join(inputs[0], gold), folder / gold, options=options)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [str(folder), *inputs[1:]]
+
+
 def run_pipeline(
     spec: Spec | str | os.PathLike,
     inputs: list[str | os.PathLike],
@@ -787,6 +1101,7 @@ def run_pipeline(
     resume: bool = False,
     progress: Progress | None = None,
     allow_commands: bool = False,
+    storage_options: dict | None = None,
 ) -> RunResult:
     """Run a pipeline spec over input files and folders; write outputs, manifest and failures.
 
@@ -794,15 +1109,19 @@ def run_pipeline(
     ----------
     spec : Spec or str
         A parsed spec, a spec file or the name of a shipped spec.
-    inputs : list of path
+    inputs : list of path or URL
         Files and folders (searched recursively; see the module docs), or one corpus
-        manifest (a Kaldi data dir, NeMo JSONL, lhotse manifests, a saved HF dataset).
-    outdir : path
+        manifest (a Kaldi data dir, NeMo JSONL, lhotse manifests, a saved HF dataset). Files
+        and folders may be fsspec URLs (``s3://bucket/recordings/``; see
+        :mod:`speechtext.pipeline.remote`).
+    outdir : path or URL
+        A local folder, or an fsspec URL (``s3://bucket/out/``): each output an object put
+        whole, its marker last; no lock there (one run at a time on it is yours).
     workers : int
         Local worker processes (1: in this process). Ignored with Dask.
     scheduler : str, optional
-        Address of a Dask scheduler (``tcp://host:8786``); the inputs and OUTDIR must be at the
-        same paths on every worker.
+        Address of a Dask scheduler (``tcp://host:8786``); local inputs and OUTDIR must be at
+        the same paths on every worker (URLs need no shared file system).
     dask_workers : int, optional
         Start a local Dask cluster of this many single-threaded worker processes on 127.0.0.1.
     resume : bool
@@ -812,6 +1131,10 @@ def run_pipeline(
     allow_commands : bool
         Run the piped commands of a manifest (Kaldi ``wav.scp`` lines ending in ``|``, lhotse
         command sources) to get their audio; otherwise such a manifest is refused.
+    storage_options : dict, optional
+        fsspec's options for the URLs (``{"client_kwargs": {"endpoint_url": ...}}``, ``key``,
+        ``secret``, ``anon`` ... for S3); without them, the backend's own settings (for S3 the
+        ``AWS_*`` variables and ``~/.aws``). Workers get them with their jobs.
 
     Returns
     -------
@@ -839,24 +1162,44 @@ def run_pipeline(
     '3 files: 3 done in 1.2 s (9.1 s of audio, 7.6x real time)'
     """
     from ..batch import BatchInterrupted
+    from ..io import storage
     from ..io.folders import ensure_output_dir, refuse_overwriting_inputs
-    from ..io.outdir import check_outdir_free, lock_outdir
+    from ..io.outdir import check_outdir_free
+    from .remote import check_url_inputs
 
     if workers > 1 or dask_workers:
         limit_worker_threads()
     # every refusal comes before anything is written: OUTDIR, spec, Dask, the lock
-    outdir = Path(outdir)
-    inputs = [str(p) for p in inputs]
-    refuse_overwriting_inputs([outdir], inputs, what="-o")
-    manifest = _manifest_input(inputs, allow_commands=allow_commands)
+    inputs = [str(storage.local_path(str(p))) for p in inputs]
+    outdir = storage.local_path(str(outdir))
+    outdir_url = outdir.rstrip("/") if storage.is_url(outdir) else None
+    check_url_inputs(inputs)
+    local_inputs = [p for p in inputs if not storage.is_url(p)]
+    if outdir_url is None:
+        outdir = Path(outdir)
+        refuse_overwriting_inputs([outdir], local_inputs, what="-o")
+    elif outdir_url in (p.rstrip("/") for p in inputs):
+        raise SpeechTextError(f"-o {outdir_url} is an input folder; choose another -o")
+    url_inputs = len(local_inputs) < len(inputs)
+    manifest = None if url_inputs else _manifest_input(inputs, allow_commands=allow_commands)
     if manifest is not None:
+        if outdir_url is not None:
+            raise ParameterError(
+                f"-o {outdir_url}: a corpus manifest's run writes to a local folder; give a "
+                "local -o (or the folder of recordings, not the manifest)"
+            )
         refuse_overwriting_inputs([manifest.output_path(outdir)], inputs, what="-o")
-    check_outdir_free(outdir)  # at once, not after a Dask cluster has started
+    if outdir_url is None:
+        check_outdir_free(outdir)  # at once, not after a Dask cluster has started
     spec, pipeline = _prepare(spec, scheduler=scheduler, dask_workers=dask_workers)
-    jobs, problems = _make_jobs(spec, pipeline, inputs, outdir, manifest)
+    if outdir_url is not None:  # a missing bucket, no credentials: said before any work
+        storage.check_writable(outdir_url, options=storage_options)
+    jobs, problems = _make_jobs(
+        spec, pipeline, inputs, outdir, manifest, outdir_url=outdir_url, options=storage_options
+    )
     dask = _connect(scheduler, dask_workers)
     try:
-        lock = lock_outdir(outdir)
+        lock = _lock(outdir, outdir_url)
     except BaseException:
         if dask is not None:
             dask.close(quick=True)
@@ -864,23 +1207,31 @@ def run_pipeline(
     with lock:
         if lock.note and progress is not None:
             progress.say(f"note: {lock.note}")
-        ensure_output_dir(outdir)
+        if outdir_url is None:
+            ensure_output_dir(outdir)
         batch = _run_jobs(
             jobs,
-            functools.partial(_process_job, spec=spec, outdir=outdir.absolute()),
+            functools.partial(
+                _process_job, spec=spec, outdir=None if outdir_url else outdir.absolute()
+            ),
             outdir=outdir,
             workers=workers,
             dask=dask,
             resume=resume,
             problems=problems,
             progress=progress,
+            outdir_url=outdir_url,
         )
         try:
             result = RunResult(batch, _manifest_entries(jobs, batch), outdir, inputs)
-            _finish_corpus_stages(pipeline, result)
-            if manifest is not None:
-                _write_output_manifest(result, manifest, jobs)
-            _write_run_records(result)
+            if outdir_url is not None:
+                _finish_on_storage(pipeline, result, outdir_url, storage_options)
+            else:
+                with _inputs_for_corpus_stages(pipeline, result, storage_options):
+                    _finish_corpus_stages(pipeline, result)
+                if manifest is not None:
+                    _write_output_manifest(result, manifest, jobs)
+                _write_run_records(result)
         except KeyboardInterrupt as exc:  # every input was done: say so
             raise BatchInterrupted(batch, len(jobs) + len(problems)) from exc
     return result

@@ -218,7 +218,7 @@ class TelephoneStage(Stage):
             folder = Path(record.source).parent
             pool = sorted(
                 str(p)
-                for p in folder.iterdir()
+                for p in (folder.iterdir() if folder.is_dir() else ())  # (not of a URL's)
                 if p.suffix.lower() in AUDIO_EXTENSIONS and p != Path(record.source)
             )
         call = telephone_call(
@@ -267,15 +267,22 @@ def streams(stages: list[Stage]) -> bool:
 
 
 def stream_audio_stages(
-    stages: list[Stage], source: str | Path, base: str | Path, *, key: str, block_seconds=10.0
+    stages: list[Stage],
+    source: str | Path,
+    base: str | Path,
+    *,
+    key: str,
+    block_seconds=10.0,
+    name: str | None = None,
 ) -> tuple[list[Path], float, dict[str, float]]:
     """Run streaming stages (see :func:`streams`) over an audio file read in blocks: the
     telephone audio is written as it is made and pitch takes its blocks, so memory is bounded
     whatever the file's length. The outputs are those of :meth:`Stage.process` and
     :meth:`Stage.write` on the file whole, byte for byte.
 
-    Returns the outputs written, the input's seconds and the seconds spent (``read`` and the
-    stages' together under the first stage's name: they run interleaved).
+    ``name`` is how the outputs name the input (its URL, for a fetched copy; default
+    ``source``). Returns the outputs written, the input's seconds and the seconds spent
+    (``read`` and the stages' together under the first stage's name: they run interleaved).
     """
     import contextlib
     import time
@@ -331,7 +338,7 @@ def stream_audio_stages(
                 blocks, sr=rate, fmin=c.fmin, fmax=c.fmax, hop=c.hop, what=str(source)
             )
     if pitch is not None:
-        record = Record(key, str(source), sr=rate)
+        record = Record(key, name or str(source), sr=rate)
         record.f0 = f0
         record.summary = _pitch_summary(pitch.config, record, made[0] / rate)
         outputs += pitch.write([record], base)
