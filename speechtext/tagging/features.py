@@ -551,6 +551,7 @@ class FeatureIds:
         self._context = {}  # lower-case word -> (ids as neighbour per role, w-1 and w+1 strings)
         self._bigrams = {}  # (a, b) -> (id of b-=a|b, id of b+=a|b)
         self._strings = {}  # any other feature string -> id
+        self._cues = {}  # (side, depth) -> {cue word: (feature, id)}
         self._intent = {}  # intent -> ids of its conjunctions, by word and by feature
 
     def _id(self, feature):
@@ -603,8 +604,10 @@ class FeatureIds:
             return [], [], []
         level = s.get("intent_features", 0)
         win = s["window"]
-        context = self._context_ids
-        padded = [context("<s>")] * win + [context(w) for w in lower] + [context("</s>")] * win
+        context, known = self._context_ids, self._context
+        padded = [context("<s>")] * win
+        padded += [known.get(w) or context(w) for w in lower]
+        padded += [context("</s>")] * win
         # Column by column, as Featurizer.parts
         cols = []
         for d in range(1, win + 1):
@@ -640,11 +643,15 @@ class FeatureIds:
                         seen.append(w)
                 for d in range(depth):
                     values = per_depth[d] if side == "lc" else per_depth[d][::-1]
-                    feats = [f"{side}{d}={w}" for w in values]
-                    cols.append([self._id(f) for f in feats])
+                    # The cue features by cue word: few words, each formatted once
+                    by_cue = self._cues.setdefault((side, d), {})
+                    for w in set(values) - by_cue.keys():
+                        by_cue[w] = (f := f"{side}{d}={w}", self.attrs.get(f, self.unknown))
+                    found = [by_cue[w] for w in values]
+                    cols.append([f[1] for f in found])
                     if d == 0 and level >= 3:
-                        for c, f in zip(conjoinable, feats, strict=True):
-                            c.append(f)
+                        for c, f in zip(conjoinable, found, strict=True):
+                            c.append(f[0])
                     if d == 0 and s.get("first_cue"):
                         cols.append([self._id(f"f{side}={lower[0]}|{w}") for w in values])
         shared = [f"first={lower[0]}"] if s["first_word"] else []
@@ -661,11 +668,14 @@ class FeatureIds:
             for c, mark in zip(conjoinable, marks, strict=True):
                 c.extend(mark)
         hints = sorted({m for mark in marks for m in mark if m[0] == "w" or m[2] == "B"})
-        own = self._word_ids
+        own, known = self._word_ids, self._words
         rows = [
-            [*own(w), *row, *shared_ids, *[self._id(f) for f in mark]]
-            for w, row, mark in zip(words, zip(*cols, strict=True), marks, strict=True)
+            [*(known.get(w) or own(w)), *row, *shared_ids]
+            for w, row in zip(words, zip(*cols, strict=True), strict=True)
         ]
+        for row, mark in zip(rows, marks, strict=True):
+            if mark:
+                row.extend([self._id(f) for f in mark])
         rows[0].append(self._id("BOS"))
         rows[-1].append(self._id("EOS"))
         return rows, conjoinable, hints
