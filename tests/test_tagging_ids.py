@@ -50,7 +50,9 @@ def test_attribute_ids_give_the_emissions_of_the_feature_strings(joint, snips):
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
-def test_predict_is_viterbi_of_the_lattices(joint, snips):
+@pytest.mark.parametrize("numba_from", [0, 10**9])
+def test_predict_is_viterbi_of_the_lattices(joint, snips, numba_from, monkeypatch):
+    monkeypatch.setattr("speechtext.tagging.tagger.NUMBA_MIN_TOKENS", numba_from)
     _, test = snips
     sentences = [s.tokens for s in test] + ODD
     ems, trans = joint.lattices(sentences)

@@ -58,6 +58,7 @@ __all__ = [
 SELECT_STRATEGIES = ("least-confidence", "margin", "entropy")
 ALGORITHMS = ("lbfgs", "l2sgd")
 MIN_SENTENCES_PER_SLOT = 5  # a slot type in fewer training sentences gets a warning
+NUMBA_MIN_TOKENS = 2000  # predict decodes this many tokens or more with the numba Viterbi
 
 Tokens = Sequence[Sequence[str]]
 
@@ -732,8 +733,6 @@ class SlotTagger:
         """
         import numpy as np
 
-        from .kernels import viterbi_flat
-
         sentences = _check_tokens(sentences)
         self._check_fitted()
         if not sentences:
@@ -741,6 +740,16 @@ class SlotTagger:
         scores, lengths = self._flat_emissions(sentences)
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
+        if len(scores) < NUMBA_MIN_TOKENS:
+            # numba's import (about a second) costs more than it saves on a few sentences
+            from ..decode import viterbi_batch
+
+            ems = np.split(scores, offsets[1:-1])
+            trans = self.transitions_ / self.temperature_
+            best = viterbi_batch(ems, trans, allowed=self.allowed_, normalize=False)
+            return [[self.labels_[j] for j in labels] for labels, _ in best]
+        from .kernels import viterbi_flat
+
         paths = np.zeros(len(scores), dtype=np.int64)
         viterbi_flat(scores, offsets, *self._lattice_ends(), paths)
         labels = np.array(self.labels_, dtype=object)[paths].tolist()
