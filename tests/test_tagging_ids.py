@@ -106,3 +106,16 @@ def test_clusters_group_words_used_alike_and_survive_a_model_file(snips, tmp_pat
     sentences = [s.tokens for s in test]
     assert loaded.predict(sentences) == tagger.predict(sentences)
     assert SlotTagger(features={"clusters": 0}).get_params()["features"] == {"clusters": 0}
+
+
+def test_damaged_clusters_field_is_a_clear_error():
+    from speechtext.tagging.model_file import check_fields
+
+    meta = {"settings": {}, "cues": [], "gazetteer": {}, "temperature": 1.0}
+    from speechtext.tagging.features import DEFAULT_FEATURES
+
+    meta["settings"] = dict(DEFAULT_FEATURES)
+    check_fields({**meta, "clusters": {"jazz": [1, 2, 3]}})
+    for bad in ([1, 2], {"jazz": [1, 2]}, {"jazz": ["1", 2, 3]}):
+        with pytest.raises(ValueError, match="clusters"):
+            check_fields({**meta, "clusters": bad})

@@ -15,7 +15,11 @@ Features (measured on SNIPS; the gazetteer is worth about 1.2 F1, the rest a few
   slot ``x`` marks its tokens ``B-x``/``I-x``; and the slot type of words seen mostly inside one
   slot type. In training both are built *out of fold* (each fold's marks come from the other
   folds' values), so the model learns how far to trust a match on a value it has not seen, as
-  it must at test time; a gazetteer built from the same sentences leaks (79.4 F1 on SNIPS test).
+  it must at test time; a gazetteer built from the same sentences leaks (79.4 F1 on SNIPS test);
+- optionally (``clusters``, off by default: no gain on SNIPS valid), the word's cluster at three
+  sizes and its neighbours', k-means of co-occurrence vectors of the training text.
+
+:class:`FeatureIds` gives the same features as attribute ids of a trained model, for tagging.
 
 Examples
 --------
@@ -34,7 +38,7 @@ from typing import Any
 from ..errors import ParameterError
 from ..tags import spans
 
-__all__ = ["DEFAULT_FEATURES", "LATER_FEATURES", "Featurizer"]
+__all__ = ["DEFAULT_FEATURES", "LATER_FEATURES", "FeatureIds", "Featurizer"]
 
 DEFAULT_FEATURES = {
     "window": 3,  # neighbouring words at -window..+window

@@ -18,6 +18,12 @@ gazetteer finds) and conditions the slot features on it (``intent_features``); e
 so N-best, marginals and confidences too, is the one of the predicted intent. The temperature is
 fitted on dev with predicted intents, so that a wrong intent counts in the confidences.
 
+Tagging looks the features up as attribute ids (:class:`~speechtext.tagging.features.FeatureIds`:
+the featurizer's features, in its order, so the same scores to the last digit, each word's,
+neighbour's and bigram's ids cached) and decodes a large batch with one compiled Viterbi
+(:mod:`~speechtext.tagging.kernels`, numba); ``bench/tagging.py`` times it against the previous
+path (feature strings, numpy Viterbi).
+
 The module imports neither numpy nor crfsuite until a tagger trains or tags, so that reading its
 constants and building a tagger stay light.
 """
@@ -220,7 +226,10 @@ class SlotTagger:
     features : dict, optional
         Overrides of the feature settings (``DEFAULT_FEATURES``): ``window``, ``affixes``,
         ``bigrams``, ``cues``, ``cue_depth``, ``first_word``, ``first_cue``, ``bag_of_cues``,
-        ``gazetteer``, ``gazetteer_folds``, ``gazetteer_max_len``, ``gazetteer_min_rate``.
+        ``gazetteer``, ``gazetteer_folds``, ``gazetteer_max_len``, ``gazetteer_min_rate``,
+        ``word_slots``, ``intent_features``, ``clusters`` (word clusters learned from the
+        training text, the finest level's size; 0, off, by default: on SNIPS valid 512 gave
+        94.91 F1 against 95.21 without).
     calibrate : bool
         With ``dev`` data, fit a temperature on it so that sequence and entity probabilities are
         calibrated (the tags themselves do not change).
