@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import accumulate
 from typing import Any
 
 from ..errors import ParameterError
@@ -638,15 +639,15 @@ class FeatureIds:
             depth = s.get("cue_depth", 1)
             cues = fz.cues
             for side, seq, pad in (("lc", lower, "<s>"), ("rc", lower[::-1], "</s>")):
-                seen = [pad] * depth
-                per_depth = [[] for _ in range(depth)]
-                for w in seq:
-                    for d in range(depth):
-                        per_depth[d].append(seen[-1 - d])
-                    if w in cues:
-                        seen.append(w)
+                # As Featurizer.parts, by counting: token p's d-th nearest cue on this side is
+                # the (cues before p - d)-th cue of the sequence, or the pad
+                is_cue = [w in cues for w in seq]
+                seen = [pad] * depth + [w for w, c in zip(seq, is_cue, strict=True) if c]
+                counts = list(accumulate(is_cue, initial=depth - 1))[:n]
                 for d in range(depth):
-                    values = per_depth[d] if side == "lc" else per_depth[d][::-1]
+                    values = [seen[c - d] for c in counts]
+                    if side == "rc":
+                        values.reverse()
                     # The cue features by cue word: few words, each formatted once
                     by_cue = self._cues.setdefault((side, d), {})
                     for w in set(values) - by_cue.keys():

@@ -25,14 +25,12 @@ def viterbi_flat(em, offsets, trans, start, end, paths):
     n_labels = em.shape[1]
     n = len(offsets) - 1
     scores = np.empty(n)
-    longest = 0
+    longest = 1
     for i in range(n):
         longest = max(longest, offsets[i + 1] - offsets[i])
-    delta = np.empty((2, n_labels))
-    back = np.empty((max(longest, 1), n_labels), dtype=np.int64)
-    # Per label, the labels allowed before it: IOB2's I-x has two, so most sums are skipped;
-    # the others read every label (contiguous, in trans_t).
-    trans_t = np.ascontiguousarray(trans.T)
+    # Labels most labels may precede (IOB2's O and B-x) are maximised over every label, the
+    # predecessor in the outer loop so that the inner one runs over contiguous columns (SIMD);
+    # the others (I-x: after B-x or I-x only) over the few labels allowed before them.
     n_before = np.zeros(n_labels, dtype=np.int64)
     before = np.empty((n_labels, n_labels), dtype=np.int64)
     for j in range(n_labels):
@@ -40,7 +38,16 @@ def viterbi_flat(em, offsets, trans, start, end, paths):
             if trans[k, j] > -np.inf:
                 before[j, n_before[j]] = k
                 n_before[j] += 1
-    every = n_before > n_labels // 2
+    dense = np.flatnonzero(n_before > n_labels // 2)
+    sparse = np.flatnonzero(n_before <= n_labels // 2)
+    trans_dense = np.empty((n_labels, len(dense)))
+    for k in range(n_labels):
+        for m in range(len(dense)):
+            trans_dense[k, m] = trans[k, dense[m]]
+    best = np.empty(len(dense))
+    arg = np.empty(len(dense), dtype=np.int64)
+    delta = np.empty((2, n_labels))
+    back = np.empty((longest, n_labels), dtype=np.int64)
     for i in range(n):
         a, b = offsets[i], offsets[i + 1]
         if a == b:
@@ -51,33 +58,39 @@ def viterbi_flat(em, offsets, trans, start, end, paths):
         cur = 0
         for t in range(1, b - a):
             prev, cur = cur, 1 - cur
-            for j in range(n_labels):
-                best = -np.inf
-                arg = 0
-                if every[j]:
-                    row = trans_t[j]
-                    for k in range(n_labels):
-                        v = delta[prev, k] + row[k]
-                        if v > best:
-                            best = v
-                            arg = k
-                else:
-                    for m in range(n_before[j]):
-                        k = before[j, m]
-                        v = delta[prev, k] + trans[k, j]
-                        if v > best:
-                            best = v
-                            arg = k
-                back[t, j] = arg
-                delta[cur, j] = best + em[a + t, j]
-        best = -np.inf
+            best[:] = -np.inf
+            arg[:] = 0
+            for k in range(n_labels):
+                dk = delta[prev, k]
+                row = trans_dense[k]
+                for m in range(len(dense)):
+                    v = dk + row[m]
+                    if v > best[m]:
+                        best[m] = v
+                        arg[m] = k
+            for m in range(len(dense)):
+                j = dense[m]
+                back[t, j] = arg[m]
+                delta[cur, j] = best[m] + em[a + t, j]
+            for j in sparse:
+                top = -np.inf
+                top_k = 0
+                for q in range(n_before[j]):
+                    k = before[j, q]
+                    v = delta[prev, k] + trans[k, j]
+                    if v > top:
+                        top = v
+                        top_k = k
+                back[t, j] = top_k
+                delta[cur, j] = top + em[a + t, j]
+        top = -np.inf
         last = 0
         for j in range(n_labels):
             v = delta[cur, j] + end[j]
-            if v > best:
-                best = v
+            if v > top:
+                top = v
                 last = j
-        scores[i] = best
+        scores[i] = top
         paths[b - 1] = last
         for t in range(b - a - 1, 0, -1):
             last = back[t, last]
