@@ -15,7 +15,11 @@ Features (measured on SNIPS; the gazetteer is worth about 1.2 F1, the rest a few
   slot ``x`` marks its tokens ``B-x``/``I-x``; and the slot type of words seen mostly inside one
   slot type. In training both are built *out of fold* (each fold's marks come from the other
   folds' values), so the model learns how far to trust a match on a value it has not seen, as
-  it must at test time; a gazetteer built from the same sentences leaks (79.4 F1 on SNIPS test).
+  it must at test time; a gazetteer built from the same sentences leaks (79.4 F1 on SNIPS test);
+- optionally (``clusters``, off by default: no gain on SNIPS valid), the word's cluster at three
+  sizes and its neighbours', k-means of co-occurrence vectors of the training text.
+
+:class:`FeatureIds` gives the same features as attribute ids of a trained model, for tagging.
 
 Examples
 --------
@@ -29,11 +33,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import accumulate
 from typing import Any
 
+from ..errors import ParameterError
 from ..tags import spans
 
-__all__ = ["DEFAULT_FEATURES", "LATER_FEATURES", "Featurizer"]
+__all__ = ["DEFAULT_FEATURES", "LATER_FEATURES", "FeatureIds", "Featurizer"]
 
 DEFAULT_FEATURES = {
     "window": 3,  # neighbouring words at -window..+window
@@ -51,10 +57,14 @@ DEFAULT_FEATURES = {
     "word_slots": True,  # words seen mostly inside one slot type (out of fold in training)
     "intent_features": 5,  # conditioning on the intent: 0 none, 1 + intent, 2 + intent|word,
     # 3 + intent|nearest cues, 4 + intent|gazetteer marks, 5 + intent|neighbours (add_intent)
+    "clusters": 0,  # word clusters learned from the training text: finest level's size (0: off)
 }
 
 # Settings added after model files were first written: a file without them has them off.
-LATER_FEATURES = {"intent_features": 0}
+LATER_FEATURES = {"intent_features": 0, "clusters": 0}
+CLUSTER_LEVELS = (16, 4, 1)  # the cluster levels: the finest size divided by these
+CLUSTER_WINDOW = 2  # context words at -2..+2 make a word's co-occurrence vector
+CLUSTER_DIMS = 64
 
 _DIGITS = re.compile(r"\d+")
 _ALPHA = re.compile(r"[^\W\d_]+")
@@ -85,11 +95,16 @@ class Featurizer:
         cues: Iterable[str] = (),
         gazetteer: dict[str, list[str]] | None = None,
         word_slots: dict[str, str] | None = None,
+        clusters: dict[str, list[int]] | None = None,
     ):
         self.settings = settings
         self.cues = frozenset(cues)
         self.gazetteer = gazetteer or {}
         self.word_slots = word_slots or {}
+        self.clusters = clusters or {}
+        self._cluster_features = {
+            w: [f"c{level}={c}" for level, c in enumerate(ids)] for w, ids in self.clusters.items()
+        }
         self._word_cache = {}
         self._prefix_cache = {}
 
@@ -121,7 +136,72 @@ class Featurizer:
                 if gazetteer and settings.get("word_slots")
                 else {}
             ),
+            clusters=cls.learn_clusters(lowered, settings.get("clusters", 0)),
         )
+
+    @staticmethod
+    def learn_clusters(sentences: Sequence[Sequence[str]], size: int) -> dict[str, list[int]]:
+        """``{word: [cluster id per level]}``: k-means of the words' co-occurrence vectors.
+
+        Unsupervised, from the (lower-cased) training text alone, so no tag leaks: each word's
+        counts of the words at -2..+2 (by position), positive PMI, a 64-dimensional truncated
+        SVD, unit length, then k-means at the sizes ``size // 16``, ``size // 4`` and ``size``.
+        Rare words share a cluster with frequent words used alike (an artist seen once with
+        the artists), which the CRF's word features cannot give them.
+        """
+        if not size:
+            return {}
+        import numpy as np
+        import scipy.sparse
+        from scipy.sparse.linalg import svds
+
+        try:
+            from sklearn.cluster import KMeans
+        except ImportError:  # pragma: no cover - the train extra
+            raise ParameterError(
+                "learning word clusters needs scikit-learn: pip install 'speechtext[train]'"
+            ) from None
+        vocab: dict[str, int] = {}
+        for words in sentences:
+            for w in words:
+                vocab.setdefault(w, len(vocab))
+        n = len(vocab)
+        win = CLUSTER_WINDOW
+        rows, cols = [], []
+        for words in sentences:
+            ids = [vocab[w] for w in words]
+            for k, i in enumerate(ids):
+                for d in range(1, win + 1):
+                    offset = 2 * (d - 1) * n
+                    if k - d >= 0:
+                        rows.append(i)
+                        cols.append(offset + ids[k - d])
+                    if k + d < len(ids):
+                        rows.append(i)
+                        cols.append(offset + n + ids[k + d])
+        counts = scipy.sparse.coo_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(n, 2 * win * n)
+        ).tocsr()
+        counts.sum_duplicates()
+        total = counts.sum()
+        row_sums = np.asarray(counts.sum(axis=1)).ravel()
+        col_sums = np.asarray(counts.sum(axis=0)).ravel()
+        coo = counts.tocoo()
+        pmi = np.log(coo.data * total / (row_sums[coo.row] * col_sums[coo.col]))
+        keep = pmi > 0
+        ppmi = scipy.sparse.csr_matrix(
+            (pmi[keep], (coo.row[keep], coo.col[keep])), shape=counts.shape
+        )
+        dims = min(CLUSTER_DIMS, n - 1)
+        u, sv, _ = svds(ppmi, k=dims, random_state=0)
+        vectors = u * np.sqrt(sv)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        levels = []
+        for div in CLUSTER_LEVELS:
+            k = max(2, min(size // div, n))
+            levels.append(KMeans(k, n_init=1, random_state=0).fit_predict(vectors))
+        words = sorted(vocab, key=vocab.get)
+        return {w: [int(level[i]) for level in levels] for i, w in enumerate(words)}
 
     @staticmethod
     def learn_cues(
@@ -177,7 +257,7 @@ class Featurizer:
         if feats is not None:
             return feats
         lower = word.lower()
-        feats = [f"w={lower}", f"sh={_shape(word)}"]
+        feats = [f"w={lower}", f"sh={_shape(word)}", *self._cluster_features.get(lower, ())]
         if word != lower:
             feats.append("upper")
         for n in range(1, self.settings["affixes"] + 1):
@@ -293,6 +373,13 @@ class Featurizer:
             pairs = [f"{a}|{b}" for a, b in zip(padded[win - 1 :], padded[win:], strict=False)]
             cols.append(["b-=" + p for p in pairs[:n]])
             cols.append(["b+=" + p for p in pairs[1 : n + 1]])
+        if self.clusters:
+            # The neighbours' middle-level clusters: "by <an artist-like word>"
+            clusters = self.clusters
+            mid = [str(clusters[w][1]) if w in clusters else "-" for w in lower]
+            padded_c = ["<s>"] + mid + ["</s>"]
+            cols.append(["c-1=" + c for c in padded_c[:n]])
+            cols.append(["c+1=" + c for c in padded_c[2:]])
         conjoinable = [[] for _ in range(n)]
         if level >= 5:
             conjoinable = [list(pair) for pair in zip(cols[0], cols[1], strict=True)]
@@ -440,3 +527,191 @@ class Featurizer:
             for i in fold:
                 out[i] = self.slot_hints(sentences[i], gaz, slots)
         return out
+
+
+class FeatureIds:
+    """:meth:`Featurizer.parts` and :meth:`Featurizer.add_intent` as rows of attribute ids.
+
+    Tagging needs the ids of the features in the model's attribute table, not their strings:
+    this builds the same features in the same order as the featurizer (so the same emissions,
+    to the last digit: tested), but looks up
+    each word's own features, its features as a neighbour and each bigram once per word (or
+    pair) and keeps the ids, so most tokens format no string at all. A feature the model has
+    not seen gets the id ``len(attrs)`` (the tagger's all-zero row).
+
+    Parameters
+    ----------
+    featurizer : Featurizer
+    attrs : dict
+        ``{attribute string: id}`` of the model.
+    """
+
+    _CACHE_LIMIT = 200_000
+
+    def __init__(self, featurizer: Featurizer, attrs: Mapping[str, int]):
+        self.featurizer = featurizer
+        self.attrs = attrs
+        self.unknown = len(attrs)
+        self._words = {}  # word -> ids of its own features (bias included)
+        self._context = {}  # lower-case word -> (ids as neighbour per role, w-1 and w+1 strings)
+        self._bigrams = {}  # (a, b) -> (id of b-=a|b, id of b+=a|b)
+        self._strings = {}  # any other feature string -> id
+        self._cues = {}  # (side, depth) -> {cue word: (feature, id)}
+        self._intent = {}  # intent -> ids of its conjunctions, by word and by feature
+
+    def _id(self, feature):
+        found = self._strings.get(feature)
+        if found is None:
+            found = self.attrs.get(feature, self.unknown)
+            if len(self._strings) < self._CACHE_LIMIT:
+                self._strings[feature] = found
+        return found
+
+    def _word_ids(self, word):
+        found = self._words.get(word)
+        if found is None:
+            attrs = self.attrs
+            feats = ("bias", *self.featurizer._word_features(word))
+            found = [attrs[f] for f in feats if f in attrs]
+            if len(self._words) < self._CACHE_LIMIT:
+                self._words[word] = found
+        return found
+
+    def _context_ids(self, lower):
+        found = self._context.get(lower)
+        if found is None:
+            get, unknown = self.attrs.get, self.unknown
+            win = self.featurizer.settings["window"]
+            roles = [f"w{sign}{d}={lower}" for d in range(1, win + 1) for sign in "-+"]
+            found = ([get(f, unknown) for f in roles], roles[0], roles[1])
+            if len(self._context) < self._CACHE_LIMIT:
+                self._context[lower] = found
+        return found
+
+    def _bigram_ids(self, a, b):
+        found = self._bigrams.get((a, b))
+        if found is None:
+            pair = f"{a}|{b}"
+            get, unknown = self.attrs.get, self.unknown
+            found = (get("b-=" + pair, unknown), get("b+=" + pair, unknown))
+            if len(self._bigrams) < self._CACHE_LIMIT:
+                self._bigrams[a, b] = found
+        return found
+
+    def parts(self, words: Sequence[str]) -> tuple[list[list[int]], list[list[str]], list[str]]:
+        """Per token the attribute ids of :meth:`Featurizer.parts`' features, the features to
+        conjoin with the intent (strings) and the slot hints."""
+        fz = self.featurizer
+        s = fz.settings
+        lower = [w.lower() for w in words]
+        n = len(words)
+        if not n:
+            return [], [], []
+        level = s.get("intent_features", 0)
+        win = s["window"]
+        context, known = self._context_ids, self._context
+        padded = [context("<s>")] * win
+        padded += [known.get(w) or context(w) for w in lower]
+        padded += [context("</s>")] * win
+        # Column by column, as Featurizer.parts
+        cols = []
+        for d in range(1, win + 1):
+            r = 2 * (d - 1)
+            cols.append([c[0][r] for c in padded[win - d : win - d + n]])
+            cols.append([c[0][r + 1] for c in padded[win + d : win + d + n]])
+        if s["bigrams"]:
+            words_p = ["<s>", *lower, "</s>"]
+            bigram = self._bigram_ids
+            pairs = [bigram(a, b) for a, b in zip(words_p, words_p[1:], strict=False)]
+            cols.append([p[0] for p in pairs[:n]])
+            cols.append([p[1] for p in pairs[1:]])
+        if fz.clusters:
+            clusters = fz.clusters
+            mid = [str(clusters[w][1]) if w in clusters else "-" for w in lower]
+            padded_c = ["<s>", *mid, "</s>"]
+            cols.append([self._id("c-1=" + c) for c in padded_c[:n]])
+            cols.append([self._id("c+1=" + c) for c in padded_c[2:]])
+        conjoinable = [[] for _ in range(n)]
+        if level >= 5:
+            left, right = padded[win - 1 : win - 1 + n], padded[win + 1 : win + 1 + n]
+            conjoinable = [[a[1], b[2]] for a, b in zip(left, right, strict=True)]
+        if s["cues"]:
+            depth = s.get("cue_depth", 1)
+            cues = fz.cues
+            for side, seq, pad in (("lc", lower, "<s>"), ("rc", lower[::-1], "</s>")):
+                # As Featurizer.parts, by counting: token p's d-th nearest cue on this side is
+                # the (cues before p - d)-th cue of the sequence, or the pad
+                is_cue = [w in cues for w in seq]
+                seen = [pad] * depth + [w for w, c in zip(seq, is_cue, strict=True) if c]
+                counts = list(accumulate(is_cue, initial=depth - 1))[:n]
+                for d in range(depth):
+                    values = [seen[c - d] for c in counts]
+                    if side == "rc":
+                        values.reverse()
+                    # The cue features by cue word: few words, each formatted once
+                    by_cue = self._cues.setdefault((side, d), {})
+                    for w in set(values) - by_cue.keys():
+                        by_cue[w] = (f := f"{side}{d}={w}", self.attrs.get(f, self.unknown))
+                    found = [by_cue[w] for w in values]
+                    cols.append([f[1] for f in found])
+                    if d == 0 and level >= 3:
+                        for c, f in zip(conjoinable, found, strict=True):
+                            c.append(f[0])
+                    if d == 0 and s.get("first_cue"):
+                        cols.append([self._id(f"f{side}={lower[0]}|{w}") for w in values])
+        shared = [f"first={lower[0]}"] if s["first_word"] else []
+        if s.get("bag_of_cues"):
+            shared.extend(sorted({f"has={w}" for w in lower if w in fz.cues}))
+        shared_ids = [self._id(f) for f in shared]
+        marks = fz.gazetteer_marks(lower, fz.gazetteer)
+        if fz.word_slots:
+            for k, w in enumerate(lower):
+                kind = fz.word_slots.get(w)
+                if kind:
+                    marks[k] = [*marks[k], "ws=" + kind]
+        if level >= 4:
+            for c, mark in zip(conjoinable, marks, strict=True):
+                c.extend(mark)
+        hints = sorted({m for mark in marks for m in mark if m[0] == "w" or m[2] == "B"})
+        own, known = self._word_ids, self._words
+        rows = [
+            [*(known.get(w) or own(w)), *row, *shared_ids]
+            for w, row in zip(words, zip(*cols, strict=True), strict=True)
+        ]
+        for row, mark in zip(rows, marks, strict=True):
+            if mark:
+                row.extend([self._id(f) for f in mark])
+        rows[0].append(self._id("BOS"))
+        rows[-1].append(self._id("EOS"))
+        return rows, conjoinable, hints
+
+    def add_intent(
+        self,
+        rows: list[list[int]],
+        lower: Sequence[str],
+        intent: str | None,
+        conjoinable: list[list[str]],
+    ) -> list[list[int]]:
+        """:meth:`Featurizer.add_intent` on rows of ids, in place."""
+        level = self.featurizer.settings.get("intent_features", 0)
+        if not level or intent is None:
+            return rows
+        caches = self._intent.get(intent)
+        if caches is None or len(caches[0]) + len(caches[1]) > self._CACHE_LIMIT:
+            caches = self._intent[intent] = ({}, {})  # by word, by conjoined feature
+        by_word, by_feature = caches
+        get, unknown = self.attrs.get, self.unknown
+        own = self._id(f"int={intent}")
+        for row, w, conj in zip(rows, lower, conjoinable, strict=True):
+            row.append(own)
+            if level >= 2:
+                i = by_word.get(w)
+                if i is None:
+                    i = by_word[w] = get(f"iw={intent}|{w}", unknown)
+                row.append(i)
+            for f in conj:
+                i = by_feature.get(f)
+                if i is None:
+                    i = by_feature[f] = get(f"i{f}|{intent}", unknown)
+                row.append(i)
+        return rows

@@ -382,7 +382,7 @@ def check_fields(meta: Mapping[str, Any]) -> None:
     ...
     ValueError: tagger.json: feature settings without 'affixes', 'bag_of_cues', ...
     """
-    from .features import DEFAULT_FEATURES
+    from .features import CLUSTER_LEVELS, DEFAULT_FEATURES
 
     where = META_MEMBER
     settings = meta.get("settings")
@@ -410,6 +410,13 @@ def check_fields(meta: Mapping[str, Any]) -> None:
     word_slots = meta.get("word_slots", {})
     if not isinstance(word_slots, dict) or not all(isinstance(v, str) for v in word_slots.values()):
         raise ValueError(f"{where}: word_slots is not a map of words to slot types")
+    clusters = meta.get("clusters", {})
+    levels = len(CLUSTER_LEVELS)
+    if not isinstance(clusters, dict) or not all(
+        isinstance(v, list) and len(v) == levels and all(type(c) is int for c in v)
+        for v in clusters.values()
+    ):
+        raise ValueError(f"{where}: clusters is not a map of words to {levels} cluster ids")
     temperature = meta.get("temperature")
     if not (_is_number(temperature) and math.isfinite(temperature) and temperature > 0):
         raise ValueError(f"{where}: temperature={temperature!r}, expected a number > 0")
