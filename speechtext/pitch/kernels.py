@@ -8,7 +8,7 @@ caller passes them by name, ``decode(..., jump_cost=JUMP_COST, ...)``.
 import numba
 import numpy as np
 
-__all__ = ["cmndf", "decode", "frames_kernel"]
+__all__ = ["cmndf", "cmndf_frames", "decode", "frames_kernel"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -40,6 +40,16 @@ def cmndf(x, corr, w, tmax, out):
     for tau in range(1, tmax + 1):
         acc += out[tau]
         out[tau] = out[tau] * tau / (acc if acc > scale else scale)
+
+
+@numba.njit(cache=True, nogil=True)
+def cmndf_frames(frames, corr, w, tmax, out):
+    """:func:`cmndf` of every frame: ``frames`` [n, span], ``corr`` [n, tmax + 1] -> ``out``."""
+    x = np.empty(frames.shape[1])
+    for t in range(frames.shape[0]):
+        for j in range(frames.shape[1]):
+            x[j] = frames[t, j]
+        cmndf(x, corr[t], w, tmax, out[t])
 
 
 @numba.njit(cache=True, nogil=True)
