@@ -318,6 +318,12 @@ def _own_names():
     return {OURS: "default", **{f"st {m}": m for m in other}}
 
 
+def _default_method():
+    from speechtext.pitch import DEFAULT_METHOD
+
+    return DEFAULT_METHOD
+
+
 def methods():
     import importlib.util
 
@@ -524,7 +530,8 @@ def main():
     print(
         f"speechtext pitch bench: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, "
         f"load average {os.getloadavg()[0]:.2f}, pinned to one core: {pinned}, "
-        f"FDA utterances: {len(fda)}, fmin {FMIN:g} / fmax {FMAX:g} Hz"
+        f"FDA utterances: {len(fda)}, fmin {FMIN:g} / fmax {FMAX:g} Hz, "
+        f"speechtext's default method: {_default_method()}"
     )
     results, speed, offsets = run_all(meths, fda, CHANNELS, FDA_HOP)
     print_table(

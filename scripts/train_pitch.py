@@ -2,7 +2,7 @@
 
 Recipe (README, pitch section), reproducible with the same seed and package versions:
 
-1. Data: ``scripts/make_pitch_data.py DATA --examples 700 --seed 13`` (WORLD resyntheses of the
+1. Data: ``scripts/make_pitch_data.py DATA --examples 2000 --seed 13`` (WORLD resyntheses of the
    LibriSpeech excerpts and espeak-ng voices, F0 moved over 50-500 Hz, through every telephone
    channel, noise 0-30 dB SNR; exactly known F0 per 10 ms frame). Never FDA, Keele or PTDB-TUG.
 2. Split by source speaker: VALIDATION's speakers (one LibriSpeech reader, two espeak-ng
@@ -107,8 +107,8 @@ def main(argv=None):
     parser.add_argument("data", type=Path, help="folder of make_pitch_data.py examples")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=25)
-    parser.add_argument("--max-frames", type=int, default=300_000)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--max-frames", type=int, default=500_000)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     from sklearn.neural_network import MLPClassifier

@@ -13,8 +13,12 @@ Method (chosen by measurement, see ``bench/pitch.py``):
    harmonics, i.e. the missing fundamental itself: mixing its CMNDF in removes the troughs at the
    period of a single strong harmonic (F1 on a harmonic), the cause of octave-up errors on
    band-limited speech.
-3. Candidates: the 10 deepest troughs of the mixed CMNDF per frame, refined by parabolic
-   interpolation (numba kernel).
+3. Candidates: method ``"cmndf"``: the 10 deepest troughs of the mixed CMNDF per frame,
+   refined by parabolic interpolation (numba kernel). Method ``"learned"``: the 10 largest peaks
+   of a small network's distribution over 20-cent pitch bins, computed from the same frame's
+   CMNDF curves and log spectrum (:mod:`speechtext.pitch.learned`); the voicing cues below are
+   the same for both. ``"default"`` is DEFAULT_METHOD (learned: fewer gross errors on FDA
+   through every telephone channel, see ``bench/pitch.py``).
 4. A Viterbi over (candidate x voiced/unvoiced). A voiced candidate costs the frame's best
    periodicity, its distance from the frame's best trough and a small cost per octave below it
    (against subharmonics); F0 jumps between frames cost per octave (against octave errors);
@@ -72,7 +76,7 @@ __all__ = [
 
 # speechtext's own ("default" is one of them: DEFAULT_METHOD), and librosa's two for comparison
 METHODS = ("default", "learned", "cmndf", "pyin", "yin")
-DEFAULT_METHOD = "cmndf"
+DEFAULT_METHOD = "learned"
 OWN_METHODS = ("learned", "cmndf")
 WORK_SR = 8000  # working sample rate (raised when fmax needs it)
 WINDOW = 0.020  # integration window of the difference function, seconds
@@ -136,15 +140,6 @@ def check_params(
         raise ParameterError(
             f"method={method!r} is not a pitch method; use one of {', '.join(METHODS)}"
         )
-    if _resolve(method) == "learned":
-        from .learned import RANGE
-
-        if fmin < RANGE[0] or fmax > RANGE[1]:
-            raise ParameterError(
-                f"fmin={fmin:g}, fmax={fmax:g}: the learned pitch method reports F0 in "
-                f"{RANGE[0]:g}-{RANGE[1]:g} Hz only; keep fmin >= {RANGE[0]:g} and "
-                f"fmax <= {RANGE[1]:g}, or use method='cmndf' for a wider range"
-            )
     if sr is not None and (not isinstance(sr, (int, float, np.integer, np.floating)) or not sr > 0):
         raise ParameterError(f"sr={sr!r} must be a positive sample rate in Hz")
     for name, value in (("fmin", fmin), ("fmax", fmax), ("hop", hop)):
@@ -158,15 +153,22 @@ def check_params(
         )
     if not 0 < hop <= 1.0:
         raise ParameterError(f"hop={hop:g} must be a frame step in seconds, 0 < hop <= 1")
-    if sr is None:
-        return
-    if fmax > sr / 2:
+    if sr is not None and fmax > sr / 2:
         raise ParameterError(
             f"fmax={fmax:g} cannot exceed the Nyquist frequency {sr / 2:g} Hz of sr={sr:g}; "
             f"use fmax <= {sr / 2:g}"
         )
-    if hop * min(sr, WORK_SR) < 1:
+    if sr is not None and hop * min(sr, WORK_SR) < 1:
         raise ParameterError(f"hop={hop:g} s is shorter than one sample; use hop >= {1 / sr:g}")
+    if _resolve(method) == "learned":
+        from .learned import RANGE
+
+        if fmin < RANGE[0] or fmax > RANGE[1]:
+            raise ParameterError(
+                f"fmin={fmin:g}, fmax={fmax:g}: the learned pitch method reports F0 in "
+                f"{RANGE[0]:g}-{RANGE[1]:g} Hz only; keep fmin >= {RANGE[0]:g} and "
+                f"fmax <= {RANGE[1]:g}, or use method='cmndf' for a wider range"
+            )
 
 
 def _resolve(method):
@@ -224,7 +226,8 @@ def _geometry(sr, fmin, fmax, learned=False):
 def min_duration(
     *, sr: float | None = None, fmin: float = 50.0, fmax: float = 550.0, method: str = "default"
 ) -> float:
-    """Seconds of audio needed for one F0 frame: one analysis window, about ``WINDOW + 1/fmin``.
+    """Seconds of audio needed for one F0 frame: one analysis window, about ``WINDOW + 1/fmin``
+    for method "cmndf", 40 ms whatever fmin for "learned" (its frames are fixed).
 
     Shorter audio gives an empty track (with a warning) and the register ``"too-short"``.
 
@@ -240,8 +243,10 @@ def min_duration(
     --------
     >>> round(min_duration(sr=16000), 4)
     0.0401
-    >>> round(min_duration(fmin=100), 4)
+    >>> round(min_duration(fmin=100, method="cmndf"), 4)
     0.0301
+    >>> round(min_duration(fmin=100, method="learned"), 4)  # its frames are fixed
+    0.0401
     """
     check_params(fmin=fmin, fmax=fmax, sr=sr, method=method)
     learned = _resolve(method) == "learned"

@@ -11,7 +11,9 @@ Candidates for the tracker's Viterbi: the ``k`` largest local maxima of the pitc
 inside the search range, each at the posterior-weighted mean of log-F0 over its +-2 bins (finer
 than a bin, as CREPE does), with cost ``1 - mass / voiced mass`` (its share of the pitch
 posterior, so the candidates compete apart from voicing). The voicing cues stay the classic
-tracker's (periodicity, level, low-band share); see :mod:`speechtext.pitch`.
+tracker's (periodicity, level, low-band share; the network's "no pitch" class is trained but not
+used: mixing it into the periodicity lowered V->UV and raised UV->V, no better on PTDB-TUG); see
+:mod:`speechtext.pitch`.
 
 The weights (``models/pitch_mlp.npz``, package data) are made by ``scripts/train_pitch.py``
 from ``scripts/make_pitch_data.py`` output: WORLD resyntheses with exactly known F0, never FDA,
@@ -49,10 +51,11 @@ BIN_LO = RANGE[0]
 BIN_CENTS = 20.0
 N_BINS = int(np.floor(1200 * np.log2(RANGE[1] / RANGE[0]) / BIN_CENTS)) + 1
 LAGS = (10, 162)  # CMNDF lags (working samples) fed to the network: 800 Hz down to 49 Hz
-SPEC_NFFT = 1024
-SPEC_BINS = (4, 257)  # rfft bins at 8 kHz: 31-2000 Hz
+SPEC_NFFT = 512
+SPEC_BINS = (2, 129)  # rfft bins at 8 kHz: 31-2000 Hz
 SPEC_FLOOR = 1e-6  # power relative to the frame's peak (60 dB down)
 MODEL_FILE = "models/pitch_mlp.npz"
+MIN_ROWS = 64
 SPREAD = 2  # bins each side of a peak that make its mass and its refined F0
 
 
@@ -114,6 +117,11 @@ def load_model() -> dict[str, np.ndarray]:
 
 def posteriors(inputs: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
     """Softmax over pitch bins and "no pitch" [n, N_BINS + 1] for unstandardised inputs."""
+    n = len(inputs)
+    # at least MIN_ROWS rows: BLAS may take another summation order for a few rows, and a
+    # stream's blocks must give the frames the same values as the whole file
+    if n < MIN_ROWS:
+        inputs = np.concatenate([inputs, np.zeros((MIN_ROWS - n, inputs.shape[1]), inputs.dtype)])
     x = (inputs - model["mean"]) * model["inv_std"]
     layers = sorted(k for k in model if k.startswith("w"))
     for i, name in enumerate(layers):
@@ -123,7 +131,7 @@ def posteriors(inputs: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
     x -= x.max(axis=1, keepdims=True)
     np.exp(x, out=x)
     x /= x.sum(axis=1, keepdims=True)
-    return x
+    return x[:n]
 
 
 def candidates(posterior, *, k, fmin, fmax, wsr, tmax):
@@ -133,34 +141,15 @@ def candidates(posterior, *, k, fmin, fmax, wsr, tmax):
     local maxima of the pitch posterior with F0 inside ``fmin..fmax``, sorted by cost; missing
     ones get cost inf and lag ``tmax`` (as the classic tracker's missing troughs).
     """
+    from . import kernels
+
     n = len(posterior)
-    pv = posterior[:, :N_BINS]
-    padded = np.pad(pv, ((0, 0), (SPREAD, SPREAD)))
-    window = np.lib.stride_tricks.sliding_window_view(padded, 2 * SPREAD + 1, axis=1)
-    mass = window.sum(axis=2)
-    logf = np.log(bin_frequencies())
-    inside = (logf >= np.log(fmin)) & (logf <= np.log(fmax))
-    left = padded[:, SPREAD - 1 : SPREAD - 1 + N_BINS]
-    right = padded[:, SPREAD + 1 : SPREAD + 1 + N_BINS]
-    peak = (pv >= left) & (pv > right)
-    score = np.where(peak & inside, mass, -1.0)
-    take = min(k, N_BINS)
-    top = np.argpartition(-score, take - 1, axis=1)[:, :take]
-    rows = np.arange(n)[:, None]
-    order = np.argsort(-score[rows, top], axis=1, kind="stable")
-    top = top[rows, order]
-    got = score[rows, top] > 0
-    # posterior-weighted mean of log-F0 over each peak's +-SPREAD bins
     step = np.log(2) * BIN_CENTS / 1200
-    logf_pad = np.log(BIN_LO) + np.arange(-SPREAD, N_BINS + SPREAD) * step
-    offsets = np.arange(2 * SPREAD + 1)
-    weights = padded[rows[..., None], top[..., None] + offsets]
-    values = logf_pad[top[..., None] + offsets]
-    refined = (weights * values).sum(axis=2) / np.maximum(weights.sum(axis=2), 1e-20)
-    refined = np.clip(refined, np.log(fmin), np.log(fmax))
-    total = np.maximum(pv.sum(axis=1, keepdims=True), 1e-20)
-    lag = np.full((n, k), float(tmax), np.float32)
-    cost = np.full((n, k), np.inf, np.float32)
-    lag[:, :take] = np.where(got, wsr / np.exp(refined), tmax)
-    cost[:, :take] = np.where(got, 1.0 - np.clip(mass[rows, top] / total, 0.0, 1.0), np.inf)
+    b_lo = int(np.ceil(1200 * np.log2(fmin / BIN_LO) / BIN_CENTS - 1e-9))
+    b_hi = min(int(np.floor(1200 * np.log2(fmax / BIN_LO) / BIN_CENTS + 1e-9)), N_BINS - 1)
+    lag = np.empty((n, k), np.float32)
+    cost = np.empty((n, k), np.float32)
+    kernels.peak_candidates(
+        posterior, N_BINS, np.log(BIN_LO), step, SPREAD, b_lo, b_hi, wsr, tmax, lag, cost
+    )
     return lag, cost
