@@ -31,6 +31,9 @@ Speed: seconds of audio per second of work on the 8 kHz channels (``narrow``), o
 process is pinned to one CPU, and the libraries that could start threads are told not to),
 best of 3 runs per utterance for the methods faster than 100x real time.
 
+Rows: ``speechtext`` is the default method (``speechtext.pitch.DEFAULT_METHOD``), ``st <name>``
+speechtext's other own method (learned or cmndf), for comparison.
+
 The goal lines (issue 13) are for speechtext's default method, per FDA speaker (FDA has two,
 one male and one female: "per speaker" is the male and female rows), through each
 telephone channel: GPE <= 0.5 %, V->UV <= 5 %, UV->V <= 5 %, FFE below every anchor's; wideband
@@ -307,10 +310,24 @@ ANCHORS = {  # name: (module it needs, run)
 OURS = "speechtext"
 
 
+def _own_names():
+    """{row name: method} for speechtext's default and its other own method."""
+    from speechtext.pitch import DEFAULT_METHOD, OWN_METHODS
+
+    other = [m for m in OWN_METHODS if m != DEFAULT_METHOD]
+    return {OURS: "default", **{f"st {m}": m for m in other}}
+
+
+def _default_method():
+    from speechtext.pitch import DEFAULT_METHOD
+
+    return DEFAULT_METHOD
+
+
 def methods():
     import importlib.util
 
-    out = {OURS: _speechtext("default")}
+    out = {name: _speechtext(m) for name, m in _own_names().items()}
     for name, (module, run) in ANCHORS.items():
         if importlib.util.find_spec(module) is None:
             print(f"{module} is not installed: {name} left out (pip install -e '.[bench]')")
@@ -471,7 +488,7 @@ def print_table(title, results, offsets, meths, channels, groups, speed=None):
 def goal_lines(results, speed, meths):
     """[(label, measured, passed)] for the goals of issue 13."""
     lines = []
-    anchors = [m for m in meths if m != OURS]
+    anchors = [m for m in meths if m not in _own_names()]
     for g in SPEAKERS.values():
         for c in TELEPHONE:
             s = results[OURS, c, g]
@@ -513,7 +530,8 @@ def main():
     print(
         f"speechtext pitch bench: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, "
         f"load average {os.getloadavg()[0]:.2f}, pinned to one core: {pinned}, "
-        f"FDA utterances: {len(fda)}, fmin {FMIN:g} / fmax {FMAX:g} Hz"
+        f"FDA utterances: {len(fda)}, fmin {FMIN:g} / fmax {FMAX:g} Hz, "
+        f"speechtext's default method: {_default_method()}"
     )
     results, speed, offsets = run_all(meths, fda, CHANNELS, FDA_HOP)
     print_table(

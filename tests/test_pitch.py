@@ -414,7 +414,7 @@ def test_librosa_methods_on_the_same_frame_grid(method):
 
 
 def test_an_unknown_method_says_which_exist():
-    with pytest.raises(ParameterError, match="use one of default, pyin, yin"):
+    with pytest.raises(ParameterError, match="use one of default, learned, cmndf, pyin, yin"):
         estimate_f0(np.zeros(8000, np.float32), sr=8000, method="crepe")
 
 

@@ -45,10 +45,11 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--method",
-        choices=("default", "pyin", "yin"),
+        choices=("default", "learned", "cmndf", "pyin", "yin"),
         default="default",
-        help="tracker: speechtext's own (default), or librosa's pyin or yin for comparison "
-        "(need librosa: pip install 'speechtext[librosa]'; they read each file whole)",
+        help="tracker: speechtext's own (default: the better of learned and cmndf; learned "
+        "reports 45-600 Hz), or librosa's pyin or yin for comparison (need librosa: pip "
+        "install 'speechtext[librosa]'; they read each file whole)",
     )
     parser.add_argument(
         "--plot",
@@ -80,7 +81,7 @@ def run(args):
     if args.hop > 1.0:
         raise ParameterError(f"--hop {args.hop:g} must be a frame step of at most 1 s, e.g. 0.01")
     suffixes = SUFFIXES + ([".f0.png"] if args.plot else [])
-    if args.method != "default":
+    if args.method in ("pyin", "yin"):
         from ..pitch.librosa_methods import check_available
 
         check_available()  # once, before any file: a missing librosa is no per-file failure

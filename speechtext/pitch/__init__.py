@@ -13,8 +13,12 @@ Method (chosen by measurement, see ``bench/pitch.py``):
    harmonics, i.e. the missing fundamental itself: mixing its CMNDF in removes the troughs at the
    period of a single strong harmonic (F1 on a harmonic), the cause of octave-up errors on
    band-limited speech.
-3. Candidates: the 10 deepest troughs of the mixed CMNDF per frame, refined by parabolic
-   interpolation (numba kernel).
+3. Candidates: method ``"cmndf"``: the 10 deepest troughs of the mixed CMNDF per frame,
+   refined by parabolic interpolation (numba kernel). Method ``"learned"``: the 10 largest peaks
+   of a small network's distribution over 20-cent pitch bins, computed from the same frame's
+   CMNDF curves and log spectrum (:mod:`speechtext.pitch.learned`); the voicing cues below are
+   the same for both. ``"default"`` is DEFAULT_METHOD (learned: fewer gross errors on FDA
+   through every telephone channel, see ``bench/pitch.py``).
 4. A Viterbi over (candidate x voiced/unvoiced). A voiced candidate costs the frame's best
    periodicity, its distance from the frame's best trough and a small cost per octave below it
    (against subharmonics); F0 jumps between frames cost per octave (against octave errors);
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 __all__ = [
+    "DEFAULT_METHOD",
     "METHODS",
     "F0Track",
     "check_params",
@@ -64,11 +69,15 @@ __all__ = [
     "estimate_f0_file",
     "file_summary",
     "min_duration",
+    "network_inputs",
     "pitch_file",
     "summarize",
 ]
 
-METHODS = ("default", "pyin", "yin")  # speechtext's own, and librosa's two for comparison
+# speechtext's own ("default" is one of them: DEFAULT_METHOD), and librosa's two for comparison
+METHODS = ("default", "learned", "cmndf", "pyin", "yin")
+DEFAULT_METHOD = "learned"
+OWN_METHODS = ("learned", "cmndf")
 WORK_SR = 8000  # working sample rate (raised when fmax needs it)
 WINDOW = 0.020  # integration window of the difference function, seconds
 N_CANDIDATES = 10  # troughs kept per frame
@@ -125,7 +134,7 @@ def check_params(
     >>> check_params(method="crepe")
     Traceback (most recent call last):
     ...
-    speechtext.errors.ParameterError: method='crepe' is not a pitch method; use one of default, pyin, yin
+    speechtext.errors.ParameterError: method='crepe' is not a pitch method; use one of default, learned, cmndf, pyin, yin
     """  # noqa: E501
     if method not in METHODS:
         raise ParameterError(
@@ -144,15 +153,27 @@ def check_params(
         )
     if not 0 < hop <= 1.0:
         raise ParameterError(f"hop={hop:g} must be a frame step in seconds, 0 < hop <= 1")
-    if sr is None:
-        return
-    if fmax > sr / 2:
+    if sr is not None and fmax > sr / 2:
         raise ParameterError(
             f"fmax={fmax:g} cannot exceed the Nyquist frequency {sr / 2:g} Hz of sr={sr:g}; "
             f"use fmax <= {sr / 2:g}"
         )
-    if hop * min(sr, WORK_SR) < 1:
+    if sr is not None and hop * min(sr, WORK_SR) < 1:
         raise ParameterError(f"hop={hop:g} s is shorter than one sample; use hop >= {1 / sr:g}")
+    if _resolve(method) == "learned":
+        from .learned import RANGE
+
+        if fmin < RANGE[0] or fmax > RANGE[1]:
+            raise ParameterError(
+                f"fmin={fmin:g}, fmax={fmax:g}: the learned pitch method reports F0 in "
+                f"{RANGE[0]:g}-{RANGE[1]:g} Hz only; keep fmin >= {RANGE[0]:g} and "
+                f"fmax <= {RANGE[1]:g}, or use method='cmndf' for a wider range"
+            )
+
+
+def _resolve(method):
+    """The tracker a method name stands for ("default" -> DEFAULT_METHOD)."""
+    return DEFAULT_METHOD if method == "default" else method
 
 
 @dataclass(frozen=True)
@@ -168,6 +189,7 @@ class _Setup:
     tau_min: int
     tau_max: int
     nfft: int
+    learned: bool = False  # candidates from the network (speechtext.pitch.learned)
 
     @property
     def span(self):
@@ -183,8 +205,16 @@ class _Setup:
         return np.round(np.asarray(k) * self.hop * self.wsr).astype(np.int64)
 
 
-def _geometry(sr, fmin, fmax):
-    """Working rate, window and lag range (in working samples) for a rate and F0 range."""
+def _geometry(sr, fmin, fmax, learned=False):
+    """Working rate, window and lag range (in working samples) for a rate and F0 range.
+
+    The learned method always cuts the frames it was trained on (8 kHz, learned.GEOMETRY).
+    """
+    if learned:
+        from .learned import GEOMETRY
+
+        sr = WORK_SR
+        fmin, fmax = GEOMETRY
     # at least ~8 samples per period at fmax; never above the input rate
     wsr = int(min(sr, max(WORK_SR, 1000 * math.ceil(8 * fmax / 1000)))) if sr > WORK_SR else sr
     tau_min = max(2, int(math.floor(wsr / fmax)))
@@ -193,8 +223,11 @@ def _geometry(sr, fmin, fmax):
     return wsr, window, tau_min, tau_max
 
 
-def min_duration(*, sr: float | None = None, fmin: float = 50.0, fmax: float = 550.0) -> float:
-    """Seconds of audio needed for one F0 frame: one analysis window, about ``WINDOW + 1/fmin``.
+def min_duration(
+    *, sr: float | None = None, fmin: float = 50.0, fmax: float = 550.0, method: str = "default"
+) -> float:
+    """Seconds of audio needed for one F0 frame: one analysis window, about ``WINDOW + 1/fmin``
+    for method "cmndf", 40 ms whatever fmin for "learned" (its frames are fixed).
 
     Shorter audio gives an empty track (with a warning) and the register ``"too-short"``.
 
@@ -210,31 +243,45 @@ def min_duration(*, sr: float | None = None, fmin: float = 50.0, fmax: float = 5
     --------
     >>> round(min_duration(sr=16000), 4)
     0.0401
-    >>> round(min_duration(fmin=100), 4)
+    >>> round(min_duration(fmin=100, method="cmndf"), 4)
     0.0301
+    >>> round(min_duration(fmin=100, method="learned"), 4)  # its frames are fixed
+    0.0401
     """
-    check_params(fmin=fmin, fmax=fmax, sr=sr)
-    wsr, window, _, tau_max = _geometry(math.inf if sr is None else sr, fmin, fmax)
+    check_params(fmin=fmin, fmax=fmax, sr=sr, method=method)
+    learned = _resolve(method) == "learned"
+    wsr, window, _, tau_max = _geometry(math.inf if sr is None else sr, fmin, fmax, learned)
     return (window + tau_max) / wsr
 
 
-def _too_short(what, seconds, sr, fmin, fmax):
+def _too_short(what, seconds, sr, fmin, fmax, method="default"):
     """The message for audio shorter than one analysis window."""
+    needed = min_duration(sr=sr, fmin=fmin, fmax=fmax, method=method)
     return (
         f"{what}: {seconds:.3f} s of audio is shorter than one pitch analysis window "
-        f"({min_duration(sr=sr, fmin=fmin, fmax=fmax):.3f} s at fmin={fmin:g} Hz): no F0 "
+        f"({needed:.3f} s at fmin={fmin:g} Hz): no F0 "
         'frames, register "too-short"'
     )
 
 
-def _setup(sr, fmin, fmax, hop):
-    check_params(fmin=fmin, fmax=fmax, hop=hop, sr=sr)
-    wsr, window, tau_min, tau_max = _geometry(sr, fmin, fmax)
+def _setup(sr, fmin, fmax, hop, method="default"):
+    check_params(fmin=fmin, fmax=fmax, hop=hop, sr=sr, method=method)
+    learned = _resolve(method) == "learned"
+    wsr, window, tau_min, tau_max = _geometry(sr, fmin, fmax, learned)
     import scipy.fft
 
     nfft = scipy.fft.next_fast_len(window + tau_max + 1, real=True)
     return _Setup(
-        float(sr), int(wsr), float(fmin), float(fmax), float(hop), window, tau_min, tau_max, nfft
+        float(sr),
+        int(wsr),
+        float(fmin),
+        float(fmax),
+        float(hop),
+        window,
+        tau_min,
+        tau_max,
+        nfft,
+        learned,
     )
 
 
@@ -284,6 +331,14 @@ def _analyse(frames, squared, level, s):
         value=value,
         periodic=periodic,
     )
+    if s.learned:
+        from . import learned
+
+        inputs = learned.network_inputs(x, q, corr_x, corr_sq, window=s.window, tmax=s.tau_max)
+        posterior = learned.posteriors(inputs, learned.load_model())
+        lag, value = learned.candidates(
+            posterior, k=k, fmin=s.fmin, fmax=s.fmax, wsr=s.wsr, tmax=s.tau_max
+        )
     # energy above 250 Hz of the W samples centred on the frame (see _FrameFeatures)
     lo = s.left - s.window // 2
     centre = np.asarray(level[:, lo : lo + s.window], dtype=np.float64)
@@ -319,15 +374,21 @@ def _filters(wsr, fmin, fmax):
 class _FrameFeatures:
     """Streaming front end: audio blocks in, per-frame candidates out (frame-exact)."""
 
-    def __init__(self, s, dtype=np.float32):
+    def __init__(self, s, dtype=np.float32, analyse=None):
         self.s = s
         self.dtype = dtype
+        self._analyse = analyse or _analyse  # frames -> per-frame features
         self._resampler = None
         if s.wsr != s.sr:
             import soxr
 
             self._resampler = soxr.ResampleStream(s.sr, s.wsr, 1, dtype="float32")
-        self._sos, self._sos_sq, self._sos_lv = _filters(s.wsr, s.fmin, s.fmax)
+        if s.learned:  # the filters the network was trained behind
+            from .learned import GEOMETRY
+
+            self._sos, self._sos_sq, self._sos_lv = _filters(s.wsr, *GEOMETRY)
+        else:
+            self._sos, self._sos_sq, self._sos_lv = _filters(s.wsr, s.fmin, s.fmax)
         self._zi = np.zeros((len(self._sos), 2))
         self._zi_sq = np.zeros((len(self._sos_sq), 2))
         self._zi_lv = np.zeros((len(self._sos_lv), 2))
@@ -353,7 +414,7 @@ class _FrameFeatures:
             return
         starts = s.centre(np.arange(self._next, k_end)) - s.left - self._buf_start
         frames = np.lib.stride_tricks.sliding_window_view(self._buf, s.span, axis=1)[:, starts]
-        self.parts.append(_analyse(frames[0], frames[1], frames[2], s))
+        self.parts.append(self._analyse(frames[0], frames[1], frames[2], s))
         self._next = k_end
         drop = int(s.centre(k_end) - s.left - self._buf_start)
         if drop > 0:
@@ -479,10 +540,13 @@ def estimate_f0(
         F0 search range in Hz, ``0 < fmin < fmax <= sr / 2``.
     hop : float
         Frame step in seconds.
-    method : {"default", "pyin", "yin"}
-        ``"default"``: speechtext's tracker (module docs). ``"pyin"``, ``"yin"``: librosa's
-        trackers on the same frame grid, for comparison with the tools people know (need
-        librosa: ``pip install 'speechtext[librosa]'``; see
+    method : {"default", "learned", "cmndf", "pyin", "yin"}
+        ``"default"``: speechtext's best tracker (``DEFAULT_METHOD``). ``"cmndf"``: candidates
+        from the troughs of the difference functions (module docs); ``"learned"``: candidates
+        from a small network over each frame (:mod:`speechtext.pitch.learned`, F0 within
+        45-600 Hz); both with the same voicing cues and Viterbi. ``"pyin"``, ``"yin"``:
+        librosa's trackers on the same frame grid, for comparison with the tools people know
+        (need librosa: ``pip install 'speechtext[librosa]'``; see
         :mod:`speechtext.pitch.librosa_methods`).
 
     Returns
@@ -512,8 +576,7 @@ def estimate_f0(
     >>> round(float(np.median(track.f0[track.voiced])))
     120
     """
-    check_params(method=method)
-    s = _setup(sr, fmin, fmax, hop)
+    s = _setup(sr, fmin, fmax, hop, method)
     y = as_float_mono(y)
     if not np.isfinite(y).all():
         first = int(np.flatnonzero(~np.isfinite(y))[0])
@@ -521,9 +584,9 @@ def estimate_f0(
     n_frames = _n_frames(len(y), sr, s)
     if n_frames == 0:
         what = f"audio of {len(y)} samples at {sr:g} Hz"
-        warnings.warn(_too_short(what, len(y) / sr, sr, fmin, fmax), stacklevel=2)
+        warnings.warn(_too_short(what, len(y) / sr, sr, fmin, fmax, method), stacklevel=2)
         return F0Track.empty(hop=s.hop)
-    if method != "default":
+    if _resolve(method) not in OWN_METHODS:
         from .librosa_methods import librosa_f0
 
         return librosa_f0(
@@ -542,14 +605,18 @@ def estimate_f0_blocks(
     fmax: float = 550.0,
     hop: float = 0.010,
     what: str = "audio",
+    method: str = "default",
 ) -> F0Track:
     """:func:`estimate_f0` over consecutive blocks of one signal (as they are made: a stream).
 
     Only per-frame candidates are kept for the final Viterbi pass, never the audio; the track
     is the one :func:`estimate_f0` gives for the blocks joined. ``what`` names the audio in the
-    warning for a signal shorter than one analysis window (then the track is empty).
+    warning for a signal shorter than one analysis window (then the track is empty). ``method``:
+    speechtext's own ("default", "learned", "cmndf").
     """
-    s = _setup(sr, fmin, fmax, hop)
+    if _resolve(method) not in OWN_METHODS:
+        raise ParameterError(f"method={method!r} does not stream; use default, learned or cmndf")
+    s = _setup(sr, fmin, fmax, hop, method)
     front = _FrameFeatures(s)
     for block in blocks:
         block = np.asarray(block, np.float32)
@@ -560,7 +627,7 @@ def estimate_f0_blocks(
             front.process(block)
     n_frames = _n_frames(front.n_in, sr, s)
     if n_frames == 0:
-        warnings.warn(_too_short(what, front.n_in / sr, sr, fmin, fmax), stacklevel=2)
+        warnings.warn(_too_short(what, front.n_in / sr, sr, fmin, fmax, method), stacklevel=2)
         return F0Track.empty(hop=s.hop)
     return _track(front.finish(n_frames), n_frames, s)
 
@@ -590,10 +657,10 @@ def estimate_f0_file(
     """
     check_params(method=method)
     info = audio_info(path)
-    s = _setup(info.sr, fmin, fmax, hop)
+    s = _setup(info.sr, fmin, fmax, hop, method)
     n_in = info.frames
     n_frames = _n_frames(n_in, info.sr, s)
-    if n_frames and method != "default":
+    if n_frames and _resolve(method) not in OWN_METHODS:
         from ..io.audio import read_audio
         from .librosa_methods import librosa_f0
 
@@ -612,9 +679,34 @@ def estimate_f0_file(
         n_in = front.n_in  # the samples actually read (truncated files)
         n_frames = _n_frames(n_in, info.sr, s)
     if n_frames == 0:
-        warnings.warn(_too_short(path, n_in / info.sr, info.sr, fmin, fmax), stacklevel=2)
+        warnings.warn(_too_short(path, n_in / info.sr, info.sr, fmin, fmax, method), stacklevel=2)
         return F0Track.empty(hop=s.hop), info.duration
     return _track(front.finish(n_frames), n_frames, s), info.duration
+
+
+def network_inputs(y: np.ndarray, *, sr: float, hop: float = 0.010) -> np.ndarray:
+    """The learned method's network input for every frame of ``y`` [n_frames, features].
+
+    For training it (``scripts/train_pitch.py``): the frames, filters and features the tracker
+    uses, unstandardised (:func:`speechtext.pitch.learned.network_inputs`).
+    """
+    from . import learned
+
+    s = _setup(sr, *learned.GEOMETRY, hop, "learned")
+
+    def inputs(frames, squared, level, s):
+        x = np.ascontiguousarray(frames, dtype=np.float32)
+        q = np.ascontiguousarray(squared, dtype=np.float32)
+        _, corr_x = _correlations(x, s)
+        _, corr_sq = _correlations(q, s)
+        return (learned.network_inputs(x, q, corr_x, corr_sq, window=s.window, tmax=s.tau_max),)
+
+    y = as_float_mono(y)
+    n_frames = _n_frames(len(y), sr, s)
+    front = _FrameFeatures(s, analyse=inputs)
+    front.process(np.asarray(y, np.float32))
+    result = front.finish(n_frames) if n_frames else None
+    return result[0] if result else np.zeros((0, 0), np.float32)
 
 
 def pitch_file(
@@ -708,7 +800,7 @@ def file_summary(
     if method != "default":
         summary["method"] = method
     if not len(track):
-        needed = min_duration(sr=sr, fmin=fmin, fmax=fmax)
+        needed = min_duration(sr=sr, fmin=fmin, fmax=fmax, method=method)
         summary["note"] = (
             f"too short for pitch: {duration:.3f} s of audio, one analysis window needs "
             f"{needed:.3f} s at fmin={fmin:g} Hz"

@@ -8,7 +8,7 @@ caller passes them by name, ``decode(..., jump_cost=JUMP_COST, ...)``.
 import numba
 import numpy as np
 
-__all__ = ["cmndf", "decode", "frames_kernel"]
+__all__ = ["cmndf", "cmndf_frames", "decode", "frames_kernel", "peak_candidates"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -40,6 +40,16 @@ def cmndf(x, corr, w, tmax, out):
     for tau in range(1, tmax + 1):
         acc += out[tau]
         out[tau] = out[tau] * tau / (acc if acc > scale else scale)
+
+
+@numba.njit(cache=True, nogil=True)
+def cmndf_frames(frames, corr, w, tmax, out):
+    """:func:`cmndf` of every frame: ``frames`` [n, span], ``corr`` [n, tmax + 1] -> ``out``."""
+    x = np.empty(frames.shape[1])
+    for t in range(frames.shape[0]):
+        for j in range(frames.shape[1]):
+            x[j] = frames[t, j]
+        cmndf(x, corr[t], w, tmax, out[t])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -231,3 +241,54 @@ def decode(
         arg = back[t, arg]
         path[t - 1] = arg
     return path
+
+
+@numba.njit(cache=True, nogil=True)
+def peak_candidates(posterior, n_bins, log_lo, step, spread, b_lo, b_hi, wsr, tmax, lag, cost):
+    """The pitch posterior's ``k`` largest local maxima per frame (learned method).
+
+    ``posterior`` [n, n_bins + 1] (the last column "no pitch"); bin ``b`` is at log-F0
+    ``log_lo + b * step``; peaks are looked for in bins ``b_lo..b_hi`` (inclusive). Each peak's
+    mass is the posterior over its +-``spread`` bins, its log-F0 their weighted mean. Writes
+    ``lag`` (``wsr / F0``) and ``cost`` (``1 - mass / pitch mass``) [n, k], sorted by cost;
+    missing ones get cost inf and lag ``tmax``.
+    """
+    n = posterior.shape[0]
+    k = lag.shape[1]
+    for t in range(n):
+        total = 0.0
+        for b in range(n_bins):
+            total += posterior[t, b]
+        if total < 1e-20:
+            total = 1e-20
+        m = 0
+        for b in range(b_lo, b_hi + 1):
+            p = posterior[t, b]
+            if b > 0 and p < posterior[t, b - 1]:
+                continue
+            if b < n_bins - 1 and p <= posterior[t, b + 1]:
+                continue
+            mass = 0.0
+            moment = 0.0
+            for j in range(max(b - spread, 0), min(b + spread, n_bins - 1) + 1):
+                mass += posterior[t, j]
+                moment += posterior[t, j] * j
+            c = 1.0 - min(mass / total, 1.0)
+            if m == k and c >= cost[t, k - 1]:
+                continue
+            centre = moment / mass if mass > 0.0 else b
+            centre = min(max(centre, b_lo), b_hi)
+            value = wsr / np.exp(log_lo + centre * step)
+            i = m if m < k else k - 1
+            while i > 0 and cost[t, i - 1] > c:
+                if i < k:
+                    cost[t, i] = cost[t, i - 1]
+                    lag[t, i] = lag[t, i - 1]
+                i -= 1
+            cost[t, i] = c
+            lag[t, i] = value
+            if m < k:
+                m += 1
+        for i in range(m, k):
+            cost[t, i] = np.inf
+            lag[t, i] = tmax
