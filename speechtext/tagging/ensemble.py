@@ -131,8 +131,9 @@ class TaggerEnsemble:
         rng = np.random.default_rng(self.seed)
         members = []
         for _ in range(self.members):
-            counts = np.bincount(rng.integers(0, len(sentences), len(sentences)),
-                                 minlength=len(sentences))
+            counts = np.bincount(
+                rng.integers(0, len(sentences), len(sentences)), minlength=len(sentences)
+            )
             keep = np.flatnonzero(counts)
             with warnings.catch_warnings():  # rare slot types: the full tagger warned already
                 warnings.simplefilter("ignore")
@@ -214,6 +215,16 @@ class TaggerEnsemble:
             intercept = np.full(len(classes), _ABSENT)
             intercept[cols] = c.intercept_
             self._intent_tables.append((coef, known, intercept))
+
+    def subset(self, members: int) -> TaggerEnsemble:
+        """The ensemble of the same full tagger and its first ``members`` members (to measure
+        how many members a ranking needs)."""
+        self._check_fitted()
+        if not 2 <= members <= len(self.members_):
+            raise ParameterError(f"members={members!r}: choose 2 to {len(self.members_)}")
+        out = TaggerEnsemble(members, seed=self.seed, **self.params)
+        out._set(self.full_, self.members_[:members])
+        return out
 
     def _check_fitted(self):
         if not hasattr(self, "members_"):
@@ -329,8 +340,9 @@ class TaggerEnsemble:
                 alea = _binary_entropy(probs).mean(axis=1)
                 entities.append(
                     [
-                        EntityUncertainty(s, e, kind, float(pk.mean()), float(t), float(a),
-                                          float(max(t - a, 0.0)))
+                        EntityUncertainty(
+                            s, e, kind, float(pk.mean()), float(t), float(a), float(max(t - a, 0.0))
+                        )
                         for (s, e, kind), pk, t, a in zip(spans_i, probs, tot, alea, strict=True)
                     ]
                 )

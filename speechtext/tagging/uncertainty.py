@@ -37,7 +37,10 @@ STRATEGIES = ("epistemic", "aleatoric", "bald", *SELECT_STRATEGIES, "random")
 
 
 def scores(
-    model: SlotTagger | TaggerEnsemble, sentences: Sequence[Sequence[str]], *, by: str,
+    model: SlotTagger | TaggerEnsemble,
+    sentences: Sequence[Sequence[str]],
+    *,
+    by: str,
     seed: int = 0,
 ) -> np.ndarray:
     """Each utterance's score under strategy ``by`` (see the module docstring)."""
@@ -95,8 +98,9 @@ def diverse_order(sentences: Sequence[Sequence[str]], score: np.ndarray, n: int)
         free[i] = False
         shared = (x @ xt[:, i]).toarray().ravel()
         union = sizes + sizes[i] - shared
-        closest = np.maximum(closest, np.divide(shared, union, out=np.zeros_like(shared),
-                                                where=union > 0))
+        closest = np.maximum(
+            closest, np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+        )
     return chosen
 
 
