@@ -23,6 +23,7 @@ strategies run in a process pool of 2.
 """
 
 import argparse
+import json
 import os
 import time
 import warnings
@@ -38,9 +39,9 @@ UNCERTAIN = ("least-confidence", "entropy", "bald")
 MEMBERS = 3  # measured below against 5 (overlap of the 200 chosen)
 MORE_MEMBERS = 5
 SIM_ITERATIONS = 5
-CANDIDATES = 3000  # random candidates scored per round (the whole pool at the timing goal)
+CANDIDATES = 2000  # random candidates scored per round (the whole pool at the timing goal)
 THRESHOLD = 0.9  # least sentence confidence of a pseudo-label
-SELF_ROUNDS = 2
+SELF_ROUNDS = 1
 SELF_SHARE = 0.10
 
 
@@ -80,9 +81,9 @@ def _score(tagger, test, ece=False):
     f1 = 100 * f1_score([s.tags for s in test], tagger.predict(x))
     best = [r[0][0] for r in tagger.predict_intent(x)]
     acc = 100 * np.mean([b == s.intent for b, s in zip(best, test, strict=True)])
-    out = {"f1": f1, "intent": acc}
+    out = {"f1": float(f1), "intent": float(acc)}
     if ece:
-        out["ece"] = entity_ece(tagger.entity_confidences(x), [s.tags for s in test])
+        out["ece"] = float(entity_ece(tagger.entity_confidences(x), [s.tags for s in test]))
     return out
 
 
@@ -141,11 +142,6 @@ def run_self_training(seed):
     y = [train[i].tags for i in order[:k]]
     z = [train[i].intent for i in order[:k]]
     unlabeled = [train[i].tokens for i in order[k:]]
-    models = {}
-
-    def keep(round_):
-        models[round_.round] = round_
-
     start = time.perf_counter()
     tagger, history = self_train(
         {"iterations": SIM_ITERATIONS},
@@ -161,10 +157,11 @@ def run_self_training(seed):
     from speechtext.tagging import SlotTagger
 
     base = SlotTagger(iterations=SIM_ITERATIONS).fit(x, y, intents=z, dev=_dev(valid))
+    history = [list(h) for h in history]
     return seed, _score(base, test, ece=True), _score(tagger, test, ece=True), history, seconds
 
 
-def examples_and_timing(train, valid, seed=0, labelled=1000, pool_size=10_000):
+def examples_and_timing(train, valid, seed=0, labelled=600, pool_size=10_000):
     """An ensemble on `labelled` random utterances: the most epistemic and most aleatoric of
     the pool, and the time to choose 200 of `pool_size` by epistemic uncertainty."""
     warnings.simplefilter("ignore")
@@ -260,7 +257,10 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cache", help="JSON lines of finished jobs (read, then appended)")
     args = parser.parse_args()
+
+    from speechtext.tagging.selftrain import Round
 
     train, valid, test = _data()
     print(
@@ -278,23 +278,47 @@ def main():
         for s in ("bald", "entropy", "least-confidence", "random")
         for seed in seeds
     ]
+    # --cache: each finished job's figures, one JSON line, so that a run cut short (a busy
+    # machine) goes on where it stopped with the same code and settings
+    done = {}
+    if args.cache and Path(args.cache).exists():
+        for line in Path(args.cache).read_text().splitlines():
+            item = json.loads(line)
+            done[tuple(item["job"])] = item["result"]
+
+    def finished(job, result):
+        if args.cache:
+            with open(args.cache, "a") as f:
+                f.write(json.dumps({"job": list(job), "result": result}) + "\n")
+        return result
+
     results, selfs = {}, []
     with ProcessPoolExecutor(args.workers) as pool:
-        curve_futures = [pool.submit(run_curve, job) for job in jobs]
-        self_futures = [pool.submit(run_self_training, seed) for seed in seeds]
-        for f in curve_futures:
-            strategy, seed, curve, select_s = f.result()
+        self_futures = {
+            seed: pool.submit(run_self_training, seed)
+            for seed in seeds
+            if ("self", seed, SELF_ROUNDS) not in done
+        }
+        curve_futures = {job: pool.submit(run_curve, job) for job in jobs if job not in done}
+        for job in jobs:
+            if job in done:
+                strategy, seed, curve, select_s = done[job]
+            else:
+                strategy, seed, curve, select_s = finished(job, curve_futures[job].result())
             results.setdefault(strategy, {})[seed] = (curve, select_s)
             print(
                 f"  {strategy:16s} seed {seed}: round-{args.rounds} F1 {curve[-1]['f1']:.2f}, "
                 f"selection {np.mean(select_s) if select_s else 0:.1f} s per round "
-                f"({time.perf_counter() - started:.0f} s)",
+                f"({time.perf_counter() - started:.0f} s{', cached' if job in done else ''})",
                 flush=True,
             )
-        for f in self_futures:
-            selfs.append(f.result())
+        for seed in seeds:
+            job = ("self", seed, SELF_ROUNDS)
+            got = done[job] if job in done else finished(job, self_futures[seed].result())
+            seed_, base, best, history, seconds = got
+            selfs.append((seed_, base, best, [Round(*h) for h in history], seconds))
             print(
-                f"  self-training seed {selfs[-1][0]} done ({time.perf_counter() - started:.0f} s)",
+                f"  self-training seed {seed} done ({time.perf_counter() - started:.0f} s)",
                 flush=True,
             )
 
