@@ -27,7 +27,7 @@ import json
 import os
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -269,14 +269,12 @@ def main():
         f"{SIM_ITERATIONS} SGD epochs per tagger, {MEMBERS} ensemble members"
     )
     started = time.perf_counter()
-    # first, alone on the machine's share: the timing goal and the examples
-    select_s, diverse_s, (more_s, overlap), lines = examples_and_timing(train, valid)
     seeds = range(args.seeds)
-    # the longest jobs first, so that the pool of two ends together
+    # seed after seed (a run cut short still has whole seeds), the longest job of each first
     jobs = [
         (s, seed, args.rounds)
-        for s in ("bald", "entropy", "least-confidence", "random")
         for seed in seeds
+        for s in ("bald", "entropy", "least-confidence", "random")
     ]
     # --cache: each finished job's figures, one JSON line, so that a run cut short (a busy
     # machine) goes on where it stopped with the same code and settings
@@ -292,35 +290,33 @@ def main():
                 f.write(json.dumps({"job": list(job), "result": result}) + "\n")
         return result
 
+    # first, alone on the machine's share: the timing goal and the examples
+    job = ("examples", MEMBERS, MORE_MEMBERS)
+    got = done[job] if job in done else finished(job, examples_and_timing(train, valid))
+    select_s, diverse_s, (more_s, overlap), lines = got
+
     results, selfs = {}, []
     with ProcessPoolExecutor(args.workers) as pool:
-        self_futures = {
-            seed: pool.submit(run_self_training, seed)
-            for seed in seeds
-            if ("self", seed, SELF_ROUNDS) not in done
-        }
-        curve_futures = {job: pool.submit(run_curve, job) for job in jobs if job not in done}
-        for job in jobs:
-            if job in done:
-                strategy, seed, curve, select_s = done[job]
-            else:
-                strategy, seed, curve, select_s = finished(job, curve_futures[job].result())
-            results.setdefault(strategy, {})[seed] = (curve, select_s)
-            print(
-                f"  {strategy:16s} seed {seed}: round-{args.rounds} F1 {curve[-1]['f1']:.2f}, "
-                f"selection {np.mean(select_s) if select_s else 0:.1f} s per round "
-                f"({time.perf_counter() - started:.0f} s{', cached' if job in done else ''})",
-                flush=True,
-            )
+        futures = {}
         for seed in seeds:
-            job = ("self", seed, SELF_ROUNDS)
-            got = done[job] if job in done else finished(job, self_futures[seed].result())
-            seed_, base, best, history, seconds = got
-            selfs.append((seed_, base, best, [Round(*h) for h in history], seconds))
+            for job in jobs:
+                if job[1] == seed and job not in done:
+                    futures[pool.submit(run_curve, job)] = job
+            if ("self", seed, SELF_ROUNDS) not in done:
+                futures[pool.submit(run_self_training, seed)] = ("self", seed, SELF_ROUNDS)
+        for future in as_completed(futures):
+            job = futures[future]
+            done[job] = finished(job, future.result())
             print(
-                f"  self-training seed {seed} done ({time.perf_counter() - started:.0f} s)",
+                f"  {' '.join(map(str, job))} done ({time.perf_counter() - started:.0f} s)",
                 flush=True,
             )
+    for job in jobs:
+        strategy, seed, curve, select_s = done[job]
+        results.setdefault(strategy, {})[seed] = (curve, select_s)
+    for seed in seeds:
+        seed_, base, best, history, seconds = done[("self", seed, SELF_ROUNDS)]
+        selfs.append((seed_, base, best, [Round(*h) for h in history], seconds))
 
     curves = {}
     for strategy in STRATEGIES:
