@@ -273,3 +273,24 @@ def test_seq_folder_pool(snips, tmp_path, ensemble):
     ensemble.save(path)
     code, out, err = run_cli("tag", "select", path, tmp_path / "pool", "-n", 4, "--by", "epistemic")
     assert code == 0, err and len(out.splitlines()) == 4
+
+
+@pytest.fixture(scope="module")
+def ensemble_bytes(ensemble):
+    return ensemble.to_bytes()
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_a_damaged_ensemble_file_is_a_format_error(ensemble_bytes, data):
+    """Cut or altered anywhere, an ensemble file is refused with a FormatError naming it."""
+    raw = bytearray(ensemble_bytes)
+    if data.draw(st.booleans(), label="cut"):
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1), label="length")]
+    else:
+        where = data.draw(st.integers(0, len(raw) - 1), label="byte")
+        raw[where] ^= data.draw(st.integers(1, 255), label="xor")
+    try:
+        TaggerEnsemble.from_bytes(bytes(raw), source="x.ensemble")
+    except FormatError as exc:
+        assert "x.ensemble" in str(exc)
