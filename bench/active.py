@@ -293,7 +293,7 @@ def main():
     # first, alone on the machine's share: the timing goal and the examples
     job = ("examples", MEMBERS, MORE_MEMBERS)
     got = done[job] if job in done else finished(job, examples_and_timing(train, valid))
-    select_s, diverse_s, (more_s, overlap), lines = got
+    pick_s, diverse_s, (more_s, overlap), lines = got
 
     results, selfs = {}, []
     with ProcessPoolExecutor(args.workers) as pool:
@@ -333,16 +333,22 @@ def main():
 
     print()
     print(f"learning curves (test, mean of {args.seeds} seeds; slot F1 | intent accuracy, %):")
-    head = "| round | labelled | " + " | ".join(f"{s:>16s}" for s in STRATEGIES) + " |"
+    names = {
+        "random": "random",
+        "least-confidence": "least-conf.",
+        "entropy": "entropy",
+        "bald": "BALD",
+    }
+    head = (
+        "| round | labelled | "
+        + " | ".join(f"{names[s] + ' F1':>14s} | {'intent':>6s}" for s in STRATEGIES)
+        + " |"
+    )
     print(head)
     print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
     for r in range(args.rounds + 1):
-        cells = [f"{curves[s][r]['f1']:6.2f} | {curves[s][r]['intent']:6.2f}" for s in STRATEGIES]
-        print(
-            f"| {r:5d} | {curves['random'][r]['labelled']:8d} | "
-            + " | ".join(f"{c:>16s}" for c in cells)
-            + " |"
-        )
+        cells = [f"{curves[s][r]['f1']:14.2f} | {curves[s][r]['intent']:6.2f}" for s in STRATEGIES]
+        print(f"| {r:5d} | {curves['random'][r]['labelled']:8d} | " + " | ".join(cells) + " |")
     sel = {s: np.mean([t for seed in seeds for t in results[s][seed][1]]) for s in UNCERTAIN}
     print(
         "selection time per round, pool of ~12,000 (s, this loaded machine): "
@@ -378,7 +384,7 @@ def main():
         f"({MORE_MEMBERS} members: {more_s:.1f} s)"
     )
     print(
-        f"choosing 200 of 10,000 by epistemic uncertainty ({MEMBERS} members): {select_s:.1f} s"
+        f"choosing 200 of 10,000 by epistemic uncertainty ({MEMBERS} members): {pick_s:.1f} s"
         f" ({diverse_s:.1f} s with --diverse; loaded machine)"
     )
     for line in lines:
@@ -413,9 +419,7 @@ def main():
         f"{'PASS' if ok else 'FAIL'}  self-training gains >= 1.0 slot F1 with entity ECE <= 0.03"
         f": gain {gain:+.2f}, ECE {self_ece:.3f}"
     )
-    print(
-        f"{'PASS' if select_s <= 10 else 'FAIL'}  choosing 200 of 10,000 <= 10 s: {select_s:.1f} s"
-    )
+    print(f"{'PASS' if pick_s <= 10 else 'FAIL'}  choosing 200 of 10,000 <= 10 s: {pick_s:.1f} s")
     print(
         f"plot: {args.plot}; load average at end {os.getloadavg()[0]:.2f}; "
         f"{time.perf_counter() - started:.0f} s in all"
