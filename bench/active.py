@@ -351,7 +351,7 @@ def main():
         print(f"| {r:5d} | {curves['random'][r]['labelled']:8d} | " + " | ".join(cells) + " |")
     sel = {s: np.mean([t for seed in seeds for t in results[s][seed][1]]) for s in UNCERTAIN}
     print(
-        "selection time per round, pool of ~12,000 (s, this loaded machine): "
+        f"selection time per round, {CANDIDATES:,} candidates (s, this loaded machine): "
         + ", ".join(f"{s} {t:.1f}" for s, t in sel.items())
     )
 
