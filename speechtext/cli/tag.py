@@ -26,7 +26,8 @@ _MODEL_HELP = (
 
 def add_arguments(parser):
     from ..io.conll import FORMATS
-    from ..tagging import ALGORITHMS, SELECT_STRATEGIES
+    from ..tagging import ALGORITHMS
+    from ..tagging.uncertainty import STRATEGIES
     from .common import positive_int
 
     format_help = "format of DATA (text: one utterance a line, even where it looks like CoNLL)"
@@ -63,6 +64,35 @@ def add_arguments(parser):
     train.add_argument(
         "--iterations", type=positive_int, default=20, help="SGD epochs or L-BFGS iterations"
     )
+    train.add_argument(
+        "--ensemble",
+        type=positive_int,
+        metavar="K",
+        help="also train K taggers on bootstrap resamples: MODEL becomes an ensemble file, "
+        "for `tag select --by epistemic|aleatoric|bald` (tagging uses the tagger trained on "
+        "all the data)",
+    )
+    train.add_argument(
+        "--unlabeled",
+        metavar="FILE",
+        help="self-training: utterances without tags (seq.in or one a line) to add as "
+        "pseudo-labels where the tagger is sure (needs --dev, which calibrates)",
+    )
+    train.add_argument(
+        "--pseudo-threshold",
+        type=float,
+        default=0.9,
+        metavar="P",
+        help="least calibrated sentence confidence (intent and every tag right) of a pseudo-label",
+    )
+    train.add_argument(
+        "--rounds",
+        type=positive_int,
+        default=1,
+        metavar="R",
+        help="self-training rounds (pseudo-labels chosen afresh by each round's tagger)",
+    )
+    train.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples")
     train.set_defaults(_action=_train, _subparser=train)
 
     predict = sub.add_parser(
@@ -95,7 +125,11 @@ def add_arguments(parser):
         description="Print the N utterances of UNLABELED the model is least sure of, most "
         "uncertain first, as uncertainty<TAB>FILE:LINE<TAB>utterance. least-confidence: 1 - "
         "P(best sequence); margin: 1 - (P(best) - P(second best)); entropy: the sum of the "
-        "tokens' tag-marginal entropies.",
+        "tokens' tag-marginal entropies. With an ensemble (tag train --ensemble K): epistemic "
+        "(= bald): what the members disagree on, the mutual information of the tags and the "
+        "intent with the member (labels help here); aleatoric: the members' mean entropy (the "
+        "utterance is ambiguous; labels help less); both in nats, summed over the tokens plus "
+        "the intent's. random: a seeded random order.",
         formatter_class=fmt,
     )
     select.add_argument("model", metavar="MODEL", nargs="?", help=_MODEL_HELP)
@@ -103,10 +137,18 @@ def add_arguments(parser):
     select.add_argument("-n", type=positive_int, required=True, metavar="N", help="how many")
     select.add_argument(
         "--by",
-        choices=SELECT_STRATEGIES,
+        choices=STRATEGIES,
         default="least-confidence",
-        help="uncertainty measure",
+        help="uncertainty measure (epistemic, bald, aleatoric: an ensemble MODEL from "
+        "`tag train --ensemble K`)",
     )
+    select.add_argument(
+        "--diverse",
+        action="store_true",
+        help="avoid near-duplicates in the batch: each next utterance's score is scaled by "
+        "1 - its greatest word n-gram similarity to those chosen before",
+    )
+    select.add_argument("--seed", type=int, default=0, help="seed of --by random")
     select.add_argument(
         "-o", "--output", metavar="OUT", help="also write the chosen utterances, one a line"
     )
@@ -184,31 +226,73 @@ def _train(args):
     from ..tags import iob2_parts
     from .common import check_outputs
 
-    check_outputs([args.output], _inputs(args.data, args.dev))
+    check_outputs([args.output], _inputs(args.data, args.dev, args.unlabeled))
+    if args.unlabeled and not args.dev:
+        args._subparser.error(
+            "--unlabeled needs --dev: pseudo-labels are chosen by calibrated confidences, and "
+            "the temperature is fitted on dev"
+        )
+    if not 0.0 < args.pseudo_threshold <= 1.0:
+        args._subparser.error(f"--pseudo-threshold {args.pseudo_threshold}: give P in (0, 1]")
+    if args.ensemble is not None and args.ensemble < 2:
+        args._subparser.error("--ensemble K: an ensemble needs at least 2 members")
+    if args.ensemble and args.unlabeled:
+        args._subparser.error(
+            "--ensemble and --unlabeled: self-train first, then train the ensemble on the result"
+        )
     tokens, tags, intents = _tagged(args.data)
     dev = _tagged(args.dev) if args.dev else None
     if dev is not None and (intents is None or dev[2] is None):
         dev = dev[:2]
+    unlabeled = None
+    if args.unlabeled:
+        unlabeled = [s.tokens for s in _read(args.unlabeled, need_tags=False)]
     if args.c1 is not None and args.algorithm != "lbfgs":
         args._subparser.error("--c1 (L1 regularisation) needs --algorithm lbfgs")
-    tagger = SlotTagger(
-        algorithm=args.algorithm, c1=args.c1, c2=args.c2, iterations=args.iterations
-    )
+    params = {
+        "algorithm": args.algorithm,
+        "c1": args.c1,
+        "c2": args.c2,
+        "iterations": args.iterations,
+    }
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         try:
-            tagger.fit(tokens, tags, intents=intents, dev=dev)
+            if args.ensemble:
+                from ..tagging.ensemble import TaggerEnsemble
+
+                model = TaggerEnsemble(args.ensemble, seed=args.seed, **params)
+                model.fit(tokens, tags, intents=intents, dev=dev)
+                tagger = model.full_
+            elif unlabeled is not None:
+                from ..tagging.selftrain import self_train
+
+                model, _ = self_train(
+                    params,
+                    tokens,
+                    tags,
+                    intents,
+                    unlabeled,
+                    dev=dev,
+                    threshold=args.pseudo_threshold,
+                    rounds=args.rounds,
+                    report=lambda r: _report_round(r, len(unlabeled)),
+                )
+                tagger = model
+            else:
+                model = tagger = SlotTagger(**params).fit(tokens, tags, intents=intents, dev=dev)
         except TrainingDataError as exc:
             raise TrainingDataError(f"{args.data}: {exc}") from None
     for warning in caught:  # about the training data (stray I- tags were repaired above)
         print(f"speechtext: warning: {args.data}: {warning.message}", file=sys.stderr)
     seconds = time.perf_counter() - start
-    tagger.save(args.output)
+    model.save(args.output)
     types = {slot for slot in iob2_parts(tagger.labels_)[1] if slot is not None}
     message = (
         f"speechtext: trained on {len(tokens)} sentence{'' if len(tokens) == 1 else 's'}, "
         f"{len(types)} slot type{'' if len(types) == 1 else 's'}"
         + (f", {len(tagger.intents_)} intents" if tagger.intents_ else "")
+        + (f", and {args.ensemble} bootstrap members" if args.ensemble else "")
         + " in "
         f"{seconds:.1f} s; model written to {args.output}"
     )
@@ -220,17 +304,32 @@ def _train(args):
     return 0
 
 
+def _report_round(r, pool):
+    intent = (
+        ""
+        if r.dev_intent_accuracy is None
+        else f", dev intent accuracy {100 * r.dev_intent_accuracy:.2f}"
+    )
+    print(
+        f"speechtext: self-training round {r.round}: {r.added} of {pool} unlabeled utterances "
+        f"added as pseudo-labels; dev F1 {100 * r.dev_f1:.2f}{intent}",
+        file=sys.stderr,
+    )
+
+
 def _predict(args):
     from ..io.conll import Sentence, write_conll
     from ..io.nbest import write_nbest_jsonl
-    from ..tagging import load_tagger
+    from ..tagging.ensemble import TaggerEnsemble, load_model
     from .common import check_outputs
 
     nbest_path = f"{args.output}.nbest.jsonl" if args.nbest else None
     check_outputs([args.output, nbest_path], _inputs(args.model, args.data))
     # before the tagger: the default may train
     sentences = _read(args.data, need_tags=False, format=args.format)
-    tagger = load_tagger(args.model)
+    tagger = load_model(args.model)
+    if isinstance(tagger, TaggerEnsemble):  # tags as the tagger trained on all the data
+        tagger = tagger.full_
     tokens = [s.tokens for s in sentences]
     tags, scores = tagger.token_scores(tokens)
     intents = [None] * len(tokens)
@@ -257,16 +356,23 @@ def _predict(args):
 
 
 def _select(args):
+    from ..errors import ParameterError
     from ..io.atomic import write_text
-    from ..tagging import load_tagger
+    from ..tagging.ensemble import ENSEMBLE_MEASURES, TaggerEnsemble, load_model
+    from ..tagging.uncertainty import select
     from .common import check_outputs
 
     check_outputs([args.output], _inputs(args.model, args.data))
     # before the tagger: the default may train
     sentences = _read(args.data, need_tags=False, format=args.format)
-    tagger = load_tagger(args.model)
+    model = load_model(args.model)
     tokens = [s.tokens for s in sentences]
-    chosen = tagger.most_uncertain(tokens, args.n, by=args.by)
+    try:
+        chosen = select(model, tokens, args.n, by=args.by, diverse=args.diverse, seed=args.seed)
+    except ParameterError as exc:
+        if isinstance(model, TaggerEnsemble) or args.by not in ENSEMBLE_MEASURES:
+            raise
+        raise ParameterError(f"{args.model or 'the default tagger'}: {exc}") from None
     for i, uncertainty in chosen:
         print(f"{uncertainty:.6f}\t{sentences[i].where()}\t{' '.join(tokens[i])}")
     if args.output:

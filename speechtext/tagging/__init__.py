@@ -6,7 +6,10 @@ confidences and active learning.
 - :mod:`~speechtext.tagging.intent`: the intent classifier (logistic regression, run in numpy);
 - :mod:`~speechtext.tagging.tagger`: :class:`SlotTagger` (validation, training, calibration,
   inference, active learning);
-- :mod:`~speechtext.tagging.model_file`: the ``.tagger`` model file;
+- :mod:`~speechtext.tagging.model_file`: the ``.tagger`` model file (and the ensemble file);
+- :mod:`~speechtext.tagging.ensemble`: :class:`TaggerEnsemble`, bootstrap members, epistemic
+  and aleatoric uncertainty; :mod:`~speechtext.tagging.uncertainty`: the selection strategies,
+  diverse batches, sentence confidence; :mod:`~speechtext.tagging.selftrain`: self-training;
 - :mod:`~speechtext.tagging.default`: the embedded default tagger, shipped in ``models/``
   (trained on SNIPS and the template corpus in ``corpus/``); ``build_default`` rebuilds it.
 
@@ -22,6 +25,7 @@ Examples
 """
 
 from .default import default_tagger, load_tagger
+from .ensemble import TaggerEnsemble
 from .model_file import MODEL_FORMAT, MODEL_VERSION
 from .tagger import ALGORITHMS, SELECT_STRATEGIES, SlotTagger, TrainingDataError
 
@@ -31,6 +35,7 @@ __all__ = [
     "MODEL_VERSION",
     "SELECT_STRATEGIES",
     "SlotTagger",
+    "TaggerEnsemble",
     "TrainingDataError",
     "default_tagger",
     "load_tagger",

@@ -41,7 +41,7 @@ import math
 import struct
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..errors import FormatError
@@ -50,13 +50,19 @@ __all__ = [
     "CHECKSUM_MEMBER",
     "CRF_MEMBER",
     "CRFWeights",
+    "ENSEMBLE_FORMAT",
+    "ENSEMBLE_MEMBER",
+    "ENSEMBLE_VERSION",
     "META_MEMBER",
     "MODEL_FORMAT",
     "MODEL_VERSION",
     "DamagedModelError",
     "check_fields",
+    "is_ensemble",
+    "pack_ensemble",
     "pack_model",
     "read_crfsuite",
+    "unpack_ensemble",
     "unpack_model",
 ]
 
@@ -447,3 +453,86 @@ def unpack_model(data: bytes, *, source: str = "model") -> tuple[dict[str, Any],
         )
     _check_sums(members, source)
     return meta, members[CRF_MEMBER]  # present: _check_sums wants both members
+
+
+ENSEMBLE_FORMAT = "speechtext-tagger-ensemble"
+ENSEMBLE_VERSION = 1
+ENSEMBLE_MEMBER = "ensemble.json"
+
+
+def _ensemble_names(count):
+    return [f"member-{k}.tagger" for k in range(count)]
+
+
+def pack_ensemble(fields: Mapping[str, Any], models: Sequence[bytes]) -> bytes:
+    """An ensemble file's bytes: ``ensemble.json`` (format, version, ``fields``), one tagger
+    model file per member (``member-K.tagger``; the first is the tagger trained on all the
+    data) and the checksums of all."""
+    meta = {"format": ENSEMBLE_FORMAT, "version": ENSEMBLE_VERSION, "members": len(models)}
+    meta.update(fields)
+    members = {ENSEMBLE_MEMBER: json.dumps(meta, ensure_ascii=False).encode("utf-8")}
+    members.update(zip(_ensemble_names(len(models)), models, strict=True))
+    sums = {"sha256": {name: _sha256(data) for name, data in members.items()}}
+    members[CHECKSUM_MEMBER] = json.dumps(sums, indent=1).encode("ascii")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:  # members are compressed already
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def is_ensemble(data: bytes) -> bool:
+    """Whether a model file's bytes are an ensemble file (a zip holding ``ensemble.json``)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return ENSEMBLE_MEMBER in archive.namelist()
+    except _ZIP_ERRORS:
+        return False
+
+
+def unpack_ensemble(data: bytes, *, source: str = "model") -> tuple[dict[str, Any], list[bytes]]:
+    """``(ensemble.json content, member model files)`` of an ensemble file's bytes, verified.
+
+    Raises
+    ------
+    DamagedModelError
+        Cut, altered, or not an ensemble file.
+    FormatError
+        An ensemble file of another version.
+    """
+    members = _read_members(data, source)
+    try:
+        meta = json.loads(members[ENSEMBLE_MEMBER].decode("utf-8"))
+    except KeyError:
+        raise DamagedModelError.of(source, f"no {ENSEMBLE_MEMBER}: not an ensemble") from None
+    except (ValueError, RecursionError):
+        raise DamagedModelError.of(source, f"{ENSEMBLE_MEMBER} is not JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != ENSEMBLE_FORMAT:
+        raise DamagedModelError.of(source, f"{ENSEMBLE_MEMBER} of another program")
+    if meta.get("version") != ENSEMBLE_VERSION:
+        raise FormatError(
+            f"{source}: tagger-ensemble version {meta.get('version')!r}, but this speechtext "
+            f"reads version {ENSEMBLE_VERSION}; {_RETRAIN} --ensemble K"
+        )
+    count = meta.get("members")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+        raise DamagedModelError.of(source, f"{ENSEMBLE_MEMBER}: members={count!r}")
+    names = _ensemble_names(count)
+    expected = {ENSEMBLE_MEMBER, *names}
+    try:
+        sums = json.loads(members.pop(CHECKSUM_MEMBER).decode("ascii"))["sha256"]
+        if not isinstance(sums, dict):
+            raise TypeError
+    except KeyError:
+        raise DamagedModelError.of(source, f"no {CHECKSUM_MEMBER}") from None
+    except (ValueError, TypeError, RecursionError):
+        raise DamagedModelError.of(source, f"{CHECKSUM_MEMBER} is not a list of digests") from None
+    if set(members) != expected or set(sums) != expected:
+        odd = sorted((set(members) | set(sums)) ^ expected)
+        raise DamagedModelError.of(source, f"unexpected or missing members {odd}")
+    for name, content in members.items():
+        if sums[name] != _sha256(content):
+            raise DamagedModelError.of(source, f"{name} does not match its checksum")
+    return meta, [members[name] for name in names]

@@ -113,6 +113,11 @@ def _check_intents(intents, n, what):
     return intents
 
 
+def _repeat(items, counts):
+    """Each item repeated its count of times (a bootstrap resample from its distinct items)."""
+    return [x for x, c in zip(items, counts, strict=True) for _ in range(c)]
+
+
 class TrainingDataError(ParameterError):
     """Training data a tagger cannot learn from (no slot tag at all; one sentence for SGD).
 
@@ -455,6 +460,68 @@ class SlotTagger:
                 best = [nb[0][0] for nb in self.predict_intent(dev_x)]
                 hits = sum(a == b for a, b in zip(best, dev_intents, strict=True))
                 self.dev_intent_accuracy_ = hits / max(len(best), 1)
+        return self
+
+    def fit_member(
+        self,
+        featurizer: Featurizer,
+        sentences: Tokens,
+        tags: Tokens,
+        *,
+        counts: Sequence[int] | None = None,
+        intents: Sequence[str] | None = None,
+        dev: tuple | None = None,
+    ) -> SlotTagger:
+        """Train as one member of an ensemble: with a given featurizer, sentences counted
+        ``counts`` times (a bootstrap resample).
+
+        The members of :class:`~speechtext.tagging.ensemble.TaggerEnsemble` share the cue words
+        and gazetteer learned from the whole labelled set, so that one feature extraction serves
+        them all; the resample's gazetteer marks stay out of fold because each distinct
+        sentence is featurized once (a duplicate in another fold would see its own values).
+
+        Parameters
+        ----------
+        featurizer : Featurizer
+            The shared featurizer (its settings must be this tagger's).
+        sentences, tags, intents
+            The distinct sentences of the resample, as in :meth:`fit`.
+        counts : sequence of int, optional
+            How many times each sentence was drawn (default once each).
+        dev : (sentences, tags), optional
+            Held-out data the temperature is fitted on (if ``calibrate``).
+        """
+        self._check_params()
+        sentences, tags = _check_tagged(sentences, tags, "sentences")
+        intents = _check_intents(intents, len(sentences), "intents")
+        counts = [1] * len(sentences) if counts is None else [int(c) for c in counts]
+        if len(counts) != len(sentences) or min(counts, default=1) < 1:
+            raise ParameterError("counts: one whole number >= 1 per sentence")
+        _check_learnable(tags, self.algorithm)
+        classifier = None
+        if intents is not None:
+            from .intent import IntentClassifier
+
+            hints = featurizer.training_slot_hints(sentences, tags)
+            classifier = IntentClassifier(c=self.intent_c).fit(
+                *(_repeat(x, counts) for x in (sentences, intents, hints))
+            )
+        features = featurizer.training_features(sentences, tags, intents)
+        crf_bytes = self._train_crf(_repeat(features, counts), _repeat(tags, counts))
+        self._set_model(
+            crf_bytes,
+            featurizer.settings,
+            featurizer.cues,
+            featurizer.gazetteer,
+            featurizer.word_slots,
+            1.0,
+        )
+        self.featurizer_ = featurizer
+        self.intent_classifier_ = classifier
+        self.dev_f1_ = self.dev_intent_accuracy_ = None
+        if dev is not None and self.calibrate:
+            dev_x, dev_y = _check_tagged(dev[0], dev[1], "dev")
+            self.temperature_ = self._fit_temperature(dev_x, dev_y)
         return self
 
     def _train_crf(self, features: list[list[list[str]]], tags: list[list[str]]) -> bytes:
