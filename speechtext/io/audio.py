@@ -235,8 +235,8 @@ def _decoded(info, blocks):
         yield from blocks
 
 
-def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
-    """Read a whole file as mono float32.
+def read_audio(path: str | os.PathLike, *, info: AudioInfo | None = None) -> tuple[np.ndarray, int]:
+    """Read a whole file as mono float32 (``info``: its :func:`audio_info`, if already known).
 
     Returns
     -------
@@ -248,7 +248,7 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     AudioError
         Unreadable, empty, damaged past its header, or holding NaN/inf samples.
     """
-    info = audio_info(path)
+    info = info or audio_info(path)
     with _decoding(info):
         y, sr = _soundfile().read(str(info.path), dtype="float32", always_2d=True)
     y = _mono(y)
@@ -369,26 +369,42 @@ class AudioWriter:
 
     Use as a context manager; the file appears under its name only when the block exits cleanly.
     ``codec`` is None (PCM16 WAV), ``"ulaw"`` or ``"alaw"`` (G.711 WAV, encoded by libsndfile).
+    ``in_memory``: the WAV is made in memory and written in one go at the end, the same bytes
+    (for audio that is in memory anyway: a file written through libsndfile is also flushed to
+    the disk, ``fsync``, when it closes, which costs more than making a short file).
     """
 
-    def __init__(self, path: str | os.PathLike, sr: int, *, codec: str | None = None):
+    def __init__(
+        self, path: str | os.PathLike, sr: int, *, codec: str | None = None, in_memory=False
+    ):
         self.path = Path(path)
         self.sr = int(sr)
         self.subtype = SUBTYPES[codec]
+        self.in_memory = in_memory
         self.clipped = 0
         self.frames = 0
         self.peak = 0.0
 
     def __enter__(self):
         sf = _soundfile()
-        self._atomic = atomic_path(self.path)
-        tmp = self._atomic.__enter__()
+        if self.in_memory:
+            import io
+
+            from .atomic import check_output_file
+
+            check_output_file(self.path)  # a folder in the way fails now, not after the work
+            self._atomic, self._buffer = None, io.BytesIO()
+            target = self._buffer
+        else:
+            self._atomic = atomic_path(self.path)
+            target = str(self._atomic.__enter__())
         try:
             self._file = sf.SoundFile(
-                str(tmp), "w", samplerate=self.sr, channels=1, format="WAV", subtype=self.subtype
+                target, "w", samplerate=self.sr, channels=1, format="WAV", subtype=self.subtype
             )
         except BaseException as exc:
-            self._atomic.__exit__(type(exc), exc, exc.__traceback__)
+            if self._atomic is not None:
+                self._atomic.__exit__(type(exc), exc, exc.__traceback__)
             raise AudioError(f"{self.path}: cannot write ({exc})") from None
         return self
 
@@ -405,13 +421,19 @@ class AudioWriter:
 
     def __exit__(self, exc_type, exc, tb):
         self._file.close()
-        return self._atomic.__exit__(exc_type, exc, tb)
+        if self._atomic is not None:
+            return self._atomic.__exit__(exc_type, exc, tb)
+        if exc_type is None:
+            from .atomic import write_bytes
+
+            write_bytes(self.path, self._buffer.getbuffer())
+        return False
 
 
 def write_audio(
     path: str | os.PathLike, y: np.ndarray, sr: int, *, codec: str | None = None
 ) -> None:
     """Write mono audio atomically as WAV (PCM16, or G.711 with ``codec``); return clipped count."""
-    with AudioWriter(path, sr, codec=codec) as writer:
+    with AudioWriter(path, sr, codec=codec, in_memory=True) as writer:
         writer.write(y)
     return writer.clipped

@@ -244,11 +244,11 @@ class TelephoneChannel:
         frames = np.lib.stride_tricks.sliding_window_view(x, nfft)[::hop]
         spectrum = np.fft.rfft(frames, axis=1) * _taps_spectrum(self._filter_key, nfft)
         # each frame's first `overlap` outputs hold circular wrap-around: drop them
-        y = np.fft.irfft(spectrum, nfft, axis=1)[:, overlap:].reshape(-1)[:n]
+        y = np.fft.irfft(spectrum, nfft, axis=1)[:, overlap:].astype(self.dtype).reshape(-1)[:n]
         if self._to_drop:
             cut = min(self._to_drop, len(y))
             y, self._to_drop = y[cut:], self._to_drop - cut
-        return y.astype(self.dtype, copy=False)
+        return y
 
     def process(self, block: np.ndarray) -> np.ndarray:
         """Filter the next input block; return the samples at the channel rate that are ready.

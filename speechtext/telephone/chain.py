@@ -456,7 +456,9 @@ def telephone_file(
     g711_stored = settings.codec in g711.LAWS and not decoded
     store_codec = settings.codec if g711_stored else None
     report = None
-    with AudioWriter(target, rate, codec=store_codec) as writer:
+    # a file that fits one block is written from memory (see AudioWriter: no fsync)
+    in_memory = not settings.streams or info.duration <= block_seconds
+    with AudioWriter(target, rate, codec=store_codec, in_memory=in_memory) as writer:
         if settings.streams:
             band_channel = TelephoneChannel(sr=info.sr, preset=settings.preset, band=settings.band)
 
@@ -470,7 +472,7 @@ def telephone_file(
                 emit(band_channel.process(block))
             emit(band_channel.flush())
         else:
-            y, sr = read_audio(source)
+            y, sr = read_audio(source, info=info)
             y = _check_audio(y, sr, rate)
             file_key = key if key is not None else os.path.basename(os.fspath(source))
             call = _run(y, sr, settings, seed=seed, key=file_key, noise_pool=noise_pool)

@@ -90,9 +90,12 @@ def _roundtrip(law):
 def companded(y: np.ndarray, law: str) -> np.ndarray:
     """Float samples through G.711 and back (clipped to full scale), in ``y``'s float dtype."""
     x = np.asarray(y)
-    index = np.rint(x * 32768.0)
-    np.clip(index, -32768, 32767, out=index)
-    out = _roundtrip(law)[index.astype(np.int32) + 32768]
+    scaled = x * 32768.0
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    index = scaled.astype(np.int32)
+    index += 32768
+    out = _roundtrip(law).take(index)
     return out.astype(x.dtype if x.dtype.kind == "f" else np.float32, copy=False)
 
 
