@@ -1,13 +1,13 @@
 """Active speech level by ITU-T P.56 method B, as the ITU-T STL's ``sv56`` tool measures it.
 
 The envelope is the rectified signal through two cascaded first-order smoothers (time constant
-0.03 s; the second runs on 1 ms means of the first, which come straight from the rectified signal's
-1 ms blocks: the first smoother is only needed at the blocks' ends); a sample is active at threshold ``c`` if the
-envelope reached ``c`` within the last 0.2 s (the hangover). For thresholds ``c_j = 2**-j`` of
-full scale, the active level ``A_j`` is the energy over the active samples; the speech level is
-where ``A - C`` (``C = 20 log10 c``) falls to the margin of 15.9 dB, interpolated between the two
-thresholds around it. Levels are in dBov: 0 dBov is the power of a full-scale square wave (a
-full-scale sine is -3.01 dBov).
+0.03 s; the second runs on 1 ms means of the first, which come straight from the rectified
+signal's 1 ms blocks: the first smoother is only needed at the blocks' ends); a sample is active
+at threshold ``c`` if the envelope reached ``c`` within the last 0.2 s (the hangover). For
+thresholds ``c_j = 2**-j`` of full scale, the active level ``A_j`` is the energy over the active
+samples; the speech level is where ``A - C`` (``C = 20 log10 c``) falls to the margin of 15.9 dB,
+interpolated between the two thresholds around it. Levels are in dBov: 0 dBov is the power of a
+full-scale square wave (a full-scale sine is -3.01 dBov).
 """
 
 from __future__ import annotations
