@@ -36,6 +36,7 @@ numpy calls, and the worker's heartbeats still go out within a tenth of a second
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -355,6 +356,9 @@ def run_batch(
         progress.advance()
 
     under_way = []  # when interrupted: the jobs being done, which may have finished meanwhile
+    # what exists by now (modules, the jobs) is never garbage: the collector skips it, and the
+    # workers forked from here do not copy its pages by scanning it
+    gc.freeze()
     try:
         try:
             if client is not None and todo:
@@ -371,6 +375,7 @@ def run_batch(
             stopped.recount(under_way)  # (a cluster's: the caller's, once it has ended them)
             raise stopped from exc
     finally:
+        gc.unfreeze()
         progress.close()
         report.seconds = time.perf_counter() - start
         if failures_file:

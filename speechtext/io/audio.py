@@ -99,6 +99,13 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     AudioError
         The path is missing, is not audio libsndfile can read, or holds no samples.
     """
+    f, info = _open_audio(path)
+    f.close()
+    return info
+
+
+def _open_audio(path):
+    """The file open for reading, and its AudioInfo (:func:`audio_info`'s checks and warning)."""
     sf = _soundfile()
     path = Path(path)
     if not path.exists():
@@ -106,24 +113,26 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     if path.is_dir():
         raise AudioError(f"{path}: is a folder, not an audio file")
     try:
-        info = sf.info(str(path))
+        f = sf.SoundFile(str(path))
     except sf.SoundFileError as exc:
         reason = str(exc).split(": ", 1)[-1].rstrip(".")
         raise AudioError(
             f"{path}: not a readable audio file ({reason}); "
             "convert it to WAV, FLAC or OGG or remove it from the input"
         ) from None
-    if info.frames == 0 or info.samplerate <= 0:
+    info = AudioInfo(path, f.samplerate, f.frames, f.channels, f.format, f.subtype)
+    if info.frames == 0 or info.sr <= 0:
+        f.close()
         raise AudioError(f"{path}: holds no audio samples; nothing to convert")
-    truncated = _TRUNCATED.search(info.extra_info or "")
+    truncated = _TRUNCATED.search(f.extra_info or "")
     if truncated:
         announced, present = (int(g) for g in truncated.groups())
         warnings.warn(
             f"{path}: truncated file: the header announces {announced} bytes of audio but only "
             f"{present} are there; using the {info.frames} frames that are present",
-            stacklevel=2,
+            stacklevel=3,
         )
-    return AudioInfo(path, info.samplerate, info.frames, info.channels, info.format, info.subtype)
+    return f, info
 
 
 # More columns than this in a 2-D array with fewer rows than columns: channels-first audio.
@@ -254,12 +263,15 @@ def read_audio(path: str | os.PathLike, *, info: AudioInfo | None = None) -> tup
     AudioError
         Unreadable, empty, damaged past its header, or holding NaN/inf samples.
     """
-    info = info or audio_info(path)
-    with _decoding(info):
-        y, sr = _soundfile().read(str(info.path), dtype=_read_dtype(info), always_2d=True)
+    if info is None:
+        f, info = _open_audio(path)  # opened once: described and read
+    else:
+        f = _soundfile().SoundFile(str(info.path))
+    with _decoding(info), f:
+        y = f.read(dtype=_read_dtype(info), always_2d=True)
     y = _mono(y)
     _check_finite(y, info, 0)
-    return y, sr
+    return y, info.sr
 
 
 def _span(where, sr, frames, start, duration):
@@ -396,9 +408,6 @@ class AudioWriter:
         if self.in_memory:
             import io
 
-            from .atomic import check_output_file
-
-            check_output_file(self.path)  # a folder in the way fails now, not after the work
             self._atomic, self._buffer = None, io.BytesIO()
             target = self._buffer
         else:
@@ -415,8 +424,11 @@ class AudioWriter:
         return self
 
     def write(self, block):
+        """Write float samples (clipped to [-1, 1], and counted), or 16-bit ones (int16)."""
         block = np.asarray(block)
-        if block.size:
+        if block.size and block.dtype == np.int16:
+            self.peak = max(self.peak, max(-int(block.min()), int(block.max())) / 32768)
+        elif block.size:
             peak = float(np.max(np.abs(block)))
             self.peak = max(self.peak, peak)
             if peak > 1.0:

@@ -54,25 +54,25 @@ def _one_pole(x, g, block):
 
 @functools.lru_cache(maxsize=8)
 def _block_weights(g, step):
-    """What a block of ``step`` samples adds to the one-pole smoother's state at its end, and to
-    the smoother's mean over it: ``(step, 2)`` weights; and the weight of the state before the
-    block in that mean."""
+    """What each sample of a block of ``step`` adds to the one-pole smoother's state at the
+    block's end, and to the smoother's mean over the block; and the weight of the state before
+    the block in that mean."""
     i = np.arange(step)
     end = (1 - g) * g ** (step - 1 - i)
     mean = (1 - g ** (step - i)) / step
     before = g * (1 - g**step) / (1 - g) / step
-    return np.stack([end, mean], axis=1), before
+    return (end, mean), before
 
 
 def _block_means(blocks, g):
     """The means over each row of ``blocks`` of ``_one_pole(blocks.reshape(-1), g, ...)``, from
     the state at the rows' ends: one pass over the samples instead of the smoother's several."""
     step = blocks.shape[1]
-    weights, before = _block_weights(g, step)
-    both = blocks @ weights  # (blocks, 2): each block's share of its end state, of its mean
+    (end, mean), before = _block_weights(g, step)
+    # each block's share of the state at its end, and of its mean (einsum: no BLAS threads)
     decay = g**step
-    ends = _one_pole(both[:, 0] / (1 - decay), decay, 128)
-    means = both[:, 1]
+    ends = _one_pole(np.einsum("ij,j->i", blocks, end) / (1 - decay), decay, 128)
+    means = np.einsum("ij,j->i", blocks, mean)
     means[1:] += before * ends[:-1]
     return means
 
