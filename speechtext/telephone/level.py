@@ -103,9 +103,12 @@ def active_level(y: np.ndarray, *, sr: float) -> tuple[float, float]:
     >>> round(level, 1), round(activity, 2)
     (-23.0, 0.99)
     """
-    x = np.asarray(y, dtype=np.float64)
+    x = np.asarray(y)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
     n = len(x)
-    energy = float(np.sum(np.square(x)))  # not np.dot: BLAS threads cost more than it
+    # squared in float64 (exact for float32 samples); not np.dot: BLAS threads cost more
+    energy = float(np.sum(np.square(x, dtype=np.float64)))
     if not n or energy == 0.0:
         return -math.inf, 0.0
     g = math.exp(-1.0 / (sr * TIME_CONSTANT))
