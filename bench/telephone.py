@@ -329,6 +329,48 @@ def children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
+def load_average():
+    """The machine's 1, 5 and 15 minute load averages, as uptime prints them."""
+    import os
+
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def library_speed(channel, folder, out, audio):
+    """x real time (CPU seconds of this process) of telephone_file over the folder, run by the
+    batch runner in this process (one worker), after one file to warm up."""
+    import functools
+
+    from speechtext.batch import run_batch
+    from speechtext.io.audio import AUDIO_EXTENSIONS
+    from speechtext.io.folders import collect_jobs
+
+    jobs, _ = collect_jobs([folder], out, extensions=AUDIO_EXTENSIONS, output_suffixes=[".wav"])
+    work = functools.partial(convert_job, channel=channel)
+    run_batch(jobs[:1], work, outdir=out / "warm", workers=1)
+    start = time.process_time()
+    report = run_batch(jobs, work, outdir=out, workers=1, overwrite=True)
+    assert len(report.done) == len(jobs), report.failed
+    return audio / (time.process_time() - start)
+
+
+def convert_job(job, *, channel):
+    from speechtext.telephone import telephone_file
+
+    return telephone_file(job.source, job.outputs[0], channel=channel)
+
+
+def time_channel_cli(folder, out, channel, flags):
+    """CPU seconds (the command and its workers) and wall seconds of `speechtext telephone`."""
+    before, start = children_cpu(), time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "speechtext", "telephone", str(folder), "-o", str(out),
+         "--channel", channel, *flags],
+        check=True, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return children_cpu() - before, time.perf_counter() - start
+
+
 def lag(x, y, max_lag=80):
     m = len(x) - 2 * max_lag
     c = np.array([np.dot(x[max_lag:m], y[max_lag + k : m + k]) for k in range(-max_lag, max_lag)])
@@ -367,7 +409,7 @@ def make_speech_folder(folder, excerpts, files, seconds):
 
 
 def lines_bench(args):
-    from speechtext.telephone import telephone_call, telephone_file
+    from speechtext.telephone import telephone_call
     from speechtext.telephone.codecs import run_codec
 
     if not SPEECH.is_dir():
@@ -412,42 +454,20 @@ def lines_bench(args):
         print(
             f"\nChannels: {args.files} files x {args.seconds:g} s at 16 kHz ({audio:.0f} s). CPU "
             "seconds (user + system), so a busy machine's waits do not count: the library in "
-            "one process; the CLI (--workers 1, start-up included) and the tool command lines "
-            "per file, as child processes"
+            "this process (telephone_file over the folder by run_batch, one worker, as the CLI "
+            "runs it); the CLI (--workers 1, start-up included) and the tool command lines "
+            "per file, as child processes; the CLI with its default workers (CPU and wall "
+            f"seconds). Load average at the start: {load_average()}"
         )
         print(
             f"{'channel':<12}{'library x RT':>14}{'CLI CPU s':>11}{'tool':>8}{'tool CPU s':>12}"
-            f"{'CLI vs tool':>13}"
+            f"{'CLI vs tool':>13}{'CLI default: CPU s':>20}{'wall s':>8}"
         )
         speed = {}
         for name in CHANNEL_NAMES:
             sources = sorted(folder.glob("*.wav"))
-            out = tmp / f"lib-{name}"
-            out.mkdir()
-            telephone_file(sources[0], out / "warm.wav", channel=name)
-            start = time.process_time()
-            for src in sources:
-                telephone_file(src, out / src.name, channel=name)
-            rt = audio / (time.process_time() - start)
-            before = children_cpu()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "speechtext",
-                    "telephone",
-                    str(folder),
-                    "-o",
-                    str(tmp / f"cli-{name}"),
-                    "--channel",
-                    name,
-                    "--workers",
-                    "1",
-                ],
-                check=True,
-                stderr=subprocess.DEVNULL,
-            )
-            cli = children_cpu() - before
+            rt = library_speed(name, folder, tmp / f"lib-{name}", audio)
+            cli, _ = time_channel_cli(folder, tmp / f"cli-{name}", name, ["--workers", "1"])
             tool, command = ANCHORS[name]
             tool_s = None
             if shutil.which(tool):
@@ -462,10 +482,15 @@ def lines_bench(args):
                         stderr=subprocess.DEVNULL,
                     )
                 tool_s = children_cpu() - before
+            default_cpu, default_wall = time_channel_cli(folder, tmp / f"cli2-{name}", name, [])
             speed[name] = (rt, cli, tool_s)
             ratio = f"{tool_s / cli:12.2f}x" if tool_s else "         n/a"
             tool_col = f"{tool_s:12.2f}" if tool_s else "         n/a"
-            print(f"{name:<12}{rt:13.0f}x{cli:11.2f}{tool:>8}{tool_col}{ratio}")
+            print(
+                f"{name:<12}{rt:13.0f}x{cli:11.2f}{tool:>8}{tool_col}{ratio}"
+                f"{default_cpu:20.2f}{default_wall:8.2f}"
+            )
+        print(f"  load average at the end: {load_average()}")
         goals.append(
             (
                 f"landline >= 1000x real time per core ({speed['landline'][0]:.0f}x)",

@@ -38,7 +38,9 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def build_parser():
+def build_parser(argv=None):
+    """The command's parser; with ``argv`` naming a subcommand, only that one's (the others'
+    modules, and what their options import, stay unloaded: start-up is per command run)."""
     from .. import __version__
 
     parser = argparse.ArgumentParser(
@@ -48,7 +50,10 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"speechtext {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    given = next((a for a in (sys.argv[1:] if argv is None else argv) if a[:1] != "-"), None)
     for name, module_name in COMMANDS.items():
+        if given in COMMANDS and name != given:
+            continue
         module = importlib.import_module(f"{__name__}.{module_name}")
         command = sub.add_parser(
             name,
@@ -159,7 +164,7 @@ def main(argv=None):
         warnings.showwarning = _show_warning
         args = None
         try:
-            parser = build_parser()
+            parser = build_parser(argv)
             args = parser.parse_args(argv)
             return args._run(args)
         except SpeechTextError as exc:

@@ -70,6 +70,8 @@ class ConsoleProgress:
         self.bar = None
 
     def start(self, total):
+        if not sys.stderr.isatty():  # no bar then (tqdm's disable=None): not even its import
+            return
         from tqdm import tqdm
 
         self.bar = tqdm(
@@ -83,7 +85,8 @@ class ConsoleProgress:
             self.bar.write(f"speechtext: {message}", file=sys.stderr)
 
     def advance(self):
-        self.bar.update(1)
+        if self.bar is not None:
+            self.bar.update(1)
 
     def close(self):
         if self.bar is not None:

@@ -447,36 +447,44 @@ def telephone_file(
         snr=snr,
     )
     rate = settings.rate
-    info = audio_info(source)
-    if round(info.frames * rate / info.sr) < 1:
+    if settings.streams:
+        info = audio_info(source)
+        frames, sr = info.frames, info.sr
+    else:
+        y, sr = read_audio(source)  # (described and read in one opening)
+        frames = len(y)
+    if round(frames * rate / sr) < 1:
         raise AudioError(
-            f"{source}: {info.frames} samples at {info.sr} Hz is shorter than one sample at "
+            f"{source}: {frames} samples at {sr} Hz is shorter than one sample at "
             f"{rate / 1000:g} kHz"
         )
     g711_stored = settings.codec in g711.LAWS and not decoded
     store_codec = settings.codec if g711_stored else None
     report = None
-    with AudioWriter(target, rate, codec=store_codec) as writer:
+    # a file that fits one block is written from memory (see AudioWriter: no fsync)
+    in_memory = not settings.streams or frames / sr <= block_seconds
+    with AudioWriter(target, rate, codec=store_codec, in_memory=in_memory) as writer:
         if settings.streams:
-            band_channel = TelephoneChannel(sr=info.sr, preset=settings.preset, band=settings.band)
+            band_channel = TelephoneChannel(sr=sr, preset=settings.preset, band=settings.band)
 
             def emit(out):
                 if settings.codec:  # the ITU coder's values (libsndfile re-codes them exactly)
                     writer.clipped += int(np.count_nonzero(np.abs(out) > 1.0))
-                    out = g711.companded(out, settings.codec)
+                    coded = g711.companded_pcm16 if g711_stored else g711.companded
+                    out = coded(out, settings.codec)
                 writer.write(out)
 
             for block in iter_blocks(source, seconds=block_seconds, info=info):
                 emit(band_channel.process(block))
             emit(band_channel.flush())
         else:
-            y, sr = read_audio(source)
             y = _check_audio(y, sr, rate)
             file_key = key if key is not None else os.path.basename(os.fspath(source))
             call = _run(y, sr, settings, seed=seed, key=file_key, noise_pool=noise_pool)
             writer.clipped += call.clipped
             report = {**call.report, "seed": seed, "key": file_key}
-            writer.write(call.audio)
+            # G.711's decoded values as 16-bit samples (exact), which libsndfile codes faster
+            writer.write((call.audio * 32768).astype(np.int16) if g711_stored else call.audio)
     if writer.clipped:
         warnings.warn(
             f"{source}: {writer.clipped} output samples beyond full scale were clipped "
@@ -484,7 +492,7 @@ def telephone_file(
             stacklevel=2,
         )
     result = {
-        "duration": info.duration,
+        "duration": frames / sr,
         "frames": writer.frames,
         "peak": writer.peak,
         "clipped": writer.clipped,
