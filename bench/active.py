@@ -57,6 +57,7 @@ def _dev(valid):
 
 def entity_ece(conf_per_sentence, gold_tags):
     """Expected calibration error (10 equal-width bins) of predicted entities' confidences."""
+    from speechtext.evaluation import expected_calibration_error
     from speechtext.tags import spans
 
     conf, correct = [], []
@@ -65,13 +66,7 @@ def entity_ece(conf_per_sentence, gold_tags):
         for start, end, kind, p in ents:
             conf.append(p)
             correct.append((start, end, kind) in gold)
-    conf, correct = np.array(conf), np.array(correct, dtype=float)
-    bins = np.minimum((conf * 10).astype(int), 9)
-    return sum(
-        abs(conf[bins == b].mean() - correct[bins == b].mean()) * (bins == b).mean()
-        for b in range(10)
-        if (bins == b).any()
-    )
+    return expected_calibration_error(correct, conf)[0]
 
 
 def _score(tagger, test, ece=False):
