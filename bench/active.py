@@ -31,6 +31,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
+from tagging import entity_ece  # bench/tagging.py, beside this script
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "snips"
 START, STEP = 200, 200
@@ -53,20 +54,6 @@ def _data():
 
 def _dev(valid):
     return ([s.tokens for s in valid], [s.tags for s in valid], [s.intent for s in valid])
-
-
-def entity_ece(conf_per_sentence, gold_tags):
-    """Expected calibration error (10 equal-width bins) of predicted entities' confidences."""
-    from speechtext.evaluation import expected_calibration_error
-    from speechtext.tags import spans
-
-    conf, correct = [], []
-    for ents, tags in zip(conf_per_sentence, gold_tags, strict=True):
-        gold = set(spans(tags))
-        for start, end, kind, p in ents:
-            conf.append(p)
-            correct.append((start, end, kind) in gold)
-    return expected_calibration_error(correct, conf)[0]
 
 
 def _score(tagger, test, ece=False):
