@@ -59,6 +59,29 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     ...     soundfile.write(tmp, y, 8000)
     """
     path = Path(path)
+    fd, tmp = _temp_beside(path, suffix)
+    os.close(fd)
+    with _renamed_on_success(path, tmp):
+        yield Path(tmp)
+
+
+def write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically."""
+    write_bytes(path, text.encode(encoding))
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (through the temporary file's own descriptor: a
+    batch writes thousands of small files, and opening each twice shows)."""
+    path = Path(path)
+    fd, tmp = _temp_beside(path, None)
+    with _renamed_on_success(path, tmp), open(fd, "wb") as file:
+        file.write(data)
+
+
+def _temp_beside(path, suffix):
+    """A new temporary file beside ``path`` (its folders made), with normal permissions:
+    ``(descriptor, name)``."""
     check_output_file(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,10 +92,22 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         raise SpeechTextError(
             f"{path.parent}: cannot write here ({exc.strerror}); choose another output folder"
         ) from None
-    os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
-        yield Path(tmp)
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return fd, tmp
+
+
+@contextlib.contextmanager
+def _renamed_on_success(path, tmp):
+    """Rename ``tmp`` to ``path`` when the block succeeds; remove it when it raises or is
+    interrupted."""
+    try:
+        yield
         try:
             os.replace(tmp, path)
         except IsADirectoryError:  # a folder made there while the block ran
@@ -81,18 +116,6 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> None:
-    """Write ``text`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text, encoding=encoding)
-
-
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(data)
 
 
 def _owner(name, names):
