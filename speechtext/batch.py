@@ -33,7 +33,13 @@ slower in wall time than in a pool process. The task raises the worker's switch 
 numpy calls, and the worker's heartbeats still go out within a tenth of a second. A task does
 several files (:func:`dask_files_per_task`): the scheduler's and the worker's own work per task
 (serialising, transitions, messages, all in the worker's event loop, competing for the GIL) is
-then spread over them; a task whose worker dies has its files retried one per task.
+then spread over them; a task whose worker dies has its files retried one per task. A
+worker's nanny starts it with ``MALLOC_TRIM_THRESHOLD_=65536``, so that its memory goes back to
+the system at once: every file's arrays were then page-faulted in afresh (775,000 faults and
+3 CPU seconds of the kernel per worker on 400 `text` files, against 12,000 and 0.3 s in a pool
+worker: the operator's cluster ran at 64 % of the pool). The task keeps freed memory as a pool
+worker does (:func:`keep_freed_memory`, up to :data:`KEEP_FREED_BYTES`), so the worker's peak
+is unchanged.
 """
 
 from __future__ import annotations
@@ -88,7 +94,8 @@ def keep_freed_memory() -> bool:
     a batch that makes the same arrays file after file pays their page faults every time. This
     keeps up to ``KEEP_FREED_BYTES`` of freed heap, and maps only blocks from
     ``MAPPED_FROM_BYTES``: the process's peak size is unchanged, but it stays near it between
-    files. Dask workers are left alone (distributed sets their trimming on purpose).
+    files. Dask workers set it at their first task (their nannies' trimming made each file
+    fault its arrays in afresh).
     """
     import ctypes
 
@@ -583,9 +590,10 @@ def dask_files_per_task(files: int, threads: int) -> int:
 
 def _call_on_dask(work, jobs):
     """:func:`_call` for each of ``jobs`` in a Dask worker, with the worker's GIL switch
-    interval raised first; their results, in order."""
+    interval raised and freed memory kept first; their results, in order."""
     if sys.getswitchinterval() < DASK_SWITCH_INTERVAL:
         sys.setswitchinterval(DASK_SWITCH_INTERVAL)
+        keep_freed_memory()  # (once per worker: over its nanny's MALLOC_TRIM_THRESHOLD_)
     return [_call(work, job) for job in jobs]
 
 
