@@ -55,6 +55,7 @@ KIND = "speechtext-g2p"
 FORMAT_VERSION = 2  # 2: two directions, compact arrays, lzma
 _BATCH = 512  # words decoded by one kernel call
 BEAM = 8  # hypotheses kept per letter and direction: 16 had 0.1 point less word error, 2x slower
+PRUNE = math.inf  # log-score below a position's best at which a hypothesis is not extended
 KEEP = 4  # candidates each direction proposes (8 changed nothing on the dev words)
 # Words decoded in plain Python before numba is imported (a process that pronounces a few words
 # never pays for numba's import and code loading, 1-3 s; one that pronounces many does once).
@@ -142,28 +143,32 @@ class _Ngram:
         self.start = int(t["start"])
         self.lc_tok = order.astype(np.int64)
         self.lc_ptr = np.searchsorted(codes[order], np.arange((n_letters + 1) ** 2 + 1))
-        self.arrays = (  # the kernel's model arguments, in its order (no copy if mapped)
+        states, arcs = _interleaved(t)
+        self.arrays = (  # the kernel's model arguments, in its order
             self.lc_ptr.astype(np.int64),
             self.lc_tok,
             g[:, 2].astype(np.int64),
             g[:, 3].astype(np.int64),
-            np.asarray(t["state_ptr"], np.int32),
-            t["arc_token"],
-            np.asarray(t["arc_logprob"], np.float32),  # numba has no half precision
-            np.asarray(t["arc_next"], np.int32),
-            np.asarray(t["backoff"], np.int32),
-            np.asarray(t["bow"], np.float32),
+            states,
+            states.view(np.float32),
+            arcs,
+            arcs.view(np.float32),
+            _root_arcs(t, len(g)),
         )
         self.verify = None  # a check to pass before numba's kernel first reads the arrays
 
     @functools.cached_property
     def _views(self):
         """The arrays as memoryviews, for the kernel in plain Python (Python numbers out)."""
-        return tuple(memoryview(np.ascontiguousarray(a)) for a in self.arrays)
+        return tuple(
+            memoryview(np.ascontiguousarray(a)).cast("B").cast(a.dtype.char) for a in self.arrays
+        )
 
-    def run(self, ids, targets=None, beam=BEAM):
-        """Per word (its letter ids), its pronunciations from the beam: (tokens, log joint
-        score), best first; with ``targets`` (phone ids per word), only cuts giving them."""
+    def run(self, ids, targets=None, beam=BEAM, prune=PRUNE, keep=None):
+        """Per word (its letter ids), its ``keep`` (None: all) best pronunciations from the
+        beam: (tokens, log joint score), best first; with ``targets`` (phone ids per word),
+        only cuts giving them."""
+        keep = beam if keep is None else min(keep, beam)
         out = []
         for lo in range(0, len(ids), _BATCH):
             chunk = ids[lo : lo + _BATCH]
@@ -201,25 +206,22 @@ class _Ngram:
                 self.start,
                 EOS,
                 beam,
+                prune,
                 out_n,
                 out_score,
                 out_tokens,
             )
-            if compiled:
-                tokens = out_tokens.reshape(n_out, max_len)
-                lengths = (tokens != -1).sum(axis=1).tolist()
-                out_n, out_score, out_tokens = out_n.tolist(), out_score.tolist(), tokens.tolist()
-            else:
-                out_tokens = [out_tokens[r * max_len : (r + 1) * max_len] for r in range(n_out)]
-                lengths = [len(t) - t.count(-1) for t in out_tokens]
-            for w in range(len(chunk)):
-                base = w * beam
-                out.append(
-                    [
-                        (out_tokens[base + r][: lengths[base + r]], out_score[base + r])
-                        for r in range(out_n[w])
-                    ]
-                )
+            # only the rows asked for become Python lists (most of the time was .tolist())
+            counts = np.minimum(np.asarray(out_n), keep)
+            wanted = (np.arange(beam)[None, :] < counts[:, None]).ravel()
+            tokens = np.asarray(out_tokens).reshape(n_out, max_len)[wanted]
+            lengths = (tokens != -1).sum(axis=1).tolist()
+            rows = tokens.tolist()
+            scores = np.asarray(out_score)[wanted].tolist()
+            r = 0
+            for n in counts.tolist():
+                out.append([(rows[j][: lengths[j]], scores[j]) for j in range(r, r + n)])
+                r += n
         return out
 
     def phones_of(self, tokens):
@@ -312,14 +314,16 @@ class GraphoneModel:
     def _off_stress(self, phones):
         return sum(p in self._primary for p in phones) != 1
 
-    def _candidates(self, words, *, beam=BEAM, keep=KEEP, extra=None):
+    def _candidates(self, words, *, beam=BEAM, keep=KEEP, prune=PRUNE, extra=None):
         """Per word its candidates: dict phones -> [forward score, backward score, off-stress,
         forward tokens, backward tokens] (a score None until forced), from each direction's
         ``keep`` best; ``extra`` (per word, pronunciations) are scored as candidates too."""
-        fwd = self.forward.run([self._ids(w) for w in words], beam=beam)
+        fwd = self.forward.run([self._ids(w) for w in words], beam=beam, prune=prune, keep=keep)
         bwd = None
         if self.backward is not None:
-            bwd = self.backward.run([self._ids(w[::-1]) for w in words], beam=beam)
+            bwd = self.backward.run(
+                [self._ids(w[::-1]) for w in words], beam=beam, prune=prune, keep=keep
+            )
         out = []
         for i, hyps in enumerate(fwd):
             cands = {}
@@ -343,7 +347,9 @@ class GraphoneModel:
             rev = d == 1
             ids = [self._ids(words[i][::-1] if rev else words[i]) for i, _ in ask]
             targets = [self._target(p[::-1] if rev else p) for _, p in ask]
-            for (i, p), res in zip(ask, ngram.run(ids, targets=targets, beam=beam), strict=True):
+            for (i, p), res in zip(
+                ask, ngram.run(ids, targets=targets, beam=beam, prune=prune, keep=1), strict=True
+            ):
                 v = out[i][p]
                 if res:
                     v[d], v[3 + d] = res[0][1], res[0][0]
@@ -418,7 +424,9 @@ class GraphoneModel:
         ids = [self._ids(w) for w in words]
         targets = [self._target(p) for p in pronunciations]
         out = []
-        for word, res in zip(words, self.forward.run(ids, targets=targets, beam=beam), strict=True):
+        for word, res in zip(
+            words, self.forward.run(ids, targets=targets, beam=beam, keep=1), strict=True
+        ):
             if not res:
                 out.append((-np.inf, None))
             else:
@@ -472,6 +480,29 @@ class GraphoneModel:
         log_z = s.max() + np.log(np.exp(s - s.max()).sum())
         given = {p: c / self.temperature - log_z for p, c, _ in rows}
         return [float(given[tuple(p)]) for p in pronunciations]
+
+
+def _interleaved(t):
+    """The n-gram's states and arcs as the kernel reads them: per state (first arc, end of its
+    arcs, back-off state, back-off weight), per arc (token, next state, log-probability), in
+    int32 (the weights' float32 bits)."""
+    n = len(t["backoff"])
+    states = np.empty((n, 4), np.int32)
+    ptr = np.asarray(t["state_ptr"], np.int32)
+    states[:, 0], states[:, 1], states[:, 2] = ptr[:-1], ptr[1:], t["backoff"]
+    states[:, 3] = np.asarray(t["bow"], np.float32).view(np.int32)
+    arcs = np.empty((len(t["arc_token"]), 3), np.int32)
+    arcs[:, 0], arcs[:, 1] = t["arc_token"], t["arc_next"]
+    arcs[:, 2] = np.asarray(t["arc_logprob"], np.float32).view(np.int32)
+    return states.ravel(), arcs.ravel()
+
+
+def _root_arcs(t, n_tokens):
+    """Per token its arc from the root state (-1 if none): the root's lookups by index."""
+    lo, hi = int(t["state_ptr"][0]), int(t["state_ptr"][1])
+    out = np.full(n_tokens, -1, np.int32)
+    out[np.asarray(t["arc_token"][lo:hi], np.int64)] = np.arange(lo, hi, dtype=np.int32)
+    return out
 
 
 def _pack(seqs):
