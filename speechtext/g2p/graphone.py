@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import math
 import os
 import sys
@@ -134,8 +135,8 @@ class _Ngram:
             tuple(names[p] for p in (p1, p2) if p) for p1, p2 in self.graphones[:, 2:].tolist()
         ]
         self._token_width = [1 if l2 == 0 else 2 for l2 in self.graphones[:, 1].tolist()]
-        self.tables = dict(tables)
-        t, g = self.tables, self.graphones
+        t, g = _kernel_layout(tables, len(self.graphones)), self.graphones
+        self.layout = t
         codes = g[:, 0].astype(np.int64) * (n_letters + 1) + g[:, 1]
         codes[:2] = -1  # </s> and <s> spell nothing
         order = np.argsort(codes, kind="stable")
@@ -143,17 +144,16 @@ class _Ngram:
         self.start = int(t["start"])
         self.lc_tok = order.astype(np.int64)
         self.lc_ptr = np.searchsorted(codes[order], np.arange((n_letters + 1) ** 2 + 1))
-        states, arcs = _interleaved(t)
-        self.arrays = (  # the kernel's model arguments, in its order
+        self.arrays = (  # the kernel's model arguments, in its order (no copy if mapped)
             self.lc_ptr.astype(np.int64),
             self.lc_tok,
             g[:, 2].astype(np.int64),
             g[:, 3].astype(np.int64),
-            states,
-            states.view(np.float32),
-            arcs,
-            arcs.view(np.float32),
-            _root_arcs(t, len(g)),
+            t["states"],
+            t["states"].view(np.float32),
+            t["arcs"],
+            t["arcs"].view(np.float32),
+            t["root_arc"],
         )
         self.verify = None  # a check to pass before numba's kernel first reads the arrays
 
@@ -164,11 +164,32 @@ class _Ngram:
             memoryview(np.ascontiguousarray(a)).cast("B").cast(a.dtype.char) for a in self.arrays
         )
 
+    @property
+    def tables(self):
+        """The n-gram as separate arrays (see the class docs), from the kernel's layout."""
+        states = self.layout["states"].reshape(-1, 4)
+        arcs = self.layout["arcs"].reshape(-1, 3)
+        return {
+            "backoff": states[:, 2].copy(),
+            "bow": states[:, 3].view(np.float32).copy(),
+            "state_ptr": np.concatenate([states[:1, 0], states[:, 1]]),
+            "arc_token": arcs[:, 0].astype(np.int16 if len(self.graphones) < 32768 else np.int32),
+            "arc_logprob": arcs[:, 2].view(np.float32).copy(),
+            "arc_next": arcs[:, 1].copy(),
+            "start": np.int64(self.layout["start"]),
+        }
+
     def run(self, ids, targets=None, beam=BEAM, prune=PRUNE, keep=None):
         """Per word (its letter ids), its ``keep`` (None: all) best pronunciations from the
         beam: (tokens, log joint score), best first; with ``targets`` (phone ids per word),
         only cuts giving them."""
         keep = beam if keep is None else min(keep, beam)
+        # decoded in sorted order: words that share their first letters share the n-gram's
+        # states, which stay in the processor's cache (15 % less time on shuffled words)
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        ids = [ids[i] for i in order]
+        if targets is not None:
+            targets = [targets[i] for i in order]
         out = []
         for lo in range(0, len(ids), _BATCH):
             chunk = ids[lo : lo + _BATCH]
@@ -222,7 +243,10 @@ class _Ngram:
             for n in counts.tolist():
                 out.append([(rows[j][: lengths[j]], scores[j]) for j in range(r, r + n)])
                 r += n
-        return out
+        unsorted = [None] * len(out)
+        for i, res in zip(order, out, strict=True):
+            unsorted[i] = res
+        return unsorted
 
     def phones_of(self, tokens):
         tp = self._token_phones
@@ -314,7 +338,20 @@ class GraphoneModel:
     def _off_stress(self, phones):
         return sum(p in self._primary for p in phones) != 1
 
-    def _candidates(self, words, *, beam=BEAM, keep=KEEP, prune=PRUNE, extra=None):
+    def _candidates(self, words, **options):
+        """:meth:`_decode_candidates` with Python's cyclic garbage collector paused: it makes
+        hundreds of thousands of small lists and tuples (no cycles among them), and the
+        collections that they set off, over every object of the process (a loaded dictionary's
+        too), took a quarter of the decoding time."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._decode_candidates(words, **options)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _decode_candidates(self, words, *, beam=BEAM, keep=KEEP, prune=PRUNE, extra=None):
         """Per word its candidates: dict phones -> [forward score, backward score, off-stress,
         forward tokens, backward tokens] (a score None until forced), from each direction's
         ``keep`` best; ``extra`` (per word, pronunciations) are scored as candidates too."""
@@ -482,10 +519,14 @@ class GraphoneModel:
         return [float(given[tuple(p)]) for p in pronunciations]
 
 
-def _interleaved(t):
-    """The n-gram's states and arcs as the kernel reads them: per state (first arc, end of its
-    arcs, back-off state, back-off weight), per arc (token, next state, log-probability), in
-    int32 (the weights' float32 bits)."""
+def _kernel_layout(t, n_tokens):
+    """The n-gram as the kernel reads it (``t`` as the class docs say, or already so): per
+    state (first arc, end of its arcs, back-off state, back-off weight) in ``states``, per arc
+    (token, next state, log-probability) in ``arcs``, int32 (the weights' float32 bits): a
+    lookup touches one or two cache lines a state, not one an array; ``root_arc``, the root's
+    arc of each token (-1: none), so that the lookups that end at the root need no search."""
+    if "states" in t:
+        return dict(t)
     n = len(t["backoff"])
     states = np.empty((n, 4), np.int32)
     ptr = np.asarray(t["state_ptr"], np.int32)
@@ -494,15 +535,15 @@ def _interleaved(t):
     arcs = np.empty((len(t["arc_token"]), 3), np.int32)
     arcs[:, 0], arcs[:, 1] = t["arc_token"], t["arc_next"]
     arcs[:, 2] = np.asarray(t["arc_logprob"], np.float32).view(np.int32)
-    return states.ravel(), arcs.ravel()
-
-
-def _root_arcs(t, n_tokens):
-    """Per token its arc from the root state (-1 if none): the root's lookups by index."""
-    lo, hi = int(t["state_ptr"][0]), int(t["state_ptr"][1])
-    out = np.full(n_tokens, -1, np.int32)
-    out[np.asarray(t["arc_token"][lo:hi], np.int64)] = np.arange(lo, hi, dtype=np.int32)
-    return out
+    lo, hi = int(ptr[0]), int(ptr[1])
+    root_arc = np.full(n_tokens, -1, np.int32)
+    root_arc[np.asarray(t["arc_token"][lo:hi], np.int64)] = np.arange(lo, hi, dtype=np.int32)
+    return {
+        "states": states.ravel(),
+        "arcs": arcs.ravel(),
+        "root_arc": root_arc,
+        "start": np.int64(t["start"]),
+    }
 
 
 def _pack(seqs):
@@ -620,7 +661,8 @@ def load_graphone_model(path: str | os.PathLike) -> GraphoneModel:
             if prefix + "graphones" in arrays:
                 ngram = _decoded(arrays, prefix)
                 prepared[prefix + "graphones"] = ngram["graphones"]
-                prepared.update({prefix + k: v for k, v in ngram["tables"].items()})
+                layout = _kernel_layout(ngram["tables"], len(ngram["graphones"]))
+                prepared.update({prefix + k: v for k, v in layout.items()})
         model = _model_of(prepared, meta, path)
         for ngram in (model.forward, model.backward):
             if ngram is not None:
@@ -658,6 +700,7 @@ def _model_of(arrays, meta, path):
     return model
 
 
+_MAPPED_LAYOUT = 2  # 2: the kernel's interleaved states and arcs (a copy of layout 1 is rebuilt)
 MAPPED_MODELS = 4  # mapped copies kept in the cache folder (the oldest removed)
 
 
@@ -671,7 +714,9 @@ def _mapped_path(path):
         st = os.stat(path)
     except OSError:
         return None
-    key = f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{FORMAT_VERSION}"
+    key = (
+        f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{FORMAT_VERSION}|{_MAPPED_LAYOUT}"
+    )
     name = f"{os.path.basename(path)}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.mapped"
     return cache_dir() / "g2p" / name
 
@@ -713,31 +758,34 @@ def _verify_mapped(model, cached, path):
 
 def _check(ngram, n_l, n_p):
     """Every index in range, so that the kernel never reads outside an array."""
-    t, g = ngram.tables, ngram.graphones
-    n_states, n_tokens = len(t["backoff"]), len(g)
+    t, g = ngram.layout, ngram.graphones
+    ok = t["states"].ndim == 1 and len(t["states"]) % 4 == 0 and len(t["arcs"]) % 3 == 0
+    states, arcs = t["states"].reshape(-1, 4), t["arcs"].reshape(-1, 3)
+    n_states, n_arcs, n_tokens = len(states), len(arcs), len(g)
+    lo, hi, backoff = states[:, 0], states[:, 1], states[:, 2]
     ok = (
-        g.ndim == 2
+        ok
+        and g.ndim == 2
         and g.shape[1] == 4
         and g[:, :2].min(initial=0) >= 0
         and g[:, :2].max(initial=0) <= n_l
         and g[:, 2:].min(initial=0) >= 0
         and g[:, 2:].max(initial=0) <= n_p
-        and len(t["bow"]) == n_states
         and 0 <= int(t["start"]) < n_states
-        and t["backoff"].min(initial=0) >= 0
-        and t["backoff"].max(initial=0) < n_states
-        and bool(np.all(t["backoff"][1:] < np.arange(1, n_states)))  # back-off ends at the root
-        and all(len(t[k]) == len(t["arc_token"]) for k in ("arc_logprob", "arc_next"))
-        and len(t["state_ptr"]) == n_states + 1
-        and int(t["state_ptr"][0]) == 0
-        and int(t["state_ptr"][-1]) == len(t["arc_token"])
-        and bool(np.all(np.diff(t["state_ptr"]) >= 0))
-        and bool(np.all(np.isfinite(t["arc_logprob"])))
-        and bool(np.all(np.isfinite(t["bow"])))
-        and t["arc_token"].min(initial=0) >= 0
-        and t["arc_token"].max(initial=0) < n_tokens
-        and t["arc_next"].min(initial=0) >= 0
-        and t["arc_next"].max(initial=0) < n_states
+        and lo.min(initial=0) >= 0
+        and hi.max(initial=0) <= n_arcs
+        and bool(np.all(lo <= hi))
+        and backoff.min(initial=0) >= 0
+        and bool(np.all(backoff[1:] < np.arange(1, n_states)))  # back-off ends at the root
+        and bool(np.all(np.isfinite(states[:, 3].view(np.float32))))
+        and bool(np.all(np.isfinite(arcs[:, 2].view(np.float32))))
+        and arcs[:, 0].min(initial=0) >= 0
+        and arcs[:, 0].max(initial=0) < n_tokens
+        and arcs[:, 1].min(initial=0) >= 0
+        and arcs[:, 1].max(initial=0) < n_states
+        and len(t["root_arc"]) == n_tokens
+        and t["root_arc"].min(initial=0) >= -1
+        and t["root_arc"].max(initial=0) < n_arcs
     )
     if not ok:
         raise ValueError("an index out of range")
