@@ -23,12 +23,14 @@ to at most 1 over any list.
 A model file (``.g2p``) is a checksummed, lzma-compressed npz (:mod:`speechtext.io.arrays`): the
 symbols, per direction the graphones and the n-gram's states and arcs (log-probabilities in 8
 bits over a 256-value codebook), the order and the combination's parameters. Pronouncing needs
-numpy only: the first words of a process are decoded by the kernel in plain Python, batches by
-numba (imported when first needed).
+numpy only: the first words of a process are decoded by the kernel in plain Python (from the
+model's mapped copy, with no numpy: its import was half of the time to the first word), batches
+by numba (imported when first needed).
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import gc
@@ -37,9 +39,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-import numpy as np
-
 from ..errors import FormatError, ParameterError
+
+
+class _Numpy:
+    """numpy, imported on first use: its import is most of a new process's time to its first
+    word, which the plain-Python kernel decodes from the mapped model without it."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = _Numpy()
 
 __all__ = [
     "BOS",
@@ -128,25 +142,41 @@ class _Ngram:
 
     def __init__(self, n_letters, phones, graphones, tables):
         self.n_letters = int(n_letters)
-        self.graphones = np.asarray(graphones, np.int32)
+        # the token rows in Python (a mapped model gives them as a flat memoryview)
+        flat = graphones.tolist()
+        rows = (
+            [flat[i : i + 4] for i in range(0, len(flat), 4)]
+            if flat and not isinstance(flat[0], list)
+            else flat
+        )
+        self._rows = rows
         # per token its phones' names and its letter count, for reading results in Python
         names = [None, *phones]
-        self._token_phones = [
-            tuple(names[p] for p in (p1, p2) if p) for p1, p2 in self.graphones[:, 2:].tolist()
-        ]
-        self._token_width = [1 if l2 == 0 else 2 for l2 in self.graphones[:, 1].tolist()]
-        t, g = _kernel_layout(tables, len(self.graphones)), self.graphones
-        self.layout = t
-        codes = g[:, 0].astype(np.int64) * (n_letters + 1) + g[:, 1]
-        codes[:2] = -1  # </s> and <s> spell nothing
-        order = np.argsort(codes, kind="stable")
-        order = order[codes[order] >= 0]
-        self.start = int(t["start"])
-        self.lc_tok = order.astype(np.int64)
-        self.lc_ptr = np.searchsorted(codes[order], np.arange((n_letters + 1) ** 2 + 1))
-        self.arrays = (  # the kernel's model arguments, in its order (no copy if mapped)
-            self.lc_ptr.astype(np.int64),
-            self.lc_tok,
+        self._token_phones = [tuple(names[p] for p in (p1, p2) if p) for _, _, p1, p2 in rows]
+        self._token_width = [1 if l2 == 0 else 2 for _, l2, _, _ in rows]
+        self.layout = _kernel_layout(tables, len(rows))
+        self.start = int(self.layout["start"])
+        # the tokens by their letters: lc_tok[lc_ptr[code]:lc_ptr[code + 1]] spell ``code``
+        codes = [l1 * (n_letters + 1) + l2 for l1, l2, _, _ in rows]
+        spelled = sorted((c, i) for i, c in enumerate(codes) if i >= 2)  # not </s>, <s>
+        self.lc_tok = [i for _, i in spelled]
+        sorted_codes = [c for c, _ in spelled]
+        self.lc_ptr = [bisect.bisect_left(sorted_codes, c) for c in range((n_letters + 1) ** 2 + 1)]
+        self.verify = None  # a check to pass before numba's kernel first reads the arrays
+
+    @functools.cached_property
+    def graphones(self):
+        """Per token (l1, l2, p1, p2), an int32 array [G, 4]."""
+        return np.asarray(self._rows, np.int32).reshape(-1, 4)
+
+    @functools.cached_property
+    def arrays(self):
+        """The kernel's model arguments as numpy arrays, in its order (no copy if mapped)."""
+        t = {k: np.asarray(v) for k, v in self.layout.items()}
+        g = self.graphones
+        return (
+            np.asarray(self.lc_ptr, np.int64),
+            np.asarray(self.lc_tok, np.int64),
             g[:, 2].astype(np.int64),
             g[:, 3].astype(np.int64),
             t["states"],
@@ -155,20 +185,36 @@ class _Ngram:
             t["arcs"].view(np.float32),
             t["root_arc"],
         )
-        self.verify = None  # a check to pass before numba's kernel first reads the arrays
 
     @functools.cached_property
     def _views(self):
-        """The arrays as memoryviews, for the kernel in plain Python (Python numbers out)."""
-        return tuple(
-            memoryview(np.ascontiguousarray(a)).cast("B").cast(a.dtype.char) for a in self.arrays
+        """The model arguments for the kernel in plain Python: lists, and the arrays as
+        bounds-checked memoryviews (Python numbers out), made without numpy from a mapped
+        model."""
+
+        def view(a, fmt):
+            if not isinstance(a, memoryview):
+                a = memoryview(np.ascontiguousarray(a))
+            return a.cast("B").cast(fmt)
+
+        t = self.layout
+        return (
+            self.lc_ptr,
+            self.lc_tok,
+            [p1 for _, _, p1, _ in self._rows],
+            [p2 for _, _, _, p2 in self._rows],
+            view(t["states"], "i"),
+            view(t["states"], "f"),
+            view(t["arcs"], "i"),
+            view(t["arcs"], "f"),
+            view(t["root_arc"], "i"),
         )
 
     @property
     def tables(self):
         """The n-gram as separate arrays (see the class docs), from the kernel's layout."""
-        states = self.layout["states"].reshape(-1, 4)
-        arcs = self.layout["arcs"].reshape(-1, 3)
+        states = np.asarray(self.layout["states"]).reshape(-1, 4)
+        arcs = np.asarray(self.layout["arcs"]).reshape(-1, 3)
         return {
             "backoff": states[:, 2].copy(),
             "bow": states[:, 3].view(np.float32).copy(),
@@ -203,14 +249,14 @@ class _Ngram:
             n_out = len(chunk) * beam
             if compiled:
                 model = self.arrays
+                letters, l_off, flat_t, t_off = (
+                    np.asarray(a, np.int64) for a in (letters, l_off, flat_t, t_off)
+                )
                 out_n = np.zeros(len(chunk), np.int64)
                 out_score = np.zeros(n_out)
                 out_tokens = np.full(n_out * max_len, -1, np.int64)
             else:
                 model = self._views
-                letters, l_off, flat_t, t_off = (
-                    memoryview(a) for a in (letters, l_off, flat_t, t_off)
-                )
                 out_n, out_score, out_tokens = (
                     [0] * len(chunk),
                     [0.0] * n_out,
@@ -232,15 +278,22 @@ class _Ngram:
                 out_score,
                 out_tokens,
             )
-            # only the rows asked for become Python lists (most of the time was .tolist())
-            counts = np.minimum(np.asarray(out_n), keep)
-            wanted = (np.arange(beam)[None, :] < counts[:, None]).ravel()
-            tokens = np.asarray(out_tokens).reshape(n_out, max_len)[wanted]
-            lengths = (tokens != -1).sum(axis=1).tolist()
-            rows = tokens.tolist()
-            scores = np.asarray(out_score)[wanted].tolist()
+            if compiled:  # only the rows asked for become lists (most of the time was .tolist())
+                counts = np.minimum(out_n, keep)
+                wanted = (np.arange(beam)[None, :] < counts[:, None]).ravel()
+                tokens = out_tokens.reshape(n_out, max_len)[wanted]
+                lengths = (tokens != -1).sum(axis=1).tolist()
+                rows = tokens.tolist()
+                scores = out_score[wanted].tolist()
+                counts = counts.tolist()
+            else:
+                counts = [min(n, keep) for n in out_n]
+                picked = [w * beam + r for w, n in enumerate(counts) for r in range(n)]
+                rows = [out_tokens[j * max_len : (j + 1) * max_len] for j in picked]
+                lengths = [len(t) - t.count(-1) for t in rows]
+                scores = [out_score[j] for j in picked]
             r = 0
-            for n in counts.tolist():
+            for n in counts:
                 out.append([(rows[j][: lengths[j]], scores[j]) for j in range(r, r + n)])
                 r += n
         unsorted = [None] * len(out)
@@ -385,7 +438,9 @@ class GraphoneModel:
             ids = [self._ids(words[i][::-1] if rev else words[i]) for i, _ in ask]
             targets = [self._target(p[::-1] if rev else p) for _, p in ask]
             for (i, p), res in zip(
-                ask, ngram.run(ids, targets=targets, beam=beam, prune=prune, keep=1), strict=True
+                ask,
+                ngram.run(ids, targets=targets, beam=beam, prune=prune, keep=1),
+                strict=True,
             ):
                 v = out[i][p]
                 if res:
@@ -442,19 +497,31 @@ class GraphoneModel:
         beam = max(nbest, BEAM) if beam is None else max(beam, nbest)
         out = []
         for word, cands in zip(
-            words, self._candidates(words, beam=beam, keep=max(KEEP, nbest)), strict=True
+            words,
+            self._candidates(words, beam=beam, keep=max(KEEP, nbest)),
+            strict=True,
         ):
             rows = self._ranked(word, cands)
             probs = self.posteriors([c for _, c, _ in rows])
             out.append(
                 [
-                    (phones, float(p), self._cut(word, v) or Alignment([(word, phones)]))
+                    (
+                        phones,
+                        float(p),
+                        self._cut(word, v) or Alignment([(word, phones)]),
+                    )
                     for (phones, _, v), p in zip(rows[:nbest], probs[:nbest], strict=False)
                 ]
             )
         return out
 
-    def forced(self, words: Sequence[str], pronunciations: Sequence[Sequence[str]], *, beam=BEAM):
+    def forced(
+        self,
+        words: Sequence[str],
+        pronunciations: Sequence[Sequence[str]],
+        *,
+        beam=BEAM,
+    ):
         """Log joint score (left to right) and best cut of each (word, phones) pair;
         ``(-inf, None)`` where no cut of the model fits (a phone it never saw, a letter with
         too many phones)."""
@@ -462,10 +529,12 @@ class GraphoneModel:
         targets = [self._target(p) for p in pronunciations]
         out = []
         for word, res in zip(
-            words, self.forward.run(ids, targets=targets, beam=beam, keep=1), strict=True
+            words,
+            self.forward.run(ids, targets=targets, beam=beam, keep=1),
+            strict=True,
         ):
             if not res:
-                out.append((-np.inf, None))
+                out.append((-math.inf, None))
             else:
                 toks, score = res[0]
                 out.append((score, _merged(self.forward.pairs(word, toks))))
@@ -492,9 +561,12 @@ class GraphoneModel:
         for word, cands in zip(words, self._candidates(words), strict=True):
             rows = self._ranked(word, cands)
             if not rows:
-                out.append(([], -np.inf))
+                out.append(([], -math.inf))
                 continue
-            top, t = rows[0][1], self.temperature  # log p of the best: -log sum exp((c - top) / T)
+            top, t = (
+                rows[0][1],
+                self.temperature,
+            )  # log p of the best: -log sum exp((c - top) / T)
             log_p = -math.log(sum(math.exp((c - top) / t) for _, c, _ in rows))
             out.append((list(rows[0][0]), log_p))
         return out
@@ -547,10 +619,11 @@ def _kernel_layout(t, n_tokens):
 
 
 def _pack(seqs):
-    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
-    offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    flat = np.fromiter((x for s in seqs for x in s), dtype=np.int64, count=int(offsets[-1]))
+    """Sequences as one flat list and their offsets."""
+    flat, offsets = [], [0]
+    for seq in seqs:
+        flat.extend(seq)
+        offsets.append(len(flat))
     return flat, offsets
 
 
@@ -623,23 +696,24 @@ def load_graphone_model(path: str | os.PathLike) -> GraphoneModel:
     """Read a model file written by :meth:`GraphoneModel.save`.
 
     The first read of a file keeps its arrays uncompressed in the user's cache folder
-    (:func:`~speechtext.io.arrays.write_mapped`, about 25 MB a direction; the last
-    ``MAPPED_MODELS`` models are kept); later processes map that copy instead of
-    decompressing the file (a few milliseconds instead of 0.3-0.9 s). A mapped copy is checked
-    in full (its CRC-32 and every index) before numba's kernel first reads it; the plain-Python
-    kernel reads it through bounds-checked memoryviews.
+    (:func:`~speechtext.io.arrays.write_mapped`, the kernel's layout, about 34 MB a direction;
+    the last ``MAPPED_MODELS`` models are kept); later processes map that copy instead of
+    decompressing the file (a few milliseconds instead of 0.3-0.9 s), without numpy
+    (:func:`~speechtext.io.arrays.read_mapped_views`). A mapped copy is checked in full (its
+    CRC-32 and every index) before numba's kernel first reads it; the plain-Python kernel reads
+    it through bounds-checked memoryviews.
 
     Raises
     ------
     FormatError
         The file is missing, damaged, or not a speechtext G2P model (naming it).
     """
-    from ..io.arrays import read_arrays, read_mapped
+    from ..io.arrays import read_arrays, read_mapped_views
 
     cached = _mapped_path(path)
     if cached is not None and cached.is_file():
         try:
-            arrays, meta = read_mapped(cached, kind=KIND)
+            arrays, meta = read_mapped_views(cached, kind=KIND)
             model = _model_of(arrays, meta, path)
         except FormatError:
             pass  # rebuilt below
@@ -714,9 +788,8 @@ def _mapped_path(path):
         st = os.stat(path)
     except OSError:
         return None
-    key = (
-        f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{FORMAT_VERSION}|{_MAPPED_LAYOUT}"
-    )
+    version = f"{FORMAT_VERSION}|{_MAPPED_LAYOUT}"
+    key = f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{version}"
     name = f"{os.path.basename(path)}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.mapped"
     return cache_dir() / "g2p" / name
 
@@ -758,7 +831,7 @@ def _verify_mapped(model, cached, path):
 
 def _check(ngram, n_l, n_p):
     """Every index in range, so that the kernel never reads outside an array."""
-    t, g = ngram.layout, ngram.graphones
+    t, g = {k: np.asarray(v) for k, v in ngram.layout.items()}, ngram.graphones
     ok = t["states"].ndim == 1 and len(t["states"]) % 4 == 0 and len(t["arcs"]) % 3 == 0
     states, arcs = t["states"].reshape(-1, 4), t["arcs"].reshape(-1, 3)
     n_states, n_arcs, n_tokens = len(states), len(arcs), len(g)
