@@ -249,6 +249,36 @@ def test_mapped_copy_in_the_cache(model, tmp_path, lexicon, monkeypatch):
     assert load_graphone_model(path).forward.verify is not None  # rewritten
 
 
+def test_first_words_of_a_process_need_no_numpy(model, tmp_path, lexicon):
+    """A new process pronounces its first words from the model's mapped copy without importing
+    numpy (half of its time to the first word), as the model itself does."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.g2p"
+    model.save(path)
+    words = [w for w, _ in lexicon[2850:2860]] + ["sh9igh"]
+    script = (
+        "import sys\n"
+        "from speechtext.g2p.graphone import load_graphone_model\n"
+        f"result = load_graphone_model({str(path)!r}).greedy({words!r})\n"
+        "print('numpy' in sys.modules)\n"
+        "print(result)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    runs = [  # the first run decompresses the model file and writes the mapped copy
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+        )
+        for _ in range(2)
+    ]
+    assert all(run.returncode == 0 for run in runs), runs[-1].stderr
+    assert [run.stdout.splitlines()[0] for run in runs] == ["True", "False"]
+    expected = repr(model.greedy(words))
+    assert [run.stdout.splitlines()[1] for run in runs] == [expected, expected]
+
+
 def test_two_directions_and_the_stress_count(model):
     assert model.info["directions"] == 2 and model.backward is not None
     assert 0 < model.weight < 1 or model.weight == 1.0

@@ -23,22 +23,37 @@ to at most 1 over any list.
 A model file (``.g2p``) is a checksummed, lzma-compressed npz (:mod:`speechtext.io.arrays`): the
 symbols, per direction the graphones and the n-gram's states and arcs (log-probabilities in 8
 bits over a 256-value codebook), the order and the combination's parameters. Pronouncing needs
-numpy only: the first words of a process are decoded by the kernel in plain Python, batches by
-numba (imported when first needed).
+numpy only: the first words of a process are decoded by the kernel in plain Python (from the
+model's mapped copy, with no numpy: its import was half of the time to the first word), batches
+by numba (imported when first needed).
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
+import gc
 import math
 import os
 import sys
 from collections.abc import Sequence
 
-import numpy as np
-
 from ..errors import FormatError, ParameterError
+
+
+class _Numpy:
+    """numpy, imported on first use: its import is most of a new process's time to its first
+    word, which the plain-Python kernel decodes from the mapped model without it."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = _Numpy()
 
 __all__ = [
     "BOS",
@@ -55,6 +70,7 @@ KIND = "speechtext-g2p"
 FORMAT_VERSION = 2  # 2: two directions, compact arrays, lzma
 _BATCH = 512  # words decoded by one kernel call
 BEAM = 8  # hypotheses kept per letter and direction: 16 had 0.1 point less word error, 2x slower
+PRUNE = math.inf  # log-score below a position's best at which a hypothesis is not extended
 KEEP = 4  # candidates each direction proposes (8 changed nothing on the dev words)
 # Words decoded in plain Python before numba is imported (a process that pronounces a few words
 # never pays for numba's import and code loading, 1-3 s; one that pronounces many does once).
@@ -126,44 +142,100 @@ class _Ngram:
 
     def __init__(self, n_letters, phones, graphones, tables):
         self.n_letters = int(n_letters)
-        self.graphones = np.asarray(graphones, np.int32)
+        # the token rows in Python (a mapped model gives them as a flat memoryview)
+        flat = graphones.tolist()
+        rows = (
+            [flat[i : i + 4] for i in range(0, len(flat), 4)]
+            if flat and not isinstance(flat[0], list)
+            else flat
+        )
+        self._rows = rows
         # per token its phones' names and its letter count, for reading results in Python
         names = [None, *phones]
-        self._token_phones = [
-            tuple(names[p] for p in (p1, p2) if p) for p1, p2 in self.graphones[:, 2:].tolist()
-        ]
-        self._token_width = [1 if l2 == 0 else 2 for l2 in self.graphones[:, 1].tolist()]
-        self.tables = dict(tables)
-        t, g = self.tables, self.graphones
-        codes = g[:, 0].astype(np.int64) * (n_letters + 1) + g[:, 1]
-        codes[:2] = -1  # </s> and <s> spell nothing
-        order = np.argsort(codes, kind="stable")
-        order = order[codes[order] >= 0]
-        self.start = int(t["start"])
-        self.lc_tok = order.astype(np.int64)
-        self.lc_ptr = np.searchsorted(codes[order], np.arange((n_letters + 1) ** 2 + 1))
-        self.arrays = (  # the kernel's model arguments, in its order (no copy if mapped)
-            self.lc_ptr.astype(np.int64),
-            self.lc_tok,
-            g[:, 2].astype(np.int64),
-            g[:, 3].astype(np.int64),
-            np.asarray(t["state_ptr"], np.int32),
-            t["arc_token"],
-            np.asarray(t["arc_logprob"], np.float32),  # numba has no half precision
-            np.asarray(t["arc_next"], np.int32),
-            np.asarray(t["backoff"], np.int32),
-            np.asarray(t["bow"], np.float32),
-        )
+        self._token_phones = [tuple(names[p] for p in (p1, p2) if p) for _, _, p1, p2 in rows]
+        self._token_width = [1 if l2 == 0 else 2 for _, l2, _, _ in rows]
+        self.layout = _kernel_layout(tables, len(rows))
+        self.start = int(self.layout["start"])
+        # the tokens by their letters: lc_tok[lc_ptr[code]:lc_ptr[code + 1]] spell ``code``
+        codes = [l1 * (n_letters + 1) + l2 for l1, l2, _, _ in rows]
+        spelled = sorted((c, i) for i, c in enumerate(codes) if i >= 2)  # not </s>, <s>
+        self.lc_tok = [i for _, i in spelled]
+        sorted_codes = [c for c, _ in spelled]
+        self.lc_ptr = [bisect.bisect_left(sorted_codes, c) for c in range((n_letters + 1) ** 2 + 1)]
         self.verify = None  # a check to pass before numba's kernel first reads the arrays
 
     @functools.cached_property
-    def _views(self):
-        """The arrays as memoryviews, for the kernel in plain Python (Python numbers out)."""
-        return tuple(memoryview(np.ascontiguousarray(a)) for a in self.arrays)
+    def graphones(self):
+        """Per token (l1, l2, p1, p2), an int32 array [G, 4]."""
+        return np.asarray(self._rows, np.int32).reshape(-1, 4)
 
-    def run(self, ids, targets=None, beam=BEAM):
-        """Per word (its letter ids), its pronunciations from the beam: (tokens, log joint
-        score), best first; with ``targets`` (phone ids per word), only cuts giving them."""
+    @functools.cached_property
+    def arrays(self):
+        """The kernel's model arguments as numpy arrays, in its order (no copy if mapped)."""
+        t = {k: np.asarray(v) for k, v in self.layout.items()}
+        g = self.graphones
+        return (
+            np.asarray(self.lc_ptr, np.int64),
+            np.asarray(self.lc_tok, np.int64),
+            g[:, 2].astype(np.int64),
+            g[:, 3].astype(np.int64),
+            t["states"],
+            t["states"].view(np.float32),
+            t["arcs"],
+            t["arcs"].view(np.float32),
+            t["root_arc"],
+        )
+
+    @functools.cached_property
+    def _views(self):
+        """The model arguments for the kernel in plain Python: lists, and the arrays as
+        bounds-checked memoryviews (Python numbers out), made without numpy from a mapped
+        model."""
+
+        def view(a, fmt):
+            if not isinstance(a, memoryview):
+                a = memoryview(np.ascontiguousarray(a))
+            return a.cast("B").cast(fmt)
+
+        t = self.layout
+        return (
+            self.lc_ptr,
+            self.lc_tok,
+            [p1 for _, _, p1, _ in self._rows],
+            [p2 for _, _, _, p2 in self._rows],
+            view(t["states"], "i"),
+            view(t["states"], "f"),
+            view(t["arcs"], "i"),
+            view(t["arcs"], "f"),
+            view(t["root_arc"], "i"),
+        )
+
+    @property
+    def tables(self):
+        """The n-gram as separate arrays (see the class docs), from the kernel's layout."""
+        states = np.asarray(self.layout["states"]).reshape(-1, 4)
+        arcs = np.asarray(self.layout["arcs"]).reshape(-1, 3)
+        return {
+            "backoff": states[:, 2].copy(),
+            "bow": states[:, 3].view(np.float32).copy(),
+            "state_ptr": np.concatenate([states[:1, 0], states[:, 1]]),
+            "arc_token": arcs[:, 0].astype(np.int16 if len(self.graphones) < 32768 else np.int32),
+            "arc_logprob": arcs[:, 2].view(np.float32).copy(),
+            "arc_next": arcs[:, 1].copy(),
+            "start": np.int64(self.layout["start"]),
+        }
+
+    def run(self, ids, targets=None, beam=BEAM, prune=PRUNE, keep=None):
+        """Per word (its letter ids), its ``keep`` (None: all) best pronunciations from the
+        beam: (tokens, log joint score), best first; with ``targets`` (phone ids per word),
+        only cuts giving them."""
+        keep = beam if keep is None else min(keep, beam)
+        # decoded in sorted order: words that share their first letters share the n-gram's
+        # states, which stay in the processor's cache (15 % less time on shuffled words)
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        ids = [ids[i] for i in order]
+        if targets is not None:
+            targets = [targets[i] for i in order]
         out = []
         for lo in range(0, len(ids), _BATCH):
             chunk = ids[lo : lo + _BATCH]
@@ -177,14 +249,14 @@ class _Ngram:
             n_out = len(chunk) * beam
             if compiled:
                 model = self.arrays
+                letters, l_off, flat_t, t_off = (
+                    np.asarray(a, np.int64) for a in (letters, l_off, flat_t, t_off)
+                )
                 out_n = np.zeros(len(chunk), np.int64)
                 out_score = np.zeros(n_out)
                 out_tokens = np.full(n_out * max_len, -1, np.int64)
             else:
                 model = self._views
-                letters, l_off, flat_t, t_off = (
-                    memoryview(a) for a in (letters, l_off, flat_t, t_off)
-                )
                 out_n, out_score, out_tokens = (
                     [0] * len(chunk),
                     [0.0] * n_out,
@@ -201,26 +273,33 @@ class _Ngram:
                 self.start,
                 EOS,
                 beam,
+                prune,
                 out_n,
                 out_score,
                 out_tokens,
             )
-            if compiled:
-                tokens = out_tokens.reshape(n_out, max_len)
+            if compiled:  # only the rows asked for become lists (most of the time was .tolist())
+                counts = np.minimum(out_n, keep)
+                wanted = (np.arange(beam)[None, :] < counts[:, None]).ravel()
+                tokens = out_tokens.reshape(n_out, max_len)[wanted]
                 lengths = (tokens != -1).sum(axis=1).tolist()
-                out_n, out_score, out_tokens = out_n.tolist(), out_score.tolist(), tokens.tolist()
+                rows = tokens.tolist()
+                scores = out_score[wanted].tolist()
+                counts = counts.tolist()
             else:
-                out_tokens = [out_tokens[r * max_len : (r + 1) * max_len] for r in range(n_out)]
-                lengths = [len(t) - t.count(-1) for t in out_tokens]
-            for w in range(len(chunk)):
-                base = w * beam
-                out.append(
-                    [
-                        (out_tokens[base + r][: lengths[base + r]], out_score[base + r])
-                        for r in range(out_n[w])
-                    ]
-                )
-        return out
+                counts = [min(n, keep) for n in out_n]
+                picked = [w * beam + r for w, n in enumerate(counts) for r in range(n)]
+                rows = [out_tokens[j * max_len : (j + 1) * max_len] for j in picked]
+                lengths = [len(t) - t.count(-1) for t in rows]
+                scores = [out_score[j] for j in picked]
+            r = 0
+            for n in counts:
+                out.append([(rows[j][: lengths[j]], scores[j]) for j in range(r, r + n)])
+                r += n
+        unsorted = [None] * len(out)
+        for i, res in zip(order, out, strict=True):
+            unsorted[i] = res
+        return unsorted
 
     def phones_of(self, tokens):
         tp = self._token_phones
@@ -312,14 +391,29 @@ class GraphoneModel:
     def _off_stress(self, phones):
         return sum(p in self._primary for p in phones) != 1
 
-    def _candidates(self, words, *, beam=BEAM, keep=KEEP, extra=None):
+    def _candidates(self, words, **options):
+        """:meth:`_decode_candidates` with Python's cyclic garbage collector paused: it makes
+        hundreds of thousands of small lists and tuples (no cycles among them), and the
+        collections that they set off, over every object of the process (a loaded dictionary's
+        too), took a quarter of the decoding time."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._decode_candidates(words, **options)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _decode_candidates(self, words, *, beam=BEAM, keep=KEEP, prune=PRUNE, extra=None):
         """Per word its candidates: dict phones -> [forward score, backward score, off-stress,
         forward tokens, backward tokens] (a score None until forced), from each direction's
         ``keep`` best; ``extra`` (per word, pronunciations) are scored as candidates too."""
-        fwd = self.forward.run([self._ids(w) for w in words], beam=beam)
+        fwd = self.forward.run([self._ids(w) for w in words], beam=beam, prune=prune, keep=keep)
         bwd = None
         if self.backward is not None:
-            bwd = self.backward.run([self._ids(w[::-1]) for w in words], beam=beam)
+            bwd = self.backward.run(
+                [self._ids(w[::-1]) for w in words], beam=beam, prune=prune, keep=keep
+            )
         out = []
         for i, hyps in enumerate(fwd):
             cands = {}
@@ -343,7 +437,11 @@ class GraphoneModel:
             rev = d == 1
             ids = [self._ids(words[i][::-1] if rev else words[i]) for i, _ in ask]
             targets = [self._target(p[::-1] if rev else p) for _, p in ask]
-            for (i, p), res in zip(ask, ngram.run(ids, targets=targets, beam=beam), strict=True):
+            for (i, p), res in zip(
+                ask,
+                ngram.run(ids, targets=targets, beam=beam, prune=prune, keep=1),
+                strict=True,
+            ):
                 v = out[i][p]
                 if res:
                     v[d], v[3 + d] = res[0][1], res[0][0]
@@ -399,28 +497,44 @@ class GraphoneModel:
         beam = max(nbest, BEAM) if beam is None else max(beam, nbest)
         out = []
         for word, cands in zip(
-            words, self._candidates(words, beam=beam, keep=max(KEEP, nbest)), strict=True
+            words,
+            self._candidates(words, beam=beam, keep=max(KEEP, nbest)),
+            strict=True,
         ):
             rows = self._ranked(word, cands)
             probs = self.posteriors([c for _, c, _ in rows])
             out.append(
                 [
-                    (phones, float(p), self._cut(word, v) or Alignment([(word, phones)]))
+                    (
+                        phones,
+                        float(p),
+                        self._cut(word, v) or Alignment([(word, phones)]),
+                    )
                     for (phones, _, v), p in zip(rows[:nbest], probs[:nbest], strict=False)
                 ]
             )
         return out
 
-    def forced(self, words: Sequence[str], pronunciations: Sequence[Sequence[str]], *, beam=BEAM):
+    def forced(
+        self,
+        words: Sequence[str],
+        pronunciations: Sequence[Sequence[str]],
+        *,
+        beam=BEAM,
+    ):
         """Log joint score (left to right) and best cut of each (word, phones) pair;
         ``(-inf, None)`` where no cut of the model fits (a phone it never saw, a letter with
         too many phones)."""
         ids = [self._ids(w) for w in words]
         targets = [self._target(p) for p in pronunciations]
         out = []
-        for word, res in zip(words, self.forward.run(ids, targets=targets, beam=beam), strict=True):
+        for word, res in zip(
+            words,
+            self.forward.run(ids, targets=targets, beam=beam, keep=1),
+            strict=True,
+        ):
             if not res:
-                out.append((-np.inf, None))
+                out.append((-math.inf, None))
             else:
                 toks, score = res[0]
                 out.append((score, _merged(self.forward.pairs(word, toks))))
@@ -447,9 +561,12 @@ class GraphoneModel:
         for word, cands in zip(words, self._candidates(words), strict=True):
             rows = self._ranked(word, cands)
             if not rows:
-                out.append(([], -np.inf))
+                out.append(([], -math.inf))
                 continue
-            top, t = rows[0][1], self.temperature  # log p of the best: -log sum exp((c - top) / T)
+            top, t = (
+                rows[0][1],
+                self.temperature,
+            )  # log p of the best: -log sum exp((c - top) / T)
             log_p = -math.log(sum(math.exp((c - top) / t) for _, c, _ in rows))
             out.append((list(rows[0][0]), log_p))
         return out
@@ -474,11 +591,39 @@ class GraphoneModel:
         return [float(given[tuple(p)]) for p in pronunciations]
 
 
+def _kernel_layout(t, n_tokens):
+    """The n-gram as the kernel reads it (``t`` as the class docs say, or already so): per
+    state (first arc, end of its arcs, back-off state, back-off weight) in ``states``, per arc
+    (token, next state, log-probability) in ``arcs``, int32 (the weights' float32 bits): a
+    lookup touches one or two cache lines a state, not one an array; ``root_arc``, the root's
+    arc of each token (-1: none), so that the lookups that end at the root need no search."""
+    if "states" in t:
+        return dict(t)
+    n = len(t["backoff"])
+    states = np.empty((n, 4), np.int32)
+    ptr = np.asarray(t["state_ptr"], np.int32)
+    states[:, 0], states[:, 1], states[:, 2] = ptr[:-1], ptr[1:], t["backoff"]
+    states[:, 3] = np.asarray(t["bow"], np.float32).view(np.int32)
+    arcs = np.empty((len(t["arc_token"]), 3), np.int32)
+    arcs[:, 0], arcs[:, 1] = t["arc_token"], t["arc_next"]
+    arcs[:, 2] = np.asarray(t["arc_logprob"], np.float32).view(np.int32)
+    lo, hi = int(ptr[0]), int(ptr[1])
+    root_arc = np.full(n_tokens, -1, np.int32)
+    root_arc[np.asarray(t["arc_token"][lo:hi], np.int64)] = np.arange(lo, hi, dtype=np.int32)
+    return {
+        "states": states.ravel(),
+        "arcs": arcs.ravel(),
+        "root_arc": root_arc,
+        "start": np.int64(t["start"]),
+    }
+
+
 def _pack(seqs):
-    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
-    offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    flat = np.fromiter((x for s in seqs for x in s), dtype=np.int64, count=int(offsets[-1]))
+    """Sequences as one flat list and their offsets."""
+    flat, offsets = [], [0]
+    for seq in seqs:
+        flat.extend(seq)
+        offsets.append(len(flat))
     return flat, offsets
 
 
@@ -551,23 +696,24 @@ def load_graphone_model(path: str | os.PathLike) -> GraphoneModel:
     """Read a model file written by :meth:`GraphoneModel.save`.
 
     The first read of a file keeps its arrays uncompressed in the user's cache folder
-    (:func:`~speechtext.io.arrays.write_mapped`, about 25 MB a direction; the last
-    ``MAPPED_MODELS`` models are kept); later processes map that copy instead of
-    decompressing the file (a few milliseconds instead of 0.3-0.9 s). A mapped copy is checked
-    in full (its CRC-32 and every index) before numba's kernel first reads it; the plain-Python
-    kernel reads it through bounds-checked memoryviews.
+    (:func:`~speechtext.io.arrays.write_mapped`, the kernel's layout, about 34 MB a direction;
+    the last ``MAPPED_MODELS`` models are kept); later processes map that copy instead of
+    decompressing the file (a few milliseconds instead of 0.3-0.9 s), without numpy
+    (:func:`~speechtext.io.arrays.read_mapped_views`). A mapped copy is checked in full (its
+    CRC-32 and every index) before numba's kernel first reads it; the plain-Python kernel reads
+    it through bounds-checked memoryviews.
 
     Raises
     ------
     FormatError
         The file is missing, damaged, or not a speechtext G2P model (naming it).
     """
-    from ..io.arrays import read_arrays, read_mapped
+    from ..io.arrays import read_arrays, read_mapped_views
 
     cached = _mapped_path(path)
     if cached is not None and cached.is_file():
         try:
-            arrays, meta = read_mapped(cached, kind=KIND)
+            arrays, meta = read_mapped_views(cached, kind=KIND)
             model = _model_of(arrays, meta, path)
         except FormatError:
             pass  # rebuilt below
@@ -589,7 +735,8 @@ def load_graphone_model(path: str | os.PathLike) -> GraphoneModel:
             if prefix + "graphones" in arrays:
                 ngram = _decoded(arrays, prefix)
                 prepared[prefix + "graphones"] = ngram["graphones"]
-                prepared.update({prefix + k: v for k, v in ngram["tables"].items()})
+                layout = _kernel_layout(ngram["tables"], len(ngram["graphones"]))
+                prepared.update({prefix + k: v for k, v in layout.items()})
         model = _model_of(prepared, meta, path)
         for ngram in (model.forward, model.backward):
             if ngram is not None:
@@ -627,6 +774,7 @@ def _model_of(arrays, meta, path):
     return model
 
 
+_MAPPED_LAYOUT = 2  # 2: the kernel's interleaved states and arcs (a copy of layout 1 is rebuilt)
 MAPPED_MODELS = 4  # mapped copies kept in the cache folder (the oldest removed)
 
 
@@ -640,7 +788,8 @@ def _mapped_path(path):
         st = os.stat(path)
     except OSError:
         return None
-    key = f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{FORMAT_VERSION}"
+    version = f"{FORMAT_VERSION}|{_MAPPED_LAYOUT}"
+    key = f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{version}"
     name = f"{os.path.basename(path)}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.mapped"
     return cache_dir() / "g2p" / name
 
@@ -682,31 +831,34 @@ def _verify_mapped(model, cached, path):
 
 def _check(ngram, n_l, n_p):
     """Every index in range, so that the kernel never reads outside an array."""
-    t, g = ngram.tables, ngram.graphones
-    n_states, n_tokens = len(t["backoff"]), len(g)
+    t, g = {k: np.asarray(v) for k, v in ngram.layout.items()}, ngram.graphones
+    ok = t["states"].ndim == 1 and len(t["states"]) % 4 == 0 and len(t["arcs"]) % 3 == 0
+    states, arcs = t["states"].reshape(-1, 4), t["arcs"].reshape(-1, 3)
+    n_states, n_arcs, n_tokens = len(states), len(arcs), len(g)
+    lo, hi, backoff = states[:, 0], states[:, 1], states[:, 2]
     ok = (
-        g.ndim == 2
+        ok
+        and g.ndim == 2
         and g.shape[1] == 4
         and g[:, :2].min(initial=0) >= 0
         and g[:, :2].max(initial=0) <= n_l
         and g[:, 2:].min(initial=0) >= 0
         and g[:, 2:].max(initial=0) <= n_p
-        and len(t["bow"]) == n_states
         and 0 <= int(t["start"]) < n_states
-        and t["backoff"].min(initial=0) >= 0
-        and t["backoff"].max(initial=0) < n_states
-        and bool(np.all(t["backoff"][1:] < np.arange(1, n_states)))  # back-off ends at the root
-        and all(len(t[k]) == len(t["arc_token"]) for k in ("arc_logprob", "arc_next"))
-        and len(t["state_ptr"]) == n_states + 1
-        and int(t["state_ptr"][0]) == 0
-        and int(t["state_ptr"][-1]) == len(t["arc_token"])
-        and bool(np.all(np.diff(t["state_ptr"]) >= 0))
-        and bool(np.all(np.isfinite(t["arc_logprob"])))
-        and bool(np.all(np.isfinite(t["bow"])))
-        and t["arc_token"].min(initial=0) >= 0
-        and t["arc_token"].max(initial=0) < n_tokens
-        and t["arc_next"].min(initial=0) >= 0
-        and t["arc_next"].max(initial=0) < n_states
+        and lo.min(initial=0) >= 0
+        and hi.max(initial=0) <= n_arcs
+        and bool(np.all(lo <= hi))
+        and backoff.min(initial=0) >= 0
+        and bool(np.all(backoff[1:] < np.arange(1, n_states)))  # back-off ends at the root
+        and bool(np.all(np.isfinite(states[:, 3].view(np.float32))))
+        and bool(np.all(np.isfinite(arcs[:, 2].view(np.float32))))
+        and arcs[:, 0].min(initial=0) >= 0
+        and arcs[:, 0].max(initial=0) < n_tokens
+        and arcs[:, 1].min(initial=0) >= 0
+        and arcs[:, 1].max(initial=0) < n_states
+        and len(t["root_arc"]) == n_tokens
+        and t["root_arc"].min(initial=0) >= -1
+        and t["root_arc"].max(initial=0) < n_arcs
     )
     if not ok:
         raise ValueError("an index out of range")

@@ -42,27 +42,36 @@ _HASH_MASK = (1 << 62) - 1  # phone hashes kept in 62 bits: the same in both run
 
 
 @jit(inline="always")
-def _arc(state, token, state_ptr, arc_token, arc_lp, arc_next, backoff, bow):
-    """log p(token | state) with back-off, and the next state."""
+def _arc(state, token, states, states_f, arcs, arcs_f, root_arc):
+    """log p(token | state) with back-off, and the next state.
+
+    A state is 4 numbers at ``4 * state`` (its arcs' range, back-off state, back-off weight),
+    an arc 3 at ``3 * arc`` (token, next state, log-probability): a lookup touches a cache
+    line or two per state instead of one per array (the decoder waits on memory).
+    """
     lp = 0.0
     while True:
-        lo, hi = state_ptr[state], state_ptr[state + 1]
+        if state == 0:  # the root's arcs indexed by token (most lookups end there)
+            a = root_arc[token]
+            if a < 0:
+                return -math.inf, 0
+            return lp + arcs_f[3 * a + 2], arcs[3 * a + 1]
+        r = 4 * state
+        lo, hi = states[r], states[r + 1]
         end = hi
         while lo < hi:  # binary search of token among the state's arcs
             mid = (lo + hi) // 2
-            if arc_token[mid] < token:
+            if arcs[3 * mid] < token:
                 lo = mid + 1
             else:
                 hi = mid
-        if lo < end and arc_token[lo] == token:
-            return lp + arc_lp[lo], arc_next[lo]
-        if state == 0:
-            return -math.inf, 0
-        lp += bow[state]
-        state = backoff[state]
+        if lo < end and arcs[3 * lo] == token:
+            return lp + arcs_f[3 * lo + 2], arcs[3 * lo + 1]
+        lp += states_f[r + 3]
+        state = states[r + 2]
 
 
-@jit()
+@jit(inline="always")
 def _push(
     q,
     cand_state,
@@ -121,15 +130,15 @@ def decode_words(
     lc_tok,
     g_p1,
     g_p2,
-    state_ptr,
-    arc_token,
-    arc_lp,
-    arc_next,
-    backoff,
-    bow,
+    states,
+    states_f,
+    arcs,
+    arcs_f,
+    root_arc,
     start,
     eos,
     beam,
+    prune,
     out_n,
     out_score,
     out_tokens,
@@ -140,6 +149,7 @@ def decode_words(
     (summed over cuts) and ``out_tokens[(w * beam + r) * max_len + j]`` the graphone ids of its
     best cut (-1 padded, -2 for a skipped letter), ``max_len = len(out_tokens) // len(out_score)``.
     With ``use_target``, only cuts whose phones are ``targets[t_off[w]:t_off[w + 1]]``.
+    Hypotheses more than ``prune`` below the best at their position are not extended.
     """
     max_len = len(out_tokens) // len(out_score)
     for w in range(len(l_off) - 1):
@@ -161,8 +171,13 @@ def decode_words(
         h_state[0] = start
         for i in range(n):
             li = letters[lo_w + i]
+            floor = -math.inf
+            for k in range(i * beam, i * beam + h_n[i]):
+                floor = max(floor, h_score[k] - prune)
             for k in range(i * beam, i * beam + h_n[i]):
                 state, score = h_state[k], h_score[k]
+                if score < floor:
+                    continue
                 plen, phash = h_plen[k], h_hash[k]
                 found = False
                 for a in range(1, 3):
@@ -183,9 +198,7 @@ def decode_words(
                                 continue
                             if b == 2 and targets[t0 + plen + 1] != p2:
                                 continue
-                        lp, nxt = _arc(
-                            state, tok, state_ptr, arc_token, arc_lp, arc_next, backoff, bow
-                        )
+                        lp, nxt = _arc(state, tok, states, states_f, arcs, arcs_f, root_arc)
                         if lp == -math.inf:
                             continue
                         found = True
@@ -247,7 +260,7 @@ def decode_words(
         for k in range(n * beam, n * beam + h_n[n]):
             if use_target and h_plen[k] != t_len:
                 continue
-            lp, _ = _arc(h_state[k], eos, state_ptr, arc_token, arc_lp, arc_next, backoff, bow)
+            lp, _ = _arc(h_state[k], eos, states, states_f, arcs, arcs_f, root_arc)
             s = h_score[k] + lp
             merged = False
             for r in range(m):
