@@ -376,9 +376,15 @@ def run_batch(
             if client is not None and todo:
                 _run_on_dask(client, work, todo, collect)
             elif workers <= 1 or len(todo) <= 1:
-                for job in todo:  # an interrupt here: atomic writes remove their own temp files
+                for job in todo:
                     under_way[:] = [job]
-                    collect(*_call(work, job))
+                    try:
+                        collect(*_call(work, job))
+                    except KeyboardInterrupt:
+                        # atomic writes remove their own temp files, except one the signal
+                        # caught between its creation and the writer's cleanup block
+                        cleanup(under_way)
+                        raise
             else:
                 size = min(workers, len(todo))
                 _run_on_workers(work, todo, size, collect, cleanup, under_way)
