@@ -40,6 +40,11 @@ the system at once: every file's arrays were then page-faulted in afresh (775,00
 worker: the operator's cluster ran at 64 % of the pool). The task keeps freed memory as a pool
 worker does (:func:`keep_freed_memory`, up to :data:`KEEP_FREED_BYTES`), so the worker's peak
 is unchanged.
+
+**One BLAS thread per process** (:func:`one_blas_thread`): the batch's parallelism is its
+processes. OpenBLAS's own threads spin between its calls; on 2 cores they made the telephone +
+pitch chain 3.5x slower per file even with one worker (39 ms against 11 ms of wall time, twice
+the CPU), and 2 pool workers no faster than 1 (``bench/pipeline.py``).
 """
 
 from __future__ import annotations
@@ -108,6 +113,15 @@ def keep_freed_memory() -> bool:
         mallopt(_M_MMAP_THRESHOLD, MAPPED_FROM_BYTES)
         and mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES)
     )
+
+
+def one_blas_thread():
+    """Limit every BLAS library loaded in this process to one thread; the threadpoolctl
+    limiter (``restore_original_limits()`` undoes it). Only the libraries loaded by then are
+    limited: a process calls it again once its first job has loaded its stages'."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 class Progress(Protocol):
@@ -329,8 +343,10 @@ def run_batch(
     """
     if outdir is not None:  # None: the caller's, on storage of its own (no failures file)
         ensure_output_dir(outdir)
+    blas = []  # this process's BLAS limits, undone when the batch ends
     if client is None:
         keep_freed_memory()  # worker processes forked from here inherit it
+        blas.append(one_blas_thread())  # (and this)
     progress = progress or SilentProgress()
     cleanup = cleanup or _remove_temp_files_of
     report = BatchReport()
@@ -376,10 +392,12 @@ def run_batch(
             if client is not None and todo:
                 _run_on_dask(client, work, todo, collect)
             elif workers <= 1 or len(todo) <= 1:
-                for job in todo:
+                for k, job in enumerate(todo):
                     under_way[:] = [job]
                     try:
                         collect(*_call(work, job))
+                        if k == 0:  # the libraries the first job loaded
+                            blas.append(one_blas_thread())
                     except KeyboardInterrupt:
                         # atomic writes remove their own temp files, except one the signal
                         # caught between its creation and the writer's cleanup block
@@ -394,6 +412,8 @@ def run_batch(
             raise stopped from exc
     finally:
         gc.unfreeze()
+        for limit in reversed(blas):
+            limit.restore_original_limits()
         progress.close()
         report.seconds = time.perf_counter() - start
         if failures_file and outdir is not None:
@@ -430,6 +450,8 @@ def _worker_main(work, conn):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # service's stop, it is the parent's to act on
     _exit_with_parent()
     keep_freed_memory()  # (inherited when forked; not when spawned)
+    one_blas_thread()
+    first = True
     while True:
         try:
             job = conn.recv()
@@ -439,6 +461,9 @@ def _worker_main(work, conn):
             return
         conn.send(None)
         result = _call(work, job)
+        if first:  # the libraries the first job loaded
+            one_blas_thread()
+            first = False
         try:
             conn.send(result)
         except Exception as exc:  # facts that do not pickle: a bug in ``work``
@@ -600,6 +625,7 @@ def _call_on_dask(work, jobs):
     if sys.getswitchinterval() < DASK_SWITCH_INTERVAL:
         sys.setswitchinterval(DASK_SWITCH_INTERVAL)
         keep_freed_memory()  # (once per worker: over its nanny's MALLOC_TRIM_THRESHOLD_)
+    one_blas_thread()  # (every task: a task's libraries may be loaded by its first job)
     return [_call(work, job) for job in jobs]
 
 

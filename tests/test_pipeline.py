@@ -195,6 +195,28 @@ def test_model_setting_is_relative_to_the_spec_file(samples, tmp_path):
     assert not (tmp_path / "o2" / "manifest.jsonl").exists()
 
 
+def test_a_model_retrained_at_the_same_path_is_used_by_the_next_run(samples, tmp_path):
+    # a process that outlives a run (a Dask worker) must not keep the first run's tagger
+    from speechtext.tagging import SlotTagger
+
+    folder, _ = samples
+    gold = read_sentences(folder / "gold.conll")
+    model = tmp_path / "spec" / "tiny.tagger"
+    model.parent.mkdir()
+    spec = tmp_path / "spec" / "mine.toml"
+    spec.write_text('[[stage]]\nname = "tag"\nmodel = "tiny.tagger"\n')
+    tags = []
+    for n, kind in enumerate(["first", "second"]):
+        # every slot renamed: the second model's tags cannot come from the first
+        y = [[t if t == "O" else f"{t}_{kind}" for t in s.tags] for s in gold]
+        SlotTagger(iterations=5, calibrate=False).fit([s.tokens for s in gold], y).save(model)
+        result = run_pipeline(spec, [folder], tmp_path / f"out{n}", workers=1)
+        assert result.exit_status == 0
+        tags.append((tmp_path / f"out{n}").rglob("*.conll").__next__().read_text())
+    assert "_first" in tags[0] and "_second" not in tags[0]
+    assert "_second" in tags[1] and "_first" not in tags[1]
+
+
 # ------------------------------------------------------------------- resume and failures
 
 

@@ -26,6 +26,7 @@ TelephoneStage.Config(preset=None, band=None, codec=None, decoded=False, channel
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -52,9 +53,21 @@ __all__ = [
 # ------------------------------------------------------------------------- models, loaded once
 
 
-@functools.cache
 def _tagger(model):
-    """The tagger of a model file (or the embedded default), once per process."""
+    """The tagger of a model file (or the embedded default), once per process and version of
+    the file: a Dask worker outlives a run, and the next run may bring a retrained model."""
+    if model is None:
+        return _loaded_tagger(None, None)
+    try:
+        stat = os.stat(model)
+        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    except OSError:
+        version = None  # the loader names the missing file
+    return _loaded_tagger(model, version)
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded_tagger(model, version):
     from ..tagging import load_tagger  # the pipeline's one import of the tagger loader
 
     return load_tagger(model)
@@ -321,8 +334,13 @@ def stream_audio_stages(
             outputs.append(_output(base, ".wav"))
             writer = stack.enter_context(AudioWriter(outputs[0], rate, codec=stored))
 
+            def through(blocks):  # one block at a time (a tuple of them would hold the file)
+                for block in blocks:
+                    yield channel.process(block)
+                yield channel.flush()
+
             def line(blocks):
-                for block in (*(channel.process(b) for b in blocks), channel.flush()):
+                for block in through(blocks):
                     out = companded(block, g711) if g711 else block
                     writer.write(out)
                     yield out
@@ -385,6 +403,18 @@ class PitchStage(Stage):
         from ..pitch import check_params
 
         check_params(fmin=config.fmin, fmax=config.fmax, hop=config.hop)  # the rate: per file
+
+    def prepare(self):
+        import numpy as np
+
+        from ..pitch import estimate_f0
+
+        self.check_config(self.config)
+        # numba loads the compiled kernels at their first call (0.85 s): here, once, so that
+        # the pool's workers forked from this process start with them
+        c = self.config
+        noise = np.random.default_rng(0).standard_normal(4000).astype(np.float32)
+        estimate_f0(noise, sr=8000, fmin=c.fmin, fmax=c.fmax, hop=c.hop)
 
     def __call__(self, record):
         from ..pitch import estimate_f0

@@ -453,7 +453,15 @@ class _FrameFeatures:
             self._emit(n_frames)
         if not self.parts:
             return None
-        return tuple(np.concatenate(p)[:n_frames] for p in zip(*self.parts, strict=True))
+        # field by field, each one's blocks freed as it is joined: an hour's candidates are
+        # 36 MB, and joining them all at once would hold them twice
+        fields = [list(f) for f in zip(*self.parts, strict=True)]
+        self.parts = []
+        joined = []
+        for k in range(len(fields)):
+            joined.append(np.concatenate(fields[k])[:n_frames])
+            fields[k] = None
+        return tuple(joined)
 
 
 def _n_frames(n_samples, sr, s):
