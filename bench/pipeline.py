@@ -387,8 +387,9 @@ def main():
         print(f"\nAn hour of 48 kHz through `run telephone`: {seconds:.0f} s, peak {peak:.0f} MB")
         print(
             f"  its telephone stage alone: {line_seconds:.0f} s, peak {line_peak:.0f} MB (the rest "
-            f"is pitch: numba and its kernels, about 110 MB, and the candidates its whole-file "
-            f"Viterbi keeps, 36 MB: {peak - line_peak:.0f} MB)"
+            f"is the pitch stage's, {peak - line_peak:.0f} MB: numba and its compiled kernels, "
+            "about 110 MB, scipy's signal and FFT modules, and the 36 MB of candidates its "
+            "whole-file Viterbi keeps)"
         )
         text = f"hour of 48 kHz audio through `run telephone`: peak {peak:.0f} MB (< 300 MB)"
         goals.append((text, peak < 300))
