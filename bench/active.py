@@ -37,12 +37,12 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "snips"
 START, STEP = 200, 200
 STRATEGIES = ("random", "least-confidence", "entropy", "bald")
 UNCERTAIN = ("least-confidence", "entropy", "bald")
-MEMBERS = 3  # measured below against 5 (overlap of the 200 chosen)
-MORE_MEMBERS = 5
+MEMBERS = 5  # measured below against 8 (overlap of the 200 chosen)
+MORE_MEMBERS = 8
 SIM_ITERATIONS = 5
 CANDIDATES = 2000  # random candidates scored per round (the whole pool at the timing goal)
 THRESHOLD = 0.9  # least sentence confidence of a pseudo-label
-SELF_ROUNDS = 1
+SELF_ROUNDS = 2
 SELF_SHARE = 0.10
 
 

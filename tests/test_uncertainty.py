@@ -169,6 +169,11 @@ def test_self_training_reports_each_round(snips):
     assert isinstance(tagger, SlotTagger) and rounds == reported
     assert [r.round for r in rounds] == [0, 1, 2] and rounds[0].added == 0
     assert 0 < rounds[1].added <= len(pool) and all(0 < r.dev_f1 <= 1 for r in rounds)
+    assert tagger.dev_f1_ == max(r.dev_f1 for r in rounds)  # a round that hurt is not kept
+    # the unlabeled text taught the clusters: a word only the pool has is in one
+    seen = {w.lower() for words in x for w in words}
+    only_pool = {w.lower() for s in pool for w in s.tokens} - seen
+    assert only_pool and only_pool <= set(tagger.featurizer_.clusters)
     with pytest.raises(ParameterError, match="dev"):
         self_train({}, x, y, z, [], dev=None, threshold=0.9)
     with pytest.raises(ParameterError, match="threshold"):
@@ -252,6 +257,7 @@ def test_cli_self_training(files, tmp_path):
     assert code == 0, err
     assert "self-training round 1:" in err and "self-training round 2:" in err
     assert "added as pseudo-labels; dev F1" in err
+    assert "self-training kept round" in err
     assert model.is_file()
     code, _, err = run_cli(
         "tag",

@@ -267,7 +267,7 @@ def _train(args):
             elif unlabeled is not None:
                 from ..tagging.selftrain import self_train
 
-                model, _ = self_train(
+                model, rounds = self_train(
                     params,
                     tokens,
                     tags,
@@ -277,6 +277,11 @@ def _train(args):
                     threshold=args.pseudo_threshold,
                     rounds=args.rounds,
                     report=lambda r: _report_round(r, len(unlabeled)),
+                )
+                kept = next(r.round for r in rounds if r.dev_f1 == model.dev_f1_)
+                print(
+                    f"speechtext: self-training kept round {kept} (the best dev F1)",
+                    file=sys.stderr,
                 )
                 tagger = model
             else:

@@ -114,8 +114,10 @@ class Featurizer:
         settings: Mapping[str, Any],
         sentences: Sequence[Sequence[str]],
         tags: Sequence[Sequence[str]],
+        unlabeled: Sequence[Sequence[str]] = (),
     ) -> Featurizer:
-        """A featurizer with the cue words, gazetteer and word slots of the training data."""
+        """A featurizer with the cue words, gazetteer and word slots of the training data; the
+        word clusters (learned without tags) come from ``unlabeled`` text as well."""
         lowered = [[w.lower() for w in words] for words in sentences]
         gazetteer = settings["gazetteer"]
         return cls(
@@ -136,7 +138,10 @@ class Featurizer:
                 if gazetteer and settings.get("word_slots")
                 else {}
             ),
-            clusters=cls.learn_clusters(lowered, settings.get("clusters", 0)),
+            clusters=cls.learn_clusters(
+                lowered + [[w.lower() for w in words] for words in unlabeled],
+                settings.get("clusters", 0),
+            ),
         )
 
     @staticmethod

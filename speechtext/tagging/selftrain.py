@@ -5,7 +5,14 @@ sentence confidence (:func:`~.uncertainty.sentence_confidence`: the probability 
 and every tag are right) is at least ``threshold``, and retrains on the labelled data plus
 those pseudo-labels. The pseudo-labels are chosen afresh each round (a label the improved
 tagger no longer trusts drops out). The confidences are calibrated only with dev data, which
-is therefore required.
+is therefore required. The tagger returned is the round's with the best dev F1 (round 0, the
+labelled data alone, included): a round whose pseudo-labels hurt is not kept.
+
+The unlabeled text also teaches every round's tagger its word clusters (the ``clusters``
+feature, :data:`CLUSTERS` unless ``params`` set it): words the labelled share never shows get
+the cluster of words used alike. On SNIPS from 10 % of train (``bench/active.py``; chosen on
+valid) the clusters gave most of the gain: +1.5 test F1 on their own, where clusters from the
+labelled text alone lost 0.6.
 
 Examples
 --------
@@ -25,7 +32,9 @@ from ..errors import ParameterError
 from .tagger import SlotTagger
 from .uncertainty import sentence_confidence
 
-__all__ = ["Round", "self_train"]
+__all__ = ["CLUSTERS", "Round", "self_train"]
+
+CLUSTERS = 512  # word clusters from the labelled and unlabeled text (SNIPS valid: 128-512 tried)
 
 
 class Round(NamedTuple):
@@ -50,12 +59,13 @@ def self_train(
     report: Callable[[Round], None] | None = None,
 ) -> tuple[SlotTagger, list[Round]]:
     """Train on the labelled data, then ``rounds`` times add the confident pseudo-labels and
-    retrain; return the last tagger and every round's figures (round 0: labelled data only).
+    retrain; return the tagger of the best dev F1 and every round's figures (round 0: labelled
+    data only).
 
     Parameters
     ----------
     params : dict
-        :class:`SlotTagger` parameters.
+        :class:`SlotTagger` parameters (``features={"clusters": 0}``: no word clusters).
     dev : (sentences, tags) or (sentences, tags, intents)
         Calibrates every round's tagger and scores it.
     threshold : float
@@ -74,15 +84,21 @@ def self_train(
         raise ParameterError(f"rounds={rounds!r} must be a whole number of at least 1")
     sentences, tags = [list(s) for s in sentences], [list(t) for t in tags]
     unlabeled = [list(s) for s in unlabeled]
+    params = dict(params)
+    params["features"] = {"clusters": CLUSTERS, **(params.get("features") or {})}
     history: list[Round] = []
+    best = None
 
     def fit(x, y, z, added):
+        nonlocal best
         tagger = SlotTagger(**params)
         with warnings.catch_warnings():
             if added:  # the labelled data's own warnings came in round 0
                 warnings.simplefilter("ignore")
-            tagger.fit(x, y, intents=z, dev=dev)
+            tagger.fit(x, y, intents=z, dev=dev, unlabeled=unlabeled)
         history.append(Round(len(history), added, tagger.dev_f1_, tagger.dev_intent_accuracy_))
+        if best is None or tagger.dev_f1_ > best.dev_f1_:
+            best = tagger
         if report is not None:
             report(history[-1])
         return tagger
@@ -97,4 +113,4 @@ def self_train(
         if intents is not None and pseudo_intents is not None:
             z = list(intents) + [pseudo_intents[i] for i in keep]
         tagger = fit(x, y, z, len(keep))
-    return tagger, history
+    return best, history

@@ -378,6 +378,7 @@ class SlotTagger:
         *,
         intents: Sequence[str] | None = None,
         dev: tuple | None = None,
+        unlabeled: Sequence[Sequence[str]] | None = None,
     ) -> SlotTagger:
         """Train on tokenised, IOB2-tagged sentences (and their intents, if given).
 
@@ -394,6 +395,10 @@ class SlotTagger:
         dev : (sentences, tags) or (sentences, tags, intents), optional
             Held-out data: the temperature is fitted on it (if ``calibrate``) and ``dev_f1_``
             reports its F1.
+        unlabeled : list of list of str, optional
+            Untagged sentences, for what is learned without tags: the word clusters (with the
+            ``clusters`` feature on), so that words the tagged data lacks share a cluster
+            with words it has.
 
         Returns
         -------
@@ -433,7 +438,12 @@ class SlotTagger:
         classifier = None
         if intents is None:
             settings["intent_features"] = 0
-        featurizer = Featurizer.learn(settings, sentences, tags)
+        featurizer = Featurizer.learn(
+            settings,
+            sentences,
+            tags,
+            () if unlabeled is None else _check_tokens(unlabeled, "unlabeled"),
+        )
         if intents is not None:
             from .intent import IntentClassifier
 
