@@ -21,14 +21,19 @@ def write_tone(path, seconds):
             f.write(y + rng.standard_normal(len(t)) * 0.01)
 
 
+def peaks(tmp_path, spec):
+    """Peak memory of `speechtext run SPEC` over two minutes and over ten minutes of audio."""
+    for name, seconds in (("short", 120), ("long", 600)):
+        (tmp_path / name).mkdir()
+        write_tone(tmp_path / name / "call.wav", seconds)
+    return tuple(
+        peak_rss_mb("run", spec, tmp_path / name, "-o", tmp_path / f"out-{name}")
+        for name in ("short", "long")
+    )
+
+
 def test_ten_minutes_of_48khz_audio_in_bounded_memory(tmp_path):
-    short, long = tmp_path / "short", tmp_path / "long"
-    short.mkdir()
-    long.mkdir()
-    write_tone(short / "call.wav", 120)
-    write_tone(long / "call.wav", 600)
-    base = peak_rss_mb("run", "telephone", short, "-o", tmp_path / "out-short")
-    peak = peak_rss_mb("run", "telephone", long, "-o", tmp_path / "out-long")
+    base, peak = peaks(tmp_path, "telephone")
     # held whole, ten minutes would take 230 MB more than two (float64 at 48 kHz); the
     # telephone audio made and kept, 15 MB (float32 at 8 kHz); the pitch candidates are 5 MB
     # the growth is the test: the process's own size (interpreter, numba, libraries) differs
@@ -43,14 +48,8 @@ def test_ten_minutes_of_48khz_audio_in_bounded_memory(tmp_path):
 def test_the_telephone_channel_alone_keeps_nothing_of_a_long_file(tmp_path):
     # the channel's blocks go to the WAV one at a time: ten minutes cost what two cost
     # (made and kept, its 8 kHz audio would be 15 MB more)
-    short, long = tmp_path / "short", tmp_path / "long"
-    short.mkdir()
-    long.mkdir()
-    write_tone(short / "call.wav", 120)
-    write_tone(long / "call.wav", 600)
     spec = tmp_path / "line.toml"
     spec.write_text('[[stage]]\nname = "telephone"\npreset = "g712"\n')
-    base = peak_rss_mb("run", spec, short, "-o", tmp_path / "out-short")
-    peak = peak_rss_mb("run", spec, long, "-o", tmp_path / "out-long")
+    base, peak = peaks(tmp_path, spec)
     assert peak - base < 6, (base, peak)
     assert abs(sf.info(tmp_path / "out-long" / "call.wav").duration - 600) < 0.01

@@ -405,16 +405,23 @@ class PitchStage(Stage):
         check_params(fmin=config.fmin, fmax=config.fmax, hop=config.hop)  # the rate: per file
 
     def prepare(self):
+        import contextlib
+        import warnings
+
         import numpy as np
 
+        from ..errors import SpeechTextError
         from ..pitch import estimate_f0
 
         self.check_config(self.config)
         # numba loads the compiled kernels at their first call (0.85 s): here, once, so that
-        # the pool's workers forked from this process start with them
+        # the pool's workers forked from this process start with them (a setting this rate
+        # cannot take is the files' to refuse)
         c = self.config
-        noise = np.random.default_rng(0).standard_normal(4000).astype(np.float32)
-        estimate_f0(noise, sr=8000, fmin=c.fmin, fmax=c.fmax, hop=c.hop)
+        noise = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+        with warnings.catch_warnings(), contextlib.suppress(SpeechTextError):
+            warnings.simplefilter("ignore")
+            estimate_f0(noise, sr=16000, fmin=c.fmin, fmax=c.fmax, hop=c.hop)
 
     def __call__(self, record):
         from ..pitch import estimate_f0
