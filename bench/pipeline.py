@@ -286,6 +286,7 @@ def main():
             for backend in args.backends.split(","):
                 out = tmp / f"out-{spec}-{backend}"
                 runs = []
+                os.sync()  # the data's (and any earlier run's) writeback done before timing
                 for _ in range(args.repeat):  # the fastest of fresh processes: the least noise
                     cmd = [sys.executable, __file__, "--one", spec, backend, str(tmp / "data")]
                     proc = subprocess.run([*cmd, str(out)], capture_output=True, text=True)
@@ -294,6 +295,7 @@ def main():
                         raise SystemExit(f"{spec} on {backend} failed")
                     runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
                     shutil_rmtree(out)
+                    os.sync()  # its outputs' writeback is done before the next run is timed
                 res = min(runs, key=lambda r: r["seconds"])
                 rate[backend] = res["done"] / res["seconds"]
                 if "cold_seconds" in res:
