@@ -623,19 +623,6 @@ class RunResult:
 # ------------------------------------------------------------------------------- the run
 
 
-def limit_worker_threads() -> None:
-    """One BLAS/OpenMP thread per worker process, as Dask's nannies give their workers.
-
-    Sets ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` to 1 in
-    ``os.environ`` where they are unset (a user's own setting wins). The worker processes already
-    fill the cores; OpenBLAS's own threads on top of them made the telephone + pitch chain 1.7x
-    slower on 2 workers (2 cores). The variables only act where numpy is not loaded yet
-    (``speechtext run``; the pool's workers fork from this process).
-    """
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
-
-
 def _prepare(spec, *, scheduler, dask_workers):
     """The spec parsed and its pipeline built, every setting checked once, before any file."""
     if not isinstance(spec, Spec):
@@ -1152,9 +1139,8 @@ def run_pipeline(
 
     Notes
     -----
-    With more than one worker process, :func:`limit_worker_threads` sets the BLAS/OpenMP
-    thread variables of ``os.environ`` to 1 where they are unset. A worker process that dies
-    fails its input only (see :mod:`speechtext.batch`).
+    Every process doing files uses one BLAS thread (:func:`speechtext.batch.one_blas_thread`).
+    A worker process that dies fails its input only (see :mod:`speechtext.batch`).
 
     Examples
     --------
@@ -1167,8 +1153,6 @@ def run_pipeline(
     from ..io.outdir import check_outdir_free
     from .remote import check_url_inputs
 
-    if workers > 1 or dask_workers:
-        limit_worker_threads()
     # every refusal comes before anything is written: OUTDIR, spec, Dask, the lock
     inputs = [str(storage.local_path(str(p))) for p in inputs]
     outdir = storage.local_path(str(outdir))
