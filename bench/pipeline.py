@@ -390,8 +390,8 @@ def main():
         print(
             f"  its telephone stage alone: {line_seconds:.0f} s, peak {line_peak:.0f} MB (the rest "
             f"is the pitch stage's, {peak - line_peak:.0f} MB: numba and its compiled kernels, "
-            "about 110 MB, scipy's signal and FFT modules, and the 36 MB of candidates its "
-            "whole-file Viterbi keeps)"
+            "about 110 MB, scipy's FFT, and the 36 MB of candidates its whole-file Viterbi "
+            "keeps)"
         )
         text = f"hour of 48 kHz audio through `run telephone`: peak {peak:.0f} MB (< 300 MB)"
         goals.append((text, peak < 300))

@@ -291,7 +291,8 @@ def stream_audio_stages(
     """Run streaming stages (see :func:`streams`) over an audio file read in blocks: the
     telephone audio is written as it is made and pitch takes its blocks, so memory is bounded
     whatever the file's length. The outputs are those of :meth:`Stage.process` and
-    :meth:`Stage.write` on the file whole, byte for byte.
+    :meth:`Stage.write` on the file whole, byte for byte (with the learned pitch method, to float32
+    rounding on some CPUs: see :mod:`speechtext.pitch`).
 
     ``name`` is how the outputs name the input (its URL, for a fetched copy; default
     ``source``). Returns the outputs written, the input's seconds and the seconds spent

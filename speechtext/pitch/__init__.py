@@ -33,7 +33,9 @@ Method (chosen by measurement, see ``bench/pitch.py``):
 Frames are centred at ``k * hop`` seconds (the first at 0; the signal is padded with zeros at
 both ends). Long files are processed block by block (:func:`estimate_f0_file`); each frame's
 candidates depend only on the samples under it and the resampler and filters carry their state
-across blocks, so the blocked result is bit-identical to the whole-file result. Memory: one block
+across blocks, so the blocked result is the whole-file result: bit for bit with ``cmndf``; with
+``learned`` to float32 rounding on some CPUs (on AVX2, OpenBLAS sums a frame's products in an
+order that depends on how many frames are in the batch: F0 differs by about 1e-7). Memory: one block
 of audio, plus what every frame keeps for the final (global) Viterbi pass, about 100 bytes per
 frame, and 11 bytes per frame of back-pointers during that pass (the costs are computed frame by
 frame): an hour of audio adds about 80 MB of peak memory at the default hop, against 230 MB for
@@ -349,25 +351,25 @@ def _analyse(frames, squared, level, s):
 @functools.lru_cache(maxsize=16)
 def _filters(wsr, fmin, fmax):
     """Second-order sections of the three streams' filters (designed once per setting)."""
-    from scipy.signal import butter
+    from .filters import butter_sos as butter
 
     # the signal: a gentle high-pass removes DC offsets and rumble (a DC step against the zero
     # padding would otherwise look like a perfectly periodic frame), and a low-pass keeps the
     # troughs smooth at the sampling grid (harmonics near Nyquist make the trough between two
     # lags shallower than the one at twice the period: a subharmonic bias)
-    high = butter(2, min(30.0, 0.6 * fmin), "highpass", fs=wsr, output="sos")
+    high = butter(2, min(30.0, 0.6 * fmin), "highpass", fs=wsr)
     cut = min(max(LOWPASS, 2 * fmax), 0.45 * wsr)
-    signal = np.concatenate([high, butter(LOWPASS_ORDER, cut, "lowpass", fs=wsr, output="sos")])
+    signal = np.concatenate([high, butter(LOWPASS_ORDER, cut, "lowpass", fs=wsr)])
     # the squared signal holds the difference tones of neighbouring harmonics, i.e. the
     # fundamental that the telephone band removed: its CMNDF has no trough at the period of a
     # single strong harmonic (the cause of octave-up errors on band-limited speech); its sum
     # tones are filtered out
     cut = min(max(SQUARE_LOWPASS, 1.2 * fmax), 0.45 * wsr)
-    squared = butter(LOWPASS_ORDER, cut, "lowpass", fs=wsr, output="sos")
+    squared = butter(LOWPASS_ORDER, cut, "lowpass", fs=wsr)
     # the level that voicing weighs is measured above 250 Hz: mains hum and rumble in pauses
     # (50/60 Hz and harmonics, periodic) stay far below speech there, and telephone audio, which
     # has nothing below 300 Hz, is measured the same way as wideband audio
-    level = butter(4, LOWBAND[0], "highpass", fs=wsr, output="sos")
+    level = butter(4, LOWBAND[0], "highpass", fs=wsr)
     return signal, squared, level
 
 
@@ -422,7 +424,7 @@ class _FrameFeatures:
             self._buf_start += drop
 
     def _push(self, z):
-        from scipy.signal import sosfilt
+        from .filters import sosfilt
 
         z, self._zi = sosfilt(self._sos, z, zi=self._zi)
         q, self._zi_sq = sosfilt(self._sos_sq, np.square(z), zi=self._zi_sq)
@@ -652,7 +654,8 @@ def estimate_f0_file(
     """:func:`estimate_f0` over an audio file, read in blocks so memory stays bounded.
 
     The audio is never held whole: only per-frame candidates (a few numbers per frame) are kept
-    for the final Viterbi pass. The result is identical to ``estimate_f0(read_audio(path))``.
+    for the final Viterbi pass. The result is ``estimate_f0(read_audio(path))`` (see the module
+    docs: bit for bit, or to float32 rounding).
     librosa's methods (``"pyin"``, ``"yin"``) read the file whole.
 
     Returns
@@ -864,21 +867,30 @@ def summarize(track: F0Track) -> dict[str, Any]:
 def _kde_mode(logf):
     """Peak of a Gaussian KDE of log-F0, in Hz (the median when the KDE is degenerate).
 
-    scipy's gaussian_kde with Scott's bandwidth. Long tracks are first binned into 2048 bins of
-    log-F0 (the counts as weights, the bandwidth still from the number of frames): the same peak
-    to a fraction of a bin, in milliseconds instead of seconds for an hour of speech.
+    scipy's gaussian_kde with Scott's bandwidth, in numpy (importing scipy.stats costs 0.5 s
+    and tens of MB per process). Long tracks are first binned into 2048 bins of log-F0 (the
+    counts as weights, the bandwidth still from the number of frames): the same peak to a
+    fraction of a bin, in milliseconds instead of seconds for an hour of speech.
     """
     if len(logf) < 2 or np.ptp(logf) < 1e-6:
         return float(np.exp(np.median(logf)))
-    from scipy.stats import gaussian_kde
-
     factor = len(logf) ** (-1 / 5)  # Scott's rule (one dimension)
     if len(logf) > 4096:
         counts, edges = np.histogram(logf, bins=2048)
         keep = counts > 0
-        centres = 0.5 * (edges[1:] + edges[:-1])
-        kde = gaussian_kde(centres[keep], bw_method=factor, weights=counts[keep])
+        points, weights = 0.5 * (edges[1:] + edges[:-1])[keep], counts[keep].astype(float)
     else:
-        kde = gaussian_kde(logf, bw_method=factor)
+        points, weights = logf, np.ones(len(logf))
+    weights = weights / weights.sum()
+    # the weighted variance as numpy's cov (aweights, unbiased), as gaussian_kde takes it
+    mean = np.sum(weights * points)
+    variance = np.sum(weights * (points - mean) ** 2) / (1 - np.sum(weights**2))
+    width = 2 * variance * factor**2
     grid = np.linspace(logf.min(), logf.max(), 512)
-    return float(np.exp(grid[np.argmax(kde(grid))]))
+    density = np.concatenate(
+        [
+            np.exp(-np.square(part[:, None] - points[None, :]) / width) @ weights
+            for part in np.array_split(grid, 8)  # (a 64 x 4096 table at most at a time)
+        ]
+    )
+    return float(np.exp(grid[np.argmax(density)]))

@@ -8,7 +8,7 @@ caller passes them by name, ``decode(..., jump_cost=JUMP_COST, ...)``.
 import numba
 import numpy as np
 
-__all__ = ["cmndf", "cmndf_frames", "decode", "frames_kernel", "peak_candidates"]
+__all__ = ["cmndf", "cmndf_frames", "decode", "frames_kernel", "peak_candidates", "sosfilt"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -292,3 +292,18 @@ def peak_candidates(posterior, n_bins, log_lo, step, spread, b_lo, b_hi, wsr, tm
         for i in range(m, k):
             cost[t, i] = np.inf
             lag[t, i] = tmax
+
+
+@numba.njit(cache=True, nogil=True)
+def sosfilt(sos, x, zi):
+    """Second-order sections over ``x`` in place, state ``zi`` [sections, 2] carried in place:
+    direct form II transposed, the operations of scipy.signal.sosfilt in its order."""
+    sections = sos.shape[0]
+    for i in range(x.shape[0]):
+        cur = x[i]
+        for s in range(sections):
+            new = sos[s, 0] * cur + zi[s, 0]
+            zi[s, 0] = sos[s, 1] * cur - sos[s, 4] * new + zi[s, 1]
+            zi[s, 1] = sos[s, 2] * cur - sos[s, 5] * new
+            cur = new
+        x[i] = cur

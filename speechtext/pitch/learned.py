@@ -119,7 +119,8 @@ def posteriors(inputs: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
     """Softmax over pitch bins and "no pitch" [n, N_BINS + 1] for unstandardised inputs."""
     n = len(inputs)
     # at least MIN_ROWS rows: BLAS may take another summation order for a few rows, and a
-    # stream's blocks must give the frames the same values as the whole file
+    # stream's blocks should give the frames the values of the whole file (bit for bit with
+    # AVX-512's kernels; AVX2's order depends on the rows anyway: float32 rounding)
     if n < MIN_ROWS:
         inputs = np.concatenate([inputs, np.zeros((MIN_ROWS - n, inputs.shape[1]), inputs.dtype)])
     x = (inputs - model["mean"]) * model["inv_std"]
