@@ -79,6 +79,7 @@ __all__ = [
     "Progress",
     "SilentProgress",
     "dask_files_per_task",
+    "exit_with_parent",
     "keep_freed_memory",
     "run_batch",
     "write_failures",
@@ -424,9 +425,10 @@ def run_batch(
 # --------------------------------------------------------------------------- worker processes
 
 
-def _exit_with_parent():
-    """End this worker at once when the batch's process dies (SIGKILL): nobody would collect
-    its results, and a rerun redoes its job."""
+def exit_with_parent():
+    """End this worker process at once when the process that started it dies (SIGKILL): nobody
+    would collect its results, and a rerun redoes its job. (The pool's workers, and the local
+    Dask cluster's: see :func:`speechtext.pipeline.runner.dask_setup`.)"""
     import multiprocessing
     from multiprocessing.connection import wait
 
@@ -448,7 +450,7 @@ def _worker_main(work, conn):
     starts, then its result; None or a closed pipe ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; and like a
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # service's stop, it is the parent's to act on
-    _exit_with_parent()
+    exit_with_parent()
     keep_freed_memory()  # (inherited when forked; not when spawned)
     one_blas_thread()
     first = True

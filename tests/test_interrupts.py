@@ -99,6 +99,15 @@ def running(pid):
         return False
 
 
+def _running(pid):
+    """Whether a process is alive (not ended, not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def workers_of(pid):
     """The worker processes of a run: not multiprocessing's resource tracker."""
     return [p for p, cmd in descendants(pid).items() if b"resource_tracker" not in cmd]
@@ -164,6 +173,15 @@ def test_a_stopped_run_keeps_complete_outputs_and_resumes(corpus, tmp_path, back
     assert "Traceback" not in err, err
     if stop != "kill-main":  # a killed main cleans up nothing: the next run does
         assert not temp_files(out), "half-written files left"
+    else:  # its workers end with it (orphaned Dask workers once lived on, holding its ports)
+        assert seconds < 10, f"its workers held its stderr {seconds:.1f} s after the kill"
+        deadline = time.monotonic() + 5  # (one may still be ending as its stderr closes)
+        while any(map(_running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [w for w in workers if _running(w)]
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert not left, "worker processes outlived the killed run"
 
     if stop in STOPS:
         assert proc.returncode == STOPS[stop], err

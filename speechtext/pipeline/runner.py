@@ -639,14 +639,19 @@ def dask_setup(worker: Any) -> None:
 
     Ctrl-C reaches every process of the terminal's group, the cluster's workers too: they ignore
     it, and the run's own process stops the cluster (instead of each worker printing a
-    traceback).
+    traceback). When the run's process is killed (SIGKILL), its workers end at once, as the
+    pool's do: left waiting for a scheduler that died with it, they held the run's stderr open
+    for minutes.
     """
     import contextlib
     import multiprocessing
     import signal
 
+    from ..batch import exit_with_parent
+
     if multiprocessing.parent_process() is None:  # not a worker process: leave Ctrl-C alone
         return
+    exit_with_parent()
     with contextlib.suppress(ValueError):  # not the main thread
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
