@@ -1,5 +1,5 @@
 """The pitch stage's own Butterworth design, IIR filter and KDE mode against scipy's (which it
-does not import: scipy.signal and scipy.stats cost a worker 1-2 s and about 75 MB)."""
+does not import: scipy.signal and scipy.stats cost a worker 1-1.5 s and about 75 MB)."""
 
 import subprocess
 import sys
