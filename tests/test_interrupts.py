@@ -280,11 +280,18 @@ def test_an_interrupted_batch_ends_its_workers_and_says_how_far_it_got(tmp_path)
     import threading
 
     jobs = [Job(tmp_path / f"s{i}", (tmp_path / "out" / f"{i}.txt",)) for i in range(400)]
+    # Ctrl-C as a terminal's process has it: a shell without job control starts its background
+    # commands (`pytest &`) with SIGINT ignored, and Python keeps that
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.8, signal.raise_signal, (signal.SIGINT,))  # Ctrl-C, in this process
     timer.start()
     start = time.monotonic()
-    with pytest.raises(BatchInterrupted) as info:
-        run_batch(jobs, slow, outdir=tmp_path / "out", workers=2)
+    try:
+        with pytest.raises(BatchInterrupted) as info:
+            run_batch(jobs, slow, outdir=tmp_path / "out", workers=2)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - start < 3
     stopped = info.value
     assert isinstance(stopped, KeyboardInterrupt) and stopped.total == 400
