@@ -42,10 +42,9 @@ def word_shape(token):
     return 1 + token.isdigit() + 2 * (digits and not token.isdigit()) + 4 * token[:1].isupper()
 
 
-def encode(sentences, words, chars):
-    """Padded id arrays of one group of sentences (words, chars, shapes, mask)."""
-    wid = {w: i for i, w in enumerate(words)}
-    cid = {c: i for i, c in enumerate(chars)}
+def encode(sentences, wid, cid):
+    """Padded id arrays of one group of sentences (words, chars, shapes, mask); ``wid`` and
+    ``cid``: word and character ids."""
     n, t = len(sentences), max(len(s) for s in sentences)
     k = max(len(w) for s in sentences for w in s)
     w = np.zeros((n, t), np.int64)
@@ -80,6 +79,9 @@ def train(args):
     counts = Counter(w.lower() for s in data for w in s.tokens)
     words = ["<pad>", "<unk>", *sorted(counts)]
     chars = ["<pad>", "<unk>", *sorted({c for w in counts for c in w})]
+    wid = {x: i for i, x in enumerate(words)}
+    cid = {x: i for i, x in enumerate(chars)}
+    seen_once = np.array([counts[x] == 1 for x in words])
     label_id = {x: i for i, x in enumerate(labels)}
     intent_id = {x: i for i, x in enumerate(intents)}
     allowed = iob_constraints(labels)
@@ -134,9 +136,9 @@ def train(args):
             return (torch.logsumexp(alpha, 1) - gold).mean()
 
     def tensors(group, dropout):
-        w, c, s, mask = encode([x.tokens for x in group], words, chars)
+        w, c, s, mask = encode([x.tokens for x in group], wid, cid)
         if dropout:  # words seen once become <unk> a quarter of the time: <unk> gets learned
-            rare = np.vectorize(lambda i: counts[words[i]] == 1)(w) & mask
+            rare = seen_once[w] & mask
             w = np.where(rare & (rng.random(w.shape) < 0.25), 1, w)
         y = np.zeros(w.shape, np.int64)
         for i, x in enumerate(group):
