@@ -3,8 +3,10 @@ and the embedded default.
 
 One run:
 
-- the joint model (intent classifier + intent-conditioned slot CRF) under each candidate
-  setting, trained on SNIPS train, chosen by slot F1 on **valid**, then scored once on test;
+- the joint model (intent classifier + intent-conditioned slot CRF, alone or multiplied with
+  convolutional networks: ``SlotTagger(networks=K)``, which needs torch to train) under each
+  candidate setting, trained on SNIPS train, chosen by slot F1 on **valid**, then scored once
+  on test;
 - today's CRF (the same SlotTagger without intents, the setting of the previous release);
 - the plain sklearn-crfsuite baseline (words +/-2, suffixes, shape, 200 L-BFGS iterations);
 - the embedded default tagger as shipped (trained on SNIPS train and the team's templates);
@@ -34,10 +36,14 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "snips"
 # session: word clusters (features={"clusters": 512}, k-means of co-occurrence vectors) 94.91
 # against 95.21; choosing the intent by the CRF's joint score over the LR's 3 best (intent
 # accuracy 98.71 at best against 98.86, slot F1 no better); intent LR C 3/30/100: 98.71, 98.71,
-# 98.86 against 98.86 at C 10. Two candidates are kept: each costs a training in this run.
+# 98.86 against 98.86 at C 10; 40 SGD epochs 95.15. Networks beside the CRF (one, valid slot
+# F1 of the product): BiLSTM hidden 150 96.02-96.22 (3 networks) but 4-5x slower to run;
+# convolutions, 300 channels 96.05, 128 channels 96.05 (kept: 6x faster than 300); 2 networks of
+# 128 channels 96.05, 3 96.08.
 CANDIDATES = {
-    "intent features 5, 20 epochs (default)": {"features": {"intent_features": 5}},
-    "intent features 5, 40 epochs": {"features": {"intent_features": 5}, "iterations": 40},
+    "CRF, intent features 5 (default)": {"features": {"intent_features": 5}},
+    "CRF x 1 network": {"features": {"intent_features": 5}, "networks": 1},
+    "CRF x 3 networks": {"features": {"intent_features": 5}, "networks": 3},
 }
 TODAY = {"features": {"intent_features": 0}}  # the CRF of the previous release, no intents
 
@@ -227,11 +233,25 @@ def main():
     parser.add_argument("--baseline-iterations", type=int, default=200)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-curve", action="store_true")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run of this script (a twentieth of train, tiny networks): figures "
+        "meaningless",
+    )
     args = parser.parse_args()
 
     train = read_sentences(DATA / "train")
     valid = read_sentences(DATA / "valid")
     test = read_sentences(DATA / "test")
+    candidates_params = dict(CANDIDATES)
+    if args.quick:
+        train, args.baseline_iterations = train[::20], 5
+        tiny = {"epochs": 2, "channels": 16}
+        candidates_params = {
+            k: {**v, "network_settings": tiny} if v.get("networks") else v
+            for k, v in CANDIDATES.items()
+        }
     print(
         f"SNIPS: train {len(train)}, valid {len(valid)}, test {len(test)} sentences; "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -239,7 +259,13 @@ def main():
     )
 
     candidates = {}
-    for name, params in CANDIDATES.items():
+    for name, params in candidates_params.items():
+        if params.get("networks"):
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                print(f"  candidate {name}: not run, training networks needs torch")
+                continue
         tagger, seconds = fit(params, train, valid, intents=True)
         candidates[name] = (tagger, seconds)
         print(
@@ -249,29 +275,32 @@ def main():
     chosen = max(candidates, key=lambda k: candidates[k][0].dev_f1_)
     joint, joint_s = candidates[chosen]
     print(f"chosen on valid: {chosen}")
+    crf_name = next(iter(CANDIDATES))  # the joint CRF alone, without networks
+    crf_joint, crf_s = candidates[crf_name]
 
     today, today_s = fit(TODAY, train, valid, intents=False)
-    results = {
-        "chosen": score(joint, test, joint_s),
-        "today": score(today, test, today_s),
-    }
+    results = {"chosen": score(joint, test, joint_s)}
+    if chosen != crf_name:
+        results["crf"] = score(crf_joint, test, crf_s)
+    results["today"] = score(today, test, today_s)
     if not args.skip_baseline:
         results["baseline"] = run_baseline(train, test, args.baseline_iterations)
     results["default"] = score(default_tagger(), test, None)
 
     # Tagging speed, every model in turns, with the previous release's predict path (feature
-    # strings, numpy Viterbi) on the chosen model, which gives the same tags.
+    # strings, numpy Viterbi) on the joint CRF, which gives the same tags.
     x_test = [s.tokens for s in test]
     n_tokens = sum(map(len, x_test))
-    assert predict_by_strings(joint, x_test) == joint.predict(x_test)
+    assert predict_by_strings(crf_joint, x_test) == crf_joint.predict(x_test)
     fns = {key: r.pop("tag") for key, r in results.items()}
-    fns["previous"] = lambda: predict_by_strings(joint, x_test)
+    fns["previous"] = lambda: predict_by_strings(crf_joint, x_test)
     seconds = time_in_turns(fns)
     for key, r in results.items():
         r["tps"] = n_tokens / seconds[key]
 
     names = {
         "chosen": f"joint ({chosen})",
+        "crf": f"joint ({crf_name})",
         "today": "CRF of today (no intents)",
         "baseline": "sklearn-crfsuite plain",
         "default": "default tagger (shipped)",
@@ -299,9 +328,10 @@ def main():
     # predict_nbest and tag predict --nbest use) beside beam search of width 8.
     from speechtext.decode import beam_search_batch, exact_nbest_batch
 
-    new_s, old_s = seconds["chosen"], seconds["previous"]
+    new_s, old_s = seconds["crf" if "crf" in seconds else "chosen"], seconds["previous"]
     print(
-        f"predict (attribute ids, numba Viterbi) {n_tokens / new_s:,.0f} tokens/s; the previous "
+        f"joint CRF's predict (attribute ids, numba Viterbi) {n_tokens / new_s:,.0f} tokens/s; "
+        f"the previous "
         f"path (feature strings, numpy Viterbi) {n_tokens / old_s:,.0f} tokens/s: "
         f"{old_s / new_s:.2f}x; the same tags; every model timed in turns, best of 3"
     )
@@ -329,7 +359,8 @@ def main():
                 j, c = results["chosen"], results["today"]
             else:
                 part = [train[i] for i in sorted(order[: int(share * len(train))])]
-                j = score(fit(CANDIDATES[chosen], part, valid, intents=True)[0], test, None)
+                params = candidates_params[chosen]
+                j = score(fit(params, part, valid, intents=True)[0], test, None)
                 c = score(fit(TODAY, part, valid, intents=False)[0], test, None)
             n = int(share * len(train))
             print(

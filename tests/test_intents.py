@@ -4,6 +4,7 @@ intent evaluation and the pipeline's tag stage."""
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from clitools import run_cli
 from hypothesis import given, settings
@@ -242,3 +243,28 @@ def test_tag_stage_carries_the_intent(joint, tmp_path):
     conll, nbest = stage.write(records, tmp_path / "a")
     assert [s.intent for s in read_sentences(conll)] == ["AddToPlaylist", "GetWeather"]
     assert json.loads(nbest.read_text().splitlines()[1])["intent"] == "GetWeather"
+
+
+def test_two_intents_give_the_logistic_probabilities(tmp_path):
+    """With two intents scikit-learn keeps one row of weights; the tagger gives both intents
+    its probabilities, saved and loaded."""
+    from sklearn.linear_model import LogisticRegression
+
+    from speechtext.tagging.intent import IntentClassifier
+
+    sentences = [["play", "jazz"], ["weather", "in", "paris"], ["play", "rock"], ["cold", "rome"]]
+    intents = ["PlayMusic", "GetWeather", "PlayMusic", "GetWeather"]
+    classifier = IntentClassifier().fit(sentences * 3, intents * 3)
+    x = classifier._matrix(sentences)
+    ours = classifier.predict_proba(sentences)
+    index = {"GetWeather": 0, "PlayMusic": 1}
+    theirs = LogisticRegression(C=10.0, max_iter=1000).fit(
+        classifier._matrix(sentences * 3), [index[i] for i in intents * 3]
+    )
+    np.testing.assert_allclose(ours, theirs.predict_proba(x), atol=1e-9)
+    tags = [["O", "B-genre"], ["O", "O", "B-city"], ["O", "B-genre"], ["O", "B-city"]]
+    tagger = SlotTagger(iterations=3).fit(sentences * 3, tags * 3, intents=intents * 3)
+    tagger.save(tmp_path / "two.tagger")
+    again = SlotTagger.load(tmp_path / "two.tagger")
+    best = again.predict_intent([["play", "jazz"]], k=2)[0]
+    assert best[0][0] == "PlayMusic" and sum(p for _, p in best) == pytest.approx(1.0)

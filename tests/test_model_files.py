@@ -217,8 +217,9 @@ def test_saved_models_load_and_are_reproducible(models):
     tagger = SlotTagger.load(good)
     assert tagger.to_bytes() == good.read_bytes()  # fixed zip times: same model, same bytes
     assert set(_members(good)) == {"tagger.json", "model.crfsuite", "checksums.json"}
-    meta, crf = unpack_model(good.read_bytes(), source=str(good))
+    meta, crf, network = unpack_model(good.read_bytes(), source=str(good))
     assert meta["version"] == MODEL_VERSION and crf == _members(good)["model.crfsuite"]
+    assert network is None
 
 
 def test_read_crfsuite_matches_crfsuite_itself(models):

@@ -86,6 +86,8 @@ def test_scikit_learn_clone_and_params():
         "features",
         "calibrate",
         "intent_c",
+        "networks",
+        "network_settings",
     ]
     grid = [clone(tagger).set_params(**p) for p in ParameterGrid({"c2": [0.01, 0.1]})]
     assert [t.c2 for t in grid] == [0.01, 0.1] and tagger.c2 == 0.1

@@ -65,6 +65,15 @@ def add_arguments(parser):
         "--iterations", type=positive_int, default=20, help="SGD epochs or L-BFGS iterations"
     )
     train.add_argument(
+        "--networks",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also train K convolutional networks (needs torch: pip install "
+        "'speechtext[neural]') and tag with their product with the CRF, weighted on --dev; "
+        "tagging stays numpy",
+    )
+    train.add_argument(
         "--ensemble",
         type=positive_int,
         metavar="K",
@@ -236,6 +245,13 @@ def _train(args):
         args._subparser.error(f"--pseudo-threshold {args.pseudo_threshold}: give P in (0, 1]")
     if args.ensemble is not None and args.ensemble < 2:
         args._subparser.error("--ensemble K: an ensemble needs at least 2 members")
+    if args.networks < 0:
+        args._subparser.error(f"--networks {args.networks}: give K >= 0")
+    if args.ensemble and args.networks:
+        args._subparser.error(
+            "--ensemble and --networks: an ensemble's members are CRF taggers; train the "
+            "ensemble without --networks"
+        )
     if args.ensemble and args.unlabeled:
         args._subparser.error(
             "--ensemble and --unlabeled: self-train first, then train the ensemble on the result"
@@ -254,6 +270,7 @@ def _train(args):
         "c1": args.c1,
         "c2": args.c2,
         "iterations": args.iterations,
+        **({"networks": args.networks} if args.networks else {}),
     }
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -305,6 +322,12 @@ def _train(args):
         message += f"; dev F1 {100 * tagger.dev_f1_:.2f}"
         if getattr(tagger, "dev_intent_accuracy_", None) is not None:
             message += f", dev intent accuracy {100 * tagger.dev_intent_accuracy_:.2f}"
+    if getattr(tagger, "network_", None) is not None:
+        message += (
+            f"; {len(tagger.network_.members)} network(s) beside the CRF, weight "
+            f"{tagger.network_weight_:g} in the slots, {tagger.network_intent_weight_:g} in "
+            "the intents"
+        )
     print(message, file=sys.stderr)
     return 0
 

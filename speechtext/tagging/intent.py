@@ -142,6 +142,9 @@ class IntentClassifier:
         self.classes_ = classes
         self.coef_ = np.asarray(model.coef_, dtype=np.float64)
         self.intercept_ = np.asarray(model.intercept_, dtype=np.float64)
+        if len(classes) == 2:  # one row, P(second) = sigmoid(s): as a softmax, rows -s/2, s/2
+            self.coef_ = np.concatenate([-self.coef_, self.coef_]) / 2
+            self.intercept_ = np.concatenate([-self.intercept_, self.intercept_]) / 2
         self._prune()
         return self
 

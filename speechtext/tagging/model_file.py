@@ -54,6 +54,7 @@ __all__ = [
     "ENSEMBLE_MEMBER",
     "ENSEMBLE_VERSION",
     "META_MEMBER",
+    "NETWORK_MEMBER",
     "MODEL_FORMAT",
     "MODEL_VERSION",
     "DamagedModelError",
@@ -70,6 +71,7 @@ MODEL_FORMAT = "speechtext-slot-tagger"
 MODEL_VERSION = 2  # 2: checksums.json
 META_MEMBER = "tagger.json"
 CRF_MEMBER = "model.crfsuite"
+NETWORK_MEMBER = "network.npz"  # only in a tagger with networks (SlotTagger(networks=K))
 CHECKSUM_MEMBER = "checksums.json"
 _RETRAIN = "retrain it with `speechtext tag train`"
 _NOT_OURS = "not a speechtext slot-tagger model"
@@ -149,9 +151,9 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def pack_model(fields: Mapping[str, Any], crf: bytes) -> bytes:
-    """The model file's bytes: ``fields`` (after the format and version), the crfsuite model and
-    the checksums of both.
+def pack_model(fields: Mapping[str, Any], crf: bytes, network: bytes | None = None) -> bytes:
+    """The model file's bytes: ``fields`` (after the format and version), the crfsuite model,
+    the networks' weights if any, and the checksums of them all.
 
     Parameters
     ----------
@@ -159,9 +161,13 @@ def pack_model(fields: Mapping[str, Any], crf: bytes) -> bytes:
         JSON-serialisable content of ``tagger.json`` besides ``format`` and ``version``.
     crf : bytes
         The crfsuite model.
+    network : bytes, optional
+        :meth:`speechtext.tagging.network.Network.to_bytes`.
     """
     meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, **fields}
     members = {META_MEMBER: json.dumps(meta, ensure_ascii=False).encode("utf-8"), CRF_MEMBER: crf}
+    if network is not None:
+        members[NETWORK_MEMBER] = network
     sums = {"sha256": {name: _sha256(data) for name, data in members.items()}}
     members[CHECKSUM_MEMBER] = json.dumps(sums, indent=1).encode("ascii")
     buf = io.BytesIO()
@@ -217,9 +223,9 @@ def _check_sums(members, source):
             raise TypeError
     except (ValueError, KeyError, TypeError, RecursionError):
         raise DamagedModelError.of(source, f"{CHECKSUM_MEMBER} is not a list of digests") from None
-    expected = {META_MEMBER, CRF_MEMBER}
+    expected = {META_MEMBER, CRF_MEMBER} | ({NETWORK_MEMBER} & (set(members) | set(sums)))
     if set(members) != expected or set(sums) != expected:
-        odd = sorted((set(members) | set(sums)) ^ expected)
+        odd = sorted((set(members) ^ expected) | (set(sums) ^ expected))
         raise DamagedModelError.of(source, f"unexpected or missing members {odd}")
     for name, data in members.items():
         if sums[name] != _sha256(data):
@@ -428,8 +434,11 @@ def check_fields(meta: Mapping[str, Any]) -> None:
         raise ValueError(f"{where}: temperature={temperature!r}, expected a number > 0")
 
 
-def unpack_model(data: bytes, *, source: str = "model") -> tuple[dict[str, Any], bytes]:
-    """``(tagger.json content, crfsuite model)`` of a model file's bytes, verified.
+def unpack_model(
+    data: bytes, *, source: str = "model"
+) -> tuple[dict[str, Any], bytes, bytes | None]:
+    """``(tagger.json content, crfsuite model, networks or None)`` of a model file's bytes,
+    verified.
 
     Parameters
     ----------
@@ -452,7 +461,8 @@ def unpack_model(data: bytes, *, source: str = "model") -> tuple[dict[str, Any],
             f"speechtext reads version {MODEL_VERSION}; {_RETRAIN}"
         )
     _check_sums(members, source)
-    return meta, members[CRF_MEMBER]  # present: _check_sums wants both members
+    # present: _check_sums wants both, and the networks' member if it has their checksum
+    return meta, members[CRF_MEMBER], members.get(NETWORK_MEMBER)
 
 
 ENSEMBLE_FORMAT = "speechtext-tagger-ensemble"
@@ -530,7 +540,7 @@ def unpack_ensemble(data: bytes, *, source: str = "model") -> tuple[dict[str, An
     except (ValueError, TypeError, RecursionError):
         raise DamagedModelError.of(source, f"{CHECKSUM_MEMBER} is not a list of digests") from None
     if set(members) != expected or set(sums) != expected:
-        odd = sorted((set(members) | set(sums)) ^ expected)
+        odd = sorted((set(members) ^ expected) | (set(sums) ^ expected))
         raise DamagedModelError.of(source, f"unexpected or missing members {odd}")
     for name, content in members.items():
         if sums[name] != _sha256(content):

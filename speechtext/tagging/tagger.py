@@ -42,6 +42,7 @@ from .features import DEFAULT_FEATURES, LATER_FEATURES, Featurizer
 from .model_file import (
     CRF_MEMBER,
     META_MEMBER,
+    NETWORK_MEMBER,
     DamagedModelError,
     check_fields,
     pack_model,
@@ -241,6 +242,15 @@ class SlotTagger:
     intent_c : float
         Inverse L2 regularisation of the intent classifier (trained only when :meth:`fit` is
         given intents).
+    networks : int
+        Also train this many convolutional networks (:mod:`~speechtext.tagging.network`; seeds
+        0, 1, ...; needs torch, ``speechtext[neural]``) and add the mean of their label and
+        transition scores, times a weight chosen on ``dev`` by slot F1, to the CRF's lattice;
+        their intent probabilities are mixed in likewise, by intent accuracy on ``dev``.
+        Tagging stays numpy. 0 (default): the CRF alone.
+    network_settings : dict, optional
+        Overrides of :class:`~speechtext.tagging.network.NetworkSettings` (``channels``,
+        ``dilations``, ``epochs``, ``threads``, ...).
 
     Attributes
     ----------
@@ -255,6 +265,10 @@ class SlotTagger:
         The intents learned (None if trained without intents).
     dev_intent_accuracy_ : float or None
         Intent accuracy on ``dev`` (given with intents) after training.
+    network_ : Network or None
+        The networks multiplied with the CRF (None without ``networks``).
+    network_weight_, network_intent_weight_ : float
+        Their weights in the slot lattice and in the intent distribution.
 
     Examples
     --------
@@ -279,6 +293,8 @@ class SlotTagger:
         features: dict[str, Any] | None = None,
         calibrate: bool = True,
         intent_c: float = 10.0,
+        networks: int = 0,
+        network_settings: dict[str, Any] | None = None,
     ):
         self.algorithm = algorithm
         self.c1 = c1
@@ -288,6 +304,8 @@ class SlotTagger:
         self.features = features
         self.calibrate = calibrate
         self.intent_c = intent_c
+        self.networks = networks
+        self.network_settings = network_settings
 
     # ------------------------------------------------------------------ parameters
 
@@ -313,7 +331,7 @@ class SlotTagger:
         Examples
         --------
         >>> SlotTagger(algorithm="lbfgs", c1=0.1).get_params()
-        {'algorithm': 'lbfgs', 'c1': 0.1, 'c2': 0.1, 'iterations': 20, 'min_freq': 0, 'features': None, 'calibrate': True, 'intent_c': 10.0}
+        {'algorithm': 'lbfgs', 'c1': 0.1, 'c2': 0.1, 'iterations': 20, 'min_freq': 0, 'features': None, 'calibrate': True, 'intent_c': 10.0, 'networks': 0, 'network_settings': None}
         """  # noqa: E501
         return {name: getattr(self, name) for name in self._param_names()}
 
@@ -364,10 +382,26 @@ class SlotTagger:
                 continue
             if not isinstance(value, (int, float)) or not value >= 0:
                 raise ParameterError(f"{name}={value!r} must be a number >= 0")
-        for name, low in (("iterations", 1), ("min_freq", 0)):
+        for name, low in (("iterations", 1), ("min_freq", 0), ("networks", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ParameterError(f"{name}={value!r} must be a whole number >= {low}")
+        self._network_settings()
+
+    def _network_settings(self):
+        from dataclasses import fields
+
+        from .network import NetworkSettings
+
+        known = {f.name for f in fields(NetworkSettings)}
+        given = dict(self.network_settings or {})
+        if set(given) - known:
+            raise ParameterError(
+                f"unknown network settings {sorted(set(given) - known)}; known: {sorted(known)}"
+            )
+        if "dilations" in given:
+            given["dilations"] = tuple(given["dilations"])
+        return NetworkSettings(**given)
 
     # ------------------------------------------------------------------ training
 
@@ -461,6 +495,20 @@ class SlotTagger:
         )
         self.intent_classifier_ = classifier
         self.dev_f1_ = self.dev_intent_accuracy_ = None
+        if self.networks:
+            from .network import train_networks
+
+            network = train_networks(
+                sentences,
+                tags,
+                self.labels_,
+                intents=intents,
+                intent_classes=None if classifier is None else list(classifier.classes_),
+                dev=dev,
+                count=self.networks,
+                settings=self._network_settings(),
+            )
+            self._attach_network(network, *self._network_weights(network, dev, dev_intents))
         if dev is not None:
             dev_x, dev_y = dev
             if self.calibrate:
@@ -471,6 +519,52 @@ class SlotTagger:
                 hits = sum(a == b for a, b in zip(best, dev_intents, strict=True))
                 self.dev_intent_accuracy_ = hits / max(len(best), 1)
         return self
+
+    # The weights of the networks beside the CRF, when no dev data chooses them: chosen on
+    # SNIPS valid (slot F1 96.05 at 0.35 against 95.93 at 0.25 and 96.02 at 0.5, one network).
+    NETWORK_WEIGHT = 0.35
+    NETWORK_INTENT_WEIGHT = 0.0
+
+    def _attach_network(self, network, weight, intent_weight):
+        """Multiply the CRF with ``network``: its scores, times ``weight``, join the lattice."""
+        self.network_ = network
+        self.network_weight_ = float(weight)
+        self.network_intent_weight_ = float(intent_weight)
+        self.transitions_ = self._crf_transitions + weight * network.transitions
+
+    def _network_weights(self, network, dev, dev_intents):
+        """The network's weights in the intent distribution (by dev intent accuracy; ties to
+        the smaller) and then in the slot lattice (by dev slot F1)."""
+        import numpy as np
+
+        from ..decode import viterbi_batch
+
+        if dev is None:
+            return self.NETWORK_WEIGHT, self.NETWORK_INTENT_WEIGHT
+        dev_x, dev_y = dev
+        net_ems, net_intents = network(dev_x)
+        intent_weight = 0.0
+        if self.intent_classifier_ is not None and dev_intents is not None:
+            p = np.log(self._intent_proba(dev_x))
+            classes = self.intent_classifier_.classes_
+            hits = {
+                wi: sum(
+                    classes[j] == gold
+                    for j, gold in zip((p + wi * net_intents).argmax(1), dev_intents, strict=True)
+                )
+                for wi in (0.0, 0.25, 0.5, 1.0)
+            }
+            intent_weight = max(hits, key=lambda wi: (hits[wi], -wi))
+        # the CRF's own emissions, conditioned on the intents the product predicts
+        self._attach_network(network, 0.0, intent_weight)
+        crf_ems = self._emissions(dev_x, temperature=1.0)
+        best = {}
+        for w in (0.1, 0.2, 0.35, 0.5, 0.75, 1.0):
+            lattices = [c + w * n for c, n in zip(crf_ems, net_ems, strict=True)]
+            trans = self._crf_transitions + w * network.transitions
+            found = viterbi_batch(lattices, trans, allowed=self.allowed_, normalize=False)
+            best[w] = _dev_f1(dev_y, [[self.labels_[j] for j in p] for p, _ in found])
+        return max(best, key=best.get), intent_weight
 
     def fit_member(
         self,
@@ -590,7 +684,8 @@ class SlotTagger:
         trans = np.zeros((len(labels), len(labels)))
         sources, targets, trans_values = weights.transitions
         trans[sources, targets] = trans_values
-        self.transitions_ = trans
+        self.transitions_ = self._crf_transitions = trans
+        self.network_, self.network_weight_, self.network_intent_weight_ = None, 0.0, 0.0
         self.attributes_ = attrs
         self.labels_ = list(labels)
         self.allowed_ = iob_constraints(self.labels_)
@@ -645,7 +740,7 @@ class SlotTagger:
         if not hasattr(self, "labels_"):
             raise NotFittedError("this SlotTagger is not trained; call fit() or SlotTagger.load()")
 
-    def _conditioning_intents(self, sentences, hints=None):
+    def _conditioning_intents(self, sentences, hints=None, net_intents=None):
         """The intents the slot features are conditioned on: the predicted ones, or Nones."""
         if (
             not sentences
@@ -654,13 +749,25 @@ class SlotTagger:
         ):
             return [None] * len(sentences)
         classes = self.intent_classifier_.classes_
-        return [classes[j] for j in self._intent_proba(sentences, hints).argmax(1)]
+        p = self._intent_proba(sentences, hints, net_intents)
+        return [classes[j] for j in p.argmax(1)]
 
-    def _intent_proba(self, sentences, hints=None):
-        """Intent probabilities; ``hints``: the sentences' slot hints, if already known."""
+    def _intent_proba(self, sentences, hints=None, net_intents=None):
+        """Intent probabilities; ``hints``: the sentences' slot hints, ``net_intents`` the
+        network's intent log-probabilities, if already known."""
+        import numpy as np
+
         if hints is None:
             hints = [self.featurizer_.slot_hints(words) for words in sentences]
-        return self.intent_classifier_.predict_proba(sentences, hints)
+        p = self.intent_classifier_.predict_proba(sentences, hints)
+        weight = self.network_intent_weight_ if self.network_ is not None else 0.0
+        if not weight:
+            return p
+        if net_intents is None:
+            _, net_intents = self.network_(sentences)
+        scores = np.log(np.maximum(p, 1e-300)) + weight * net_intents
+        scores = np.exp(scores - scores.max(1, keepdims=True))
+        return scores / scores.sum(1, keepdims=True)
 
     @property
     def intents_(self) -> list[str] | None:
@@ -724,8 +831,11 @@ class SlotTagger:
         flat, row_lengths, lengths = [], [], []
         featurizer = self._feature_ids()
         parts = [featurizer.parts(words) for words in sentences]
+        net_ems = net_intents = None
+        if self.network_ is not None and sentences:
+            net_ems, net_intents = self.network_(sentences)
         if intents is None:
-            intents = self._conditioning_intents(sentences, [p[2] for p in parts])
+            intents = self._conditioning_intents(sentences, [p[2] for p in parts], net_intents)
         for words, (feats, conj, _), intent in zip(sentences, parts, intents, strict=True):
             featurizer.add_intent(feats, [w.lower() for w in words], intent, conj)
             lengths.append(len(feats))
@@ -739,6 +849,8 @@ class SlotTagger:
             (np.ones(len(flat)), ids, indptr), shape=(len(row_lengths), unknown + 1)
         )
         scores = (x @ self.state_weights_).toarray()
+        if net_ems is not None:
+            scores += self.network_weight_ * np.concatenate(net_ems)
         t = self.temperature_ if temperature is None else temperature
         if t != 1.0:
             scores /= t
@@ -1141,14 +1253,21 @@ class SlotTagger:
         }
         if self.featurizer_.clusters:  # only then: files without clusters keep their bytes
             fields["clusters"] = self.featurizer_.clusters
-        return pack_model(fields, self.crf_)
+        network = None
+        if self.network_ is not None:
+            fields["network"] = {
+                "weight": self.network_weight_,
+                "intent_weight": self.network_intent_weight_,
+            }
+            network = self.network_.to_bytes()
+        return pack_model(fields, self.crf_, network)
 
     @classmethod
     def from_bytes(cls, data: bytes, *, source: str = "model") -> SlotTagger:
         """A tagger from a model file's content; FormatError if it is not one."""
         # unpack_model verified the checksums, and the weights are read in Python: what is
         # left to go wrong is a file written by something else with the same layout.
-        meta, crf_bytes = unpack_model(data, source=source)
+        meta, crf_bytes, network_bytes = unpack_model(data, source=source)
         try:
             if isinstance(meta.get("settings"), dict):
                 meta["settings"] = {**meta["settings"]}
@@ -1171,6 +1290,15 @@ class SlotTagger:
                 from .intent import IntentClassifier
 
                 tagger.intent_classifier_ = IntentClassifier.from_fields(intent)
+            if meta.get("network") is not None:
+                from .network import Network
+
+                weights = meta["network"]
+                try:
+                    network = Network.from_bytes(network_bytes)
+                except ValueError as exc:
+                    raise ValueError(f"{NETWORK_MEMBER}: {exc}") from None
+                tagger._attach_network(network, weights["weight"], weights["intent_weight"])
         except KeyError as exc:
             raise DamagedModelError.of(source, f"{META_MEMBER} lacks {exc}") from None
         except ValueError as exc:
