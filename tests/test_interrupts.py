@@ -69,8 +69,10 @@ def temp_files(folder):
 
 
 def markers(out):
+    """The inputs marked done (not a marker still being written: its temporary file)."""
     folder = out / ".speechtext" / "done"
-    return len(os.listdir(folder)) if folder.is_dir() else 0
+    names = os.listdir(folder) if folder.is_dir() else []
+    return sum(not name.endswith(".part") for name in names)
 
 
 def descendants(pid):
