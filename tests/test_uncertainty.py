@@ -118,6 +118,13 @@ def test_select_strategies(ensemble, snips):
         select(ensemble.full_, pool, 5, by="epistemic")
 
 
+def test_an_ensemble_refuses_what_its_members_cannot_be():
+    with pytest.raises(ParameterError, match="at least 2"):
+        TaggerEnsemble(1)
+    with pytest.raises(ParameterError, match="networks"):  # its members' lattices are CRFs
+        TaggerEnsemble(3, networks=1)
+
+
 def test_diverse_batch_skips_near_duplicates():
     pool = [["play", "some", "jazz", "now"]] * 5 + [["book", "a", "table"], ["rate", "this"]]
     scores = np.array([0.9, 0.9, 0.9, 0.9, 0.9, 0.5, 0.4])

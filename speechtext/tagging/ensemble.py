@@ -110,6 +110,11 @@ class TaggerEnsemble:
     def __init__(self, members: int = 5, *, seed: int = 0, **params: Any):
         if isinstance(members, bool) or not isinstance(members, int) or members < 2:
             raise ParameterError(f"members={members!r}: an ensemble needs at least 2 members")
+        if params.get("networks"):  # the members' lattices are the CRF's alone (see _set)
+            raise ParameterError(
+                f"networks={params['networks']!r}: an ensemble's members are CRF taggers; "
+                "leave networks out of an ensemble"
+            )
         self.members = members
         self.seed = seed
         self.params = params
