@@ -143,7 +143,13 @@ def _decoded(frames):
 
 
 def _packets(av, name, pcm, rate, bitrate, options=None):
-    enc = av.CodecContext.create(name, "w")
+    try:
+        enc = av.CodecContext.create(name, "w")
+    except av.codec.codec.UnknownCodecError:  # some PyAV builds leave an encoder out
+        raise SpeechTextError(
+            f"this PyAV {av.__version__} has no {name} encoder; install the one speechtext "
+            "supports: pip install 'speechtext[codecs]'"
+        ) from None
     enc.sample_rate = rate
     enc.layout = "mono"
     enc.format = "s16"
