@@ -317,29 +317,32 @@ def _analyse(frames, squared, level, s):
     q = np.ascontiguousarray(squared, dtype=np.float32)
     _, corr_sq = _correlations(q, s)
     k = N_CANDIDATES
-    # float32 halves what a long file keeps per frame until the final Viterbi pass
-    lag, value = np.empty((n, k), np.float32), np.empty((n, k), np.float32)
-    periodic = np.empty(n)
-    _kernels().frames_kernel(
-        x,
-        q,
-        corr_x,
-        corr_sq,
-        w=s.window,
-        tmin=s.tau_min,
-        tmax=s.tau_max,
-        squared_weight=NONLINEAR,
-        lag=lag,
-        value=value,
-        periodic=periodic,
-    )
     if s.learned:
         from . import learned
 
-        inputs = learned.network_inputs(x, q, corr_x, corr_sq, window=s.window, tmax=s.tau_max)
-        posterior = learned.posteriors(inputs, learned.load_model())
+        curves = learned.periodicity_curves(x, q, corr_x, corr_sq, window=s.window, tmax=s.tau_max)
+        # the best value of either curve over the lags searched (as frames_kernel's)
+        periodic = curves[:, :, s.tau_min : s.tau_max].min(axis=(0, 2))
+        posterior = learned.posteriors(learned.network_inputs(x, curves), learned.load_model())
         lag, value = learned.candidates(
             posterior, k=k, fmin=s.fmin, fmax=s.fmax, wsr=s.wsr, tmax=s.tau_max
+        )
+    else:
+        # float32 halves what a long file keeps per frame until the final Viterbi pass
+        lag, value = np.empty((n, k), np.float32), np.empty((n, k), np.float32)
+        periodic = np.empty(n)
+        _kernels().frames_kernel(
+            x,
+            q,
+            corr_x,
+            corr_sq,
+            w=s.window,
+            tmin=s.tau_min,
+            tmax=s.tau_max,
+            squared_weight=NONLINEAR,
+            lag=lag,
+            value=value,
+            periodic=periodic,
         )
     # energy above 250 Hz of the W samples centred on the frame (see _FrameFeatures)
     lo = s.left - s.window // 2
@@ -710,7 +713,8 @@ def network_inputs(y: np.ndarray, *, sr: float, hop: float = 0.010) -> np.ndarra
         q = np.ascontiguousarray(squared, dtype=np.float32)
         _, corr_x = _correlations(x, s)
         _, corr_sq = _correlations(q, s)
-        return (learned.network_inputs(x, q, corr_x, corr_sq, window=s.window, tmax=s.tau_max),)
+        curves = learned.periodicity_curves(x, q, corr_x, corr_sq, window=s.window, tmax=s.tau_max)
+        return (learned.network_inputs(x, curves),)
 
     y = as_float_mono(y)
     n_frames = _n_frames(len(y), sr, s)

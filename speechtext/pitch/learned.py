@@ -42,6 +42,7 @@ __all__ = [
     "frequency_bins",
     "load_model",
     "network_inputs",
+    "periodicity_curves",
     "posteriors",
 ]
 
@@ -73,22 +74,31 @@ def frequency_bins(f0: np.ndarray) -> np.ndarray:
     return np.where(voiced, bins, N_BINS)
 
 
-def network_inputs(frames, squared, corr_x, corr_sq, *, window, tmax):
-    """The network's input per frame, unstandardised -> float32 [n, features].
+def periodicity_curves(frames, squared, corr_x, corr_sq, *, window, tmax):
+    """CMNDF of the signal and of the squared signal per frame -> float64 [2, n, tmax + 1].
 
     ``frames``, ``squared``: the front end's signal and squared-signal frames at 8 kHz;
     ``corr_*`` their head-window correlations; ``window``, ``tmax`` the frame geometry.
     """
     from . import kernels
 
-    n = len(frames)
-    curves = np.empty((2, n, tmax + 1))
+    curves = np.empty((2, len(frames), tmax + 1))
     kernels.cmndf_frames(frames, corr_x, window, tmax, curves[0])
     kernels.cmndf_frames(squared, corr_sq, window, tmax, curves[1])
+    return curves
+
+
+@functools.lru_cache(maxsize=4)
+def _taper(length):
+    return np.hanning(length).astype(np.float32)
+
+
+def network_inputs(frames, curves):
+    """The network's input per frame, unstandardised -> float32 [n, features]: the
+    :func:`periodicity_curves` over ``LAGS`` and the log spectrum of the ``frames``."""
     import scipy.fft
 
-    taper = np.hanning(frames.shape[1]).astype(np.float32)
-    spec = scipy.fft.rfft(frames * taper, SPEC_NFFT, axis=1, workers=1)
+    spec = scipy.fft.rfft(frames * _taper(frames.shape[1]), SPEC_NFFT, axis=1, workers=1)
     power = np.square(spec.real) + np.square(spec.imag)
     power = power[:, SPEC_BINS[0] : SPEC_BINS[1]]
     power /= power.max(axis=1, keepdims=True) + 1e-20
